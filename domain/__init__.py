@@ -1,0 +1,1 @@
+"""Jobstream's pure model: aggregates, events, rules. No I/O."""

@@ -1,0 +1,291 @@
+"""The batch job aggregate: Medusa's lifecycle as events, status derived from stamps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from eventsourcing.domain import BaseAggregate
+
+from domain import aggregates, ids
+from domain.errors import InvalidDataError, NotAllowedError, NotJobOwnerError
+
+JsonObject = dict[str, Any]
+
+
+class BatchJobStatus(StrEnum):
+    CREATED = "created"
+    PRE_PROCESSED = "pre_processed"
+    CONFIRMED = "confirmed"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    CANCELED = "canceled"
+    FAILED = "failed"
+
+
+# Medusa's loadStatus(): the last set stamp in this order wins, whatever its value.
+STATUS_STAMPS: tuple[tuple[str, BatchJobStatus], ...] = (
+    ("pre_processed_at", BatchJobStatus.PRE_PROCESSED),
+    ("confirmed_at", BatchJobStatus.CONFIRMED),
+    ("processing_at", BatchJobStatus.PROCESSING),
+    ("completed_at", BatchJobStatus.COMPLETED),
+    ("canceled_at", BatchJobStatus.CANCELED),
+    ("failed_at", BatchJobStatus.FAILED),
+)
+STAMP_FIELDS = tuple(field for field, _ in STATUS_STAMPS)
+FINAL_STATUSES = frozenset(
+    {BatchJobStatus.COMPLETED, BatchJobStatus.CANCELED, BatchJobStatus.FAILED}
+)
+
+
+def derive_status(stamps: Mapping[str, object]) -> BatchJobStatus:
+    """Status from lifecycle stamps with precedence failed > canceled > ... > created."""
+    status = BatchJobStatus.CREATED
+    for field, candidate in STATUS_STAMPS:
+        if stamps.get(field) is not None:
+            status = candidate
+    return status
+
+
+def shallow_merge(
+    current: JsonObject | None, patch: Mapping[str, Any] | None, unset: Iterable[str]
+) -> JsonObject | None:
+    """Medusa's `{...old, ...new}`; `unset` names keys set to undefined (dropped)."""
+    keys_to_drop = list(unset)
+    if patch is None and not keys_to_drop:
+        return current
+    merged = {**(current or {}), **(patch or {})}
+    for key in keys_to_drop:
+        merged.pop(key, None)
+    return merged
+
+
+class BatchJob(BaseAggregate[str]):
+    """A batch job of one type, created by a user and driven by its strategy."""
+
+    @dataclass(frozen=True)
+    class Event(aggregates.Event):
+        pass
+
+    @dataclass(frozen=True)
+    class Created(Event, aggregates.Created):
+        NAME = "batch.created"
+        type: str
+        created_by: str | None
+        context: JsonObject
+        dry_run: bool
+
+    @dataclass(frozen=True)
+    class Updated(Event):
+        NAME = "batch.updated"
+        result: JsonObject | None
+        context: JsonObject | None
+        unset_result: list[str]
+        unset_context: list[str]
+
+        def apply(self, aggregate: BatchJob) -> None:
+            aggregate.result = shallow_merge(
+                aggregate.result, self.result, self.unset_result
+            )
+            merged_context = shallow_merge(
+                aggregate.context, self.context, self.unset_context
+            )
+            aggregate.context = merged_context or {}
+
+    @dataclass(frozen=True)
+    class PreProcessed(Event):
+        NAME = "batch.pre_processed"
+
+        def apply(self, aggregate: BatchJob) -> None:
+            aggregate.pre_processed_at = self.timestamp
+
+    @dataclass(frozen=True)
+    class Confirmed(Event):
+        NAME = "batch.confirmed"
+
+        def apply(self, aggregate: BatchJob) -> None:
+            aggregate.confirmed_at = self.timestamp
+
+    @dataclass(frozen=True)
+    class ProcessingStarted(Event):
+        NAME = "batch.processing"
+
+        def apply(self, aggregate: BatchJob) -> None:
+            aggregate.processing_at = self.timestamp
+
+    @dataclass(frozen=True)
+    class Completed(Event):
+        NAME = "batch.completed"
+
+        def apply(self, aggregate: BatchJob) -> None:
+            aggregate.completed_at = self.timestamp
+
+    @dataclass(frozen=True)
+    class Canceled(Event):
+        NAME = "batch.canceled"
+
+        def apply(self, aggregate: BatchJob) -> None:
+            aggregate.canceled_at = self.timestamp
+
+    @dataclass(frozen=True)
+    class Failed(Event):
+        """Failure; a given error is appended to `result.errors` in the same event."""
+
+        NAME = "batch.failed"
+        error: Any
+
+        def apply(self, aggregate: BatchJob) -> None:
+            if self.error is not None:
+                previous = (aggregate.result or {}).get("errors") or []
+                errors = [*previous, self.error]
+                aggregate.result = shallow_merge(
+                    aggregate.result, {"errors": errors}, ()
+                )
+            aggregate.failed_at = self.timestamp
+
+    @staticmethod
+    def create_id(*_: Any, **__: Any) -> str:
+        return ids.new_id("batch")
+
+    def __init__(
+        self,
+        type: str,  # noqa: A002 - Medusa's field name
+        created_by: str | None,
+        context: JsonObject,
+        dry_run: bool,  # noqa: FBT001 - event attributes arrive by name
+        actor: str,
+    ) -> None:
+        self.type = type
+        self.created_by = created_by
+        self.context: JsonObject = dict(context)
+        self.dry_run = dry_run
+        self.result: JsonObject | None = None
+        self.pre_processed_at: datetime | None = None
+        self.confirmed_at: datetime | None = None
+        self.processing_at: datetime | None = None
+        self.completed_at: datetime | None = None
+        self.canceled_at: datetime | None = None
+        self.failed_at: datetime | None = None
+        self.created_actor = actor
+
+    @classmethod
+    def create(  # noqa: PLR0913 - Medusa's create input plus identity, all by name
+        cls,
+        *,
+        batch_type: str,
+        created_by: str | None,
+        context: Mapping[str, Any],
+        dry_run: bool,
+        actor: str,
+        job_id: str | None = None,
+    ) -> BatchJob:
+        return cls._create(
+            cls.Created,
+            id=job_id,
+            type=batch_type,
+            created_by=created_by,
+            context=dict(context),
+            dry_run=dry_run,
+            actor=actor,
+        )
+
+    # Medusa's column names for the aggregate's own timestamps.
+    @property
+    def created_at(self) -> datetime:
+        return self.created_on
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.modified_on
+
+    @property
+    def deleted_at(self) -> datetime | None:
+        return None  # v1 has no delete endpoint for batch jobs
+
+    @property
+    def status(self) -> BatchJobStatus:
+        return derive_status(vars(self))
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def ensure_accessible_by(self, user_id: str) -> None:
+        # Medusa's canAccessBatchJob: creator only, no admin bypass.
+        if self.created_by != user_id:
+            raise NotJobOwnerError
+
+    def update(
+        self,
+        actor: str,
+        *,
+        result: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        unset_result: Iterable[str] = (),
+        unset_context: Iterable[str] = (),
+    ) -> None:
+        self.trigger_event(
+            self.Updated,
+            actor=actor,
+            result=None if result is None else dict(result),
+            context=None if context is None else dict(context),
+            unset_result=list(unset_result),
+            unset_context=list(unset_context),
+        )
+
+    def set_pre_processing_done(self, actor: str) -> None:
+        if self.status is BatchJobStatus.PRE_PROCESSED:
+            return
+        if self.status is not BatchJobStatus.CREATED:
+            raise NotAllowedError(
+                "Cannot mark a batch job as pre processed if it is not in created status"
+            )
+        self.trigger_event(self.PreProcessed, actor=actor)
+        if not self.dry_run:
+            self.confirm(actor)
+
+    def confirm(self, actor: str) -> None:
+        if self.status is not BatchJobStatus.PRE_PROCESSED:
+            raise NotAllowedError(
+                "Cannot confirm processing for a batch job that is not pre processed"
+            )
+        self.trigger_event(self.Confirmed, actor=actor)
+
+    def set_processing(self, actor: str) -> None:
+        if self.status is not BatchJobStatus.CONFIRMED:
+            raise NotAllowedError(
+                "Cannot mark a batch job as processing "
+                "if the status is different that confirmed"
+            )
+        self.trigger_event(self.ProcessingStarted, actor=actor)
+
+    def complete(self, actor: str) -> None:
+        if self.status is not BatchJobStatus.PROCESSING:
+            raise InvalidDataError(
+                f'Cannot complete a batch job with status "{self.status}". '
+                "The batch job must be processing"
+            )
+        self.trigger_event(self.Completed, actor=actor)
+
+    def cancel(self, actor: str) -> None:
+        if self.status is BatchJobStatus.COMPLETED:
+            raise NotAllowedError("Cannot cancel completed batch job")
+        self.trigger_event(self.Canceled, actor=actor)
+
+    def set_failed(self, actor: str, error: Any = None) -> None:
+        self.trigger_event(self.Failed, actor=actor, error=error)
+
+
+EVENT_CLASSES: tuple[type[BatchJob.Event], ...] = (
+    BatchJob.Created,
+    BatchJob.Updated,
+    BatchJob.PreProcessed,
+    BatchJob.Confirmed,
+    BatchJob.ProcessingStarted,
+    BatchJob.Completed,
+    BatchJob.Canceled,
+    BatchJob.Failed,
+)

@@ -1,0 +1,1 @@
+"""The batch-jobs read model that serves GET and list."""

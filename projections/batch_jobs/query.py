@@ -1,0 +1,69 @@
+"""A list query over the batch-jobs read model, and its SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from projections.batch_jobs.row import COLUMNS, TIME_COLUMNS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+Operator = Literal["lt", "gt", "lte", "gte", "eq", "is_null"]
+_SQL_OPERATORS = {"lt": "<", "gt": ">", "lte": "<=", "gte": ">=", "eq": "="}
+
+
+@dataclass(frozen=True)
+class TimeFilter:
+    column: str
+    operator: Operator
+    value: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BatchJobQuery:
+    """Filters AND-ed together; `limit=None` means no limit (Medusa's take: 0)."""
+
+    created_by: str
+    ids: tuple[str, ...] | None = None
+    types: tuple[str, ...] | None = None
+    time_filters: tuple[TimeFilter, ...] = ()
+    order_by: str = "created_at"
+    descending: bool = True
+    limit: int | None = 10
+    offset: int = 0
+
+
+def where_clause(
+    query: BatchJobQuery, placeholder: str, encode_time: Callable[[datetime], object]
+) -> tuple[str, list[object]]:
+    clauses = [f"created_by = {placeholder}"]
+    params: list[object] = [query.created_by]
+    for column, values in (("id", query.ids), ("type", query.types)):
+        if values is not None:
+            if not values:
+                clauses.append("1 = 0")
+                continue
+            marks = ", ".join([placeholder] * len(values))
+            clauses.append(f"{column} IN ({marks})")
+            params.extend(values)
+    for time_filter in query.time_filters:
+        if time_filter.column not in TIME_COLUMNS:
+            raise ValueError(f"not a time column: {time_filter.column}")
+        if time_filter.operator == "is_null" or time_filter.value is None:
+            clauses.append(f"{time_filter.column} IS NULL")
+            continue
+        operator = _SQL_OPERATORS[time_filter.operator]
+        clauses.append(f"{time_filter.column} {operator} {placeholder}")
+        params.append(encode_time(time_filter.value))
+    return " AND ".join(clauses), params
+
+
+def order_clause(query: BatchJobQuery) -> str:
+    if query.order_by not in COLUMNS:
+        raise ValueError(f"not a column: {query.order_by}")
+    direction = "DESC" if query.descending else "ASC"
+    # The id breaks ties, so pages never repeat or skip a row.
+    return f"ORDER BY {query.order_by} {direction}, id {direction}"

@@ -1,0 +1,47 @@
+"""The batch-jobs view in a SQLite file (the embedded default)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+from projections.batch_jobs.view import (
+    SqlBatchJobsView,
+    column_definitions,
+    created_by_index,
+)
+
+
+class SQLiteBatchJobsView(SQLiteTrackingRecorder, SqlBatchJobsView):
+    placeholder = "?"
+    table = "batch_jobs"
+    unlimited = " LIMIT -1"
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        # Times are ISO text in UTC with microseconds: one width, so text order is time order.
+        columns = column_definitions("TEXT", "TEXT", "INTEGER")
+        statements.append(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
+        statements.append(created_by_index(self.table))
+        return statements
+
+    def _transaction(self, *, commit: bool) -> Any:
+        return self.datastore.transaction(commit=commit)
+
+    def _encode_time(self, value: datetime) -> object:
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def _decode_time(self, value: Any) -> datetime:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+    def _encode_json(self, value: dict[str, Any] | None) -> object:
+        return json.dumps(value, separators=(",", ":"))
+
+    def _decode_json(self, value: Any) -> Any:
+        return json.loads(value)

@@ -1,0 +1,175 @@
+"""The batch-jobs view: its interface, and the SQL both backends share."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+
+from projections.batch_jobs.query import BatchJobQuery, order_clause, where_clause
+from projections.batch_jobs.row import (
+    COLUMNS,
+    JSON_COLUMNS,
+    TIME_COLUMNS,
+    BatchJobRow,
+    fold,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from datetime import datetime
+
+    from domain.batch_jobs import BatchJob
+
+
+class BatchJobsView(TrackingRecorder, ABC):
+    """Each write folds a batch of events and records tracking in one transaction."""
+
+    @abstractmethod
+    def apply_events(
+        self, events: Sequence[BatchJob.Event], tracking: Tracking
+    ) -> None:
+        """Fold `events` into the rows and move tracking to `tracking`, atomically."""
+
+    @abstractmethod
+    def get_batch_job(self, job_id: str) -> BatchJobRow | None: ...
+
+    @abstractmethod
+    def list_batch_jobs(self, query: BatchJobQuery) -> tuple[list[BatchJobRow], int]:
+        """One page of rows, and the count of all rows matching the filters."""
+
+
+class SqlBatchJobsView(BatchJobsView, ABC):
+    """The SQL both backends run; they differ in placeholders, DDL and value types."""
+
+    placeholder: str
+    table: str
+    # What an OFFSET needs before it when there is no limit (SQLite wants a LIMIT).
+    unlimited: str = ""
+
+    @abstractmethod
+    def _transaction(self, *, commit: bool) -> Any:
+        """The backend datastore's transaction context manager (yields a cursor)."""
+
+    @abstractmethod
+    def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
+        """Provided by the backend's TrackingRecorder (first in the MRO)."""
+
+    @abstractmethod
+    def _encode_time(self, value: datetime) -> object: ...
+
+    @abstractmethod
+    def _decode_time(self, value: Any) -> datetime: ...
+
+    @abstractmethod
+    def _encode_json(self, value: dict[str, Any] | None) -> object: ...
+
+    @abstractmethod
+    def _decode_json(self, value: Any) -> Any: ...
+
+    def _upsert_statement(self) -> str:
+        marks = ", ".join([self.placeholder] * len(COLUMNS))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "id")
+        return (
+            f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) VALUES ({marks}) "  # noqa: S608
+            f"ON CONFLICT (id) DO UPDATE SET {updates}"
+        )
+
+    def apply_events(
+        self, events: Sequence[BatchJob.Event], tracking: Tracking
+    ) -> None:
+        job_ids = sorted({event.originator_id for event in events})
+        with self._transaction(commit=True) as curs:
+            rows = {row.id: row for row in self._select_rows(curs, job_ids)}
+            changed = fold(rows, events)
+            if changed:
+                curs.executemany(
+                    self._upsert_statement(),
+                    [self._encode_row(rows[job_id]) for job_id in sorted(changed)],
+                )
+            self._insert_tracking(curs, tracking)
+
+    def get_batch_job(self, job_id: str) -> BatchJobRow | None:
+        with self._transaction(commit=False) as curs:
+            rows = self._select_rows(curs, [job_id])
+        return rows[0] if rows else None
+
+    def list_batch_jobs(self, query: BatchJobQuery) -> tuple[list[BatchJobRow], int]:
+        where, params = where_clause(query, self.placeholder, self._encode_time)
+        # Identifiers come from this module's constants; values are always parameters.
+        page_sql = f"SELECT * FROM {self.table} WHERE {where} {order_clause(query)}"  # noqa: S608
+        page_params = list(params)
+        if query.limit is not None:
+            page_sql += f" LIMIT {self.placeholder}"
+            page_params.append(query.limit)
+        if query.offset:
+            if query.limit is None:
+                page_sql += self.unlimited
+            page_sql += f" OFFSET {self.placeholder}"
+            page_params.append(query.offset)
+        with self._transaction(commit=False) as curs:
+            count_sql = f"SELECT COUNT(*) AS n FROM {self.table} WHERE {where}"  # noqa: S608
+            curs.execute(count_sql, params)
+            count = int(curs.fetchone()["n"])
+            curs.execute(page_sql, page_params)
+            rows = [self._decode_row(record) for record in curs.fetchall()]
+        return rows, count
+
+    def _select_rows(self, curs: Any, job_ids: Sequence[str]) -> list[BatchJobRow]:
+        if not job_ids:
+            return []
+        marks = ", ".join([self.placeholder] * len(job_ids))
+        select_sql = f"SELECT * FROM {self.table} WHERE id IN ({marks})"  # noqa: S608
+        curs.execute(select_sql, list(job_ids))
+        return [self._decode_row(record) for record in curs.fetchall()]
+
+    def _encode_row(self, row: BatchJobRow) -> tuple[object, ...]:
+        values = vars(row)
+        return tuple(self._encode_value(column, values[column]) for column in COLUMNS)
+
+    def _encode_value(self, column: str, value: Any) -> object:
+        if value is None:
+            return None
+        if column in TIME_COLUMNS:
+            return self._encode_time(value)
+        if column in JSON_COLUMNS:
+            return self._encode_json(value)
+        return value
+
+    def _decode_row(self, record: Mapping[str, Any]) -> BatchJobRow:
+        values: dict[str, Any] = {}
+        for column in COLUMNS:
+            value = record[column]
+            if value is not None and column in TIME_COLUMNS:
+                value = self._decode_time(value)
+            elif value is not None and column in JSON_COLUMNS:
+                value = self._decode_json(value)
+            values[column] = value
+        values["dry_run"] = bool(values["dry_run"])
+        return BatchJobRow(**values)
+
+
+def column_definitions(time_type: str, json_type: str, bool_type: str) -> str:
+    """The table's columns, in BatchJobRow's order, for a backend's types."""
+    types: dict[str, str] = {"id": "TEXT PRIMARY KEY", "version": "INTEGER NOT NULL"}
+    for column in COLUMNS:
+        if column in types:
+            continue
+        if column in TIME_COLUMNS:
+            types[column] = time_type
+        elif column in JSON_COLUMNS:
+            types[column] = json_type
+        elif column == "dry_run":
+            types[column] = f"{bool_type} NOT NULL"
+        else:
+            types[column] = "TEXT"
+    return ", ".join(f"{column} {types[column]}" for column in COLUMNS)
+
+
+def created_by_index(table: str) -> str:
+    # Every list query filters by creator and orders by a stamp (created_at by default).
+    return (
+        f"CREATE INDEX IF NOT EXISTS {table}_creator_created "
+        f"ON {table} (created_by, created_at, id)"
+    )

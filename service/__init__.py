@@ -1,0 +1,1 @@
+"""Jobstream's processes: HTTP API, job processing, projections, CLI."""

@@ -1,0 +1,95 @@
+"""`jobstream` / `python -m service`: serve the API, manage users."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from domain.errors import DomainError
+from domain.users import UserRole
+from service.auth.passwords import hash_password
+from service.http.rendering import render_user
+from service.logs import configure_logging
+from service.runtime import build_app
+from service.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jobstream", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "serve", help="run API, job processing and projections in one process"
+    )
+    user = commands.add_parser("user", help="manage admin users")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    create = user_commands.add_parser(
+        "create", help="create an admin user (medusa user -e -p)"
+    )
+    create.add_argument("--email", "-e", required=True)
+    create.add_argument("--password", "-p", required=True)
+    create.add_argument("--api-token")
+    create.add_argument("--role", choices=[r.value for r in UserRole], default="admin")
+    create.add_argument("--id", dest="user_id")
+    create.add_argument("--first-name")
+    create.add_argument("--last-name")
+    return parser
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn  # noqa: PLC0415 - only `serve` needs the server stack
+
+    from service.http.app import create_app  # noqa: PLC0415
+    from service.runtime import Runtime  # noqa: PLC0415
+
+    app = create_app(Runtime(settings))
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def create_user(settings: Settings, args: argparse.Namespace) -> int:
+    app = build_app(settings)
+    try:
+        user = app.create_user(
+            email=args.email,
+            password_hash=hash_password(args.password),
+            actor="cli",
+            api_token=args.api_token,
+            role=UserRole(args.role),
+            first_name=args.first_name,
+            last_name=args.last_name,
+            user_id=args.user_id,
+        )
+    except DomainError as error:
+        failure = {"type": error.type, "message": error.message}
+        sys.stdout.write(msgspec.json.encode(failure).decode() + "\n")
+        return 1
+    finally:
+        app.close()
+    sys.stdout.write(msgspec.json.encode(render_user(user)).decode() + "\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if args.command == "serve":
+        serve(settings)
+        return 0
+    return create_user(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

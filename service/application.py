@@ -1,0 +1,194 @@
+"""The event-sourced application: batch-job and user commands over one event store."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Recording
+from eventsourcing.utils import Environment, EnvType
+
+from domain.batch_jobs import BatchJob
+from domain.errors import BatchJobNotFoundError, DuplicateError
+from domain.users import User, UserIndex, UserRole
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from domain.strategies import BatchJobDraft
+
+T = TypeVar("T")
+# A write that loses an optimistic-concurrency race is re-read and re-decided this
+# many times before the conflict reaches the caller (HTTP 409).
+CONFLICT_RETRIES = 5
+
+
+class Jobstream(Application[str]):
+    # Pinned: the name picks the PostgreSQL table (jobstream_events).
+    name = "Jobstream"
+
+    def __init__(self, env: EnvType | None = None) -> None:
+        super().__init__(env=env)
+        # Called after every save, so runners in this process wake at once.
+        self.save_listeners: list[Callable[[], None]] = []
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # Settings are read once by service.settings; never from os.environ here.
+        return Environment(name, dict(env or {}))
+
+    def _notify(self, recordings: list[Recording[str]]) -> None:
+        for listener in self.save_listeners:
+            listener()
+
+    # -- batch jobs ------------------------------------------------------------
+
+    def create_batch_job(
+        self, draft: BatchJobDraft, created_by: str, job_id: str | None = None
+    ) -> tuple[BatchJob, int]:
+        """Save a new job; return it and its event's notification position."""
+        job = BatchJob.create(
+            batch_type=draft.type,
+            created_by=created_by,
+            context=draft.context,
+            dry_run=draft.dry_run,
+            actor=created_by,
+            job_id=job_id,
+        )
+        return job, self._save(job)
+
+    def get_batch_job(self, job_id: str) -> BatchJob:
+        try:
+            job: object = self.repository.get(job_id)
+        except AggregateNotFoundError:
+            raise BatchJobNotFoundError(job_id) from None
+        if not isinstance(job, BatchJob):
+            raise BatchJobNotFoundError(job_id)
+        return job
+
+    def confirm_batch_job(self, job_id: str, user_id: str) -> tuple[BatchJob, int]:
+        def confirm(job: BatchJob) -> None:
+            job.ensure_accessible_by(user_id)
+            job.confirm(user_id)
+
+        return self.change_batch_job(job_id, confirm)
+
+    def cancel_batch_job(self, job_id: str, user_id: str) -> tuple[BatchJob, int]:
+        def cancel(job: BatchJob) -> None:
+            job.ensure_accessible_by(user_id)
+            job.cancel(user_id)
+
+        return self.change_batch_job(job_id, cancel)
+
+    def update_batch_job(  # noqa: PLR0913 - the patches are optional and named
+        self,
+        job_id: str,
+        actor: str,
+        *,
+        result: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        unset_result: Iterable[str] = (),
+        unset_context: Iterable[str] = (),
+    ) -> BatchJob:
+        """A strategy's write: shallow merge; returns the job as saved."""
+
+        def update(job: BatchJob) -> None:
+            job.update(
+                actor,
+                result=result,
+                context=context,
+                unset_result=unset_result,
+                unset_context=unset_context,
+            )
+
+        job, _ = self.change_batch_job(job_id, update)
+        return job
+
+    def change_batch_job(
+        self, job_id: str, command: Callable[[BatchJob], None]
+    ) -> tuple[BatchJob, int]:
+        """Get, decide, save; on a lost race, decide again on the fresh state.
+
+        Returns the job as saved and the position of its last event.
+        """
+        return self._retrying(lambda: self._change_once(job_id, command))
+
+    def _change_once(
+        self, job_id: str, command: Callable[[BatchJob], None]
+    ) -> tuple[BatchJob, int]:
+        job = self.get_batch_job(job_id)
+        command(job)
+        return job, self._save(job)
+
+    # -- users -----------------------------------------------------------------
+
+    def create_user(  # noqa: PLR0913 - Medusa's `medusa user` options, all by name
+        self,
+        *,
+        email: str,
+        password_hash: str,
+        actor: str,
+        api_token: str | None = None,
+        role: UserRole = UserRole.ADMIN,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        user_id: str | None = None,
+    ) -> User:
+        user = User.register(
+            email=email,
+            password_hash=password_hash,
+            actor=actor,
+            api_token=api_token,
+            role=role,
+            first_name=first_name,
+            last_name=last_name,
+            user_id=user_id,
+        )
+        indexes = [UserIndex.pointing(UserIndex.email_key(email), user.id, actor)]
+        if api_token:
+            indexes.append(
+                UserIndex.pointing(UserIndex.token_key(api_token), user.id, actor)
+            )
+        try:
+            self.save(user, *indexes)
+        except IntegrityError:
+            raise DuplicateError(
+                "A user with the same email, id or api token already exists."
+            ) from None
+        return user
+
+    def get_user(self, user_id: str) -> User | None:
+        try:
+            user: object = self.repository.get(user_id)
+        except AggregateNotFoundError:
+            return None
+        return user if isinstance(user, User) else None
+
+    def find_user_by_email(self, email: str) -> User | None:
+        return self._follow_index(UserIndex.email_key(email))
+
+    def find_user_by_api_token(self, api_token: str) -> User | None:
+        return self._follow_index(UserIndex.token_key(api_token))
+
+    def _follow_index(self, key: str) -> User | None:
+        try:
+            index: object = self.repository.get(key)
+        except AggregateNotFoundError:
+            return None
+        return self.get_user(index.user_id) if isinstance(index, UserIndex) else None
+
+    # -- plumbing --------------------------------------------------------------
+
+    def _save(self, *aggregates: BatchJob) -> int:
+        recordings = self.save(*aggregates)
+        if not recordings:
+            return self.recorder.max_notification_id() or 0
+        return recordings[-1].notification.id
+
+    @staticmethod
+    def _retrying(write: Callable[[], T]) -> T:
+        for _ in range(CONFLICT_RETRIES - 1):
+            try:
+                return write()
+            except IntegrityError:
+                continue
+        return write()

@@ -1,0 +1,1 @@
+"""Admin authentication: password hashing, sessions, bearer and API tokens."""

@@ -1,0 +1,1 @@
+"""The Medusa-compatible HTTP API (litestar + msgspec)."""

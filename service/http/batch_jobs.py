@@ -1,0 +1,125 @@
+"""/admin/batch-jobs: create, list, get, confirm, cancel (Medusa v1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, RawBody
+
+from domain.batch_jobs import BatchJob
+from domain.errors import BatchJobNotFoundError, NotJobOwnerError
+from domain.users import User
+from service.http import openapi, qs
+from service.http.list_params import validate_list_query
+from service.http.rendering import CREATED_FIELDS, render_batch_job
+from service.http.requests import decode_json_object, validate_create_batch_job
+from service.http.schemas import BatchJobListResponse, BatchJobResponse
+from service.ports import ApiRuntime
+
+
+def _query_string(request: Request[Any, Any, Any]) -> str:
+    return bytes(request.scope.get("query_string", b"")).decode("utf-8", "replace")
+
+
+def _written(runtime: ApiRuntime, job: BatchJob, position: int) -> BatchJobResponse:
+    runtime.settle(position)  # the caller's next GET/list shows this write
+    return BatchJobResponse(render_batch_job(job))
+
+
+class BatchJobController(Controller):
+    path = "/admin/batch-jobs"
+    tags = ["Batch Jobs"]
+
+    # eventsourcing is synchronous: every handler runs in the thread pool.
+    @get(
+        sync_to_thread=True,
+        operation_id="GetBatchJobs",
+        operation_class=openapi.documented(openapi.LIST_PARAMETERS),
+    )
+    def list_batch_jobs(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[ApiRuntime],
+        caller: NamedDependency[User],
+    ) -> BatchJobListResponse:
+        """List the caller's batch jobs, newest first; Medusa's qs-style filters."""
+        listing = validate_list_query(qs.parse(_query_string(request)), caller.id)
+        runtime.catch_up_read_model()
+        rows, count = runtime.view.list_batch_jobs(listing.query)
+        owner = caller if listing.expand_user else None
+        return BatchJobListResponse(
+            batch_jobs=[render_batch_job(row, listing.fields, owner) for row in rows],
+            count=count,
+            offset=listing.offset,
+            limit=listing.limit,
+        )
+
+    @post(
+        status_code=201,
+        sync_to_thread=True,
+        operation_id="PostBatchJobs",
+        operation_class=openapi.documented(body=openapi.CREATE_BODY),
+    )
+    def create_batch_job(
+        self,
+        body: RawBody,
+        runtime: NamedDependency[ApiRuntime],
+        caller: NamedDependency[User],
+    ) -> BatchJobResponse:
+        """Create a batch job; its strategy may prepare the context first."""
+        draft = validate_create_batch_job(decode_json_object(body))
+        strategy = runtime.registry.get(draft.type)
+        prepared = strategy.prepare_batch_job_for_processing(draft, caller.id)
+        job, position = runtime.app.create_batch_job(prepared, caller.id)
+        runtime.settle(position)
+        return BatchJobResponse(render_batch_job(job, CREATED_FIELDS))
+
+    @get("/{job_id:str}", sync_to_thread=True, operation_id="GetBatchJobsBatchJob")
+    def get_batch_job(
+        self,
+        job_id: FromPath[str],
+        runtime: NamedDependency[ApiRuntime],
+        caller: NamedDependency[User],
+    ) -> BatchJobResponse:
+        """One batch job of the caller's, every field."""
+        runtime.catch_up_read_model()
+        row = runtime.view.get_batch_job(job_id)
+        if row is None:
+            raise BatchJobNotFoundError(job_id)
+        if row.created_by != caller.id:
+            raise NotJobOwnerError
+        return BatchJobResponse(render_batch_job(row))
+
+    @post(
+        "/{job_id:str}/confirm",
+        status_code=200,
+        sync_to_thread=True,
+        operation_id="PostBatchJobsBatchJobConfirmProcessing",
+    )
+    def confirm_batch_job(
+        self,
+        job_id: FromPath[str],
+        runtime: NamedDependency[ApiRuntime],
+        caller: NamedDependency[User],
+    ) -> BatchJobResponse:
+        """Confirm a pre-processed (dry-run) job so that it is processed."""
+        job, position = runtime.app.confirm_batch_job(job_id, caller.id)
+        return _written(runtime, job, position)
+
+    @post(
+        "/{job_id:str}/cancel",
+        status_code=200,
+        sync_to_thread=True,
+        operation_id="PostBatchJobsBatchJobCancel",
+    )
+    def cancel_batch_job(
+        self,
+        job_id: FromPath[str],
+        runtime: NamedDependency[ApiRuntime],
+        caller: NamedDependency[User],
+    ) -> BatchJobResponse:
+        """Cancel a job in any status but completed."""
+        job, position = runtime.app.cancel_batch_job(job_id, caller.id)
+        return _written(runtime, job, position)

@@ -1,0 +1,104 @@
+"""Exceptions to Medusa's error bodies and status codes (its error-handler middleware)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import structlog
+from eventsourcing.persistence import IntegrityError
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
+
+from domain.errors import DomainError
+from service.http.schemas import ErrorResponse
+from service.ports import ReadModelLagError
+
+log = structlog.get_logger("http")
+
+CONFLICT_MESSAGE = (
+    "The request conflicted with another request. "
+    "You may retry the request with the provided Idempotency-Key."
+)
+_STATUS_BY_TYPE = {
+    "invalid_data": 400,
+    "not_allowed": 400,
+    "not_found": 404,
+    "duplicate_error": 422,
+    "unauthorized": 401,
+}
+
+
+class Unauthenticated(Exception):  # noqa: N818 - an HTTP condition, not a fault
+    """No session, bearer token or API token identified an admin user."""
+
+
+def _json(status: int, body: ErrorResponse) -> Response[bytes]:
+    return Response(
+        content=msgspec.json.encode(body), status_code=status, media_type=MediaType.JSON
+    )
+
+
+def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
+    status = _STATUS_BY_TYPE.get(exc.type, 400)
+    code = "invalid_request_error" if exc.type == "duplicate_error" else msgspec.UNSET
+    return _json(status, ErrorResponse(type=exc.type, message=exc.message, code=code))
+
+
+def conflict(_: Request[Any, Any, Any], __: IntegrityError) -> Response[bytes]:
+    return _json(
+        409,
+        ErrorResponse(
+            type="conflict", message=CONFLICT_MESSAGE, code="invalid_state_error"
+        ),
+    )
+
+
+def unauthenticated(_: Request[Any, Any, Any], __: Unauthenticated) -> Response[str]:
+    # passport ends the response with the plain text "Unauthorized", no JSON.
+    return Response(content="Unauthorized", status_code=401, media_type=MediaType.TEXT)
+
+
+def read_model_lag(
+    _: Request[Any, Any, Any], exc: ReadModelLagError
+) -> Response[bytes]:
+    log.warning("http.read_model_lag", position=exc.args[0])
+    message = "The read model is catching up with recent writes. Retry the request."
+    return _json(503, ErrorResponse(type="unexpected_state", message=message))
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    if isinstance(exc, NotFoundException):
+        message = f"Cannot {request.method} {request.url.path}"
+        return _json(404, ErrorResponse(type="not_found", message=message))
+    if isinstance(exc, ValidationException):
+        return _json(400, ErrorResponse(type="invalid_data", message=str(exc.detail)))
+    if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
+        return unknown_error(request, exc)
+    return _json(
+        exc.status_code, ErrorResponse(type="invalid_data", message=str(exc.detail))
+    )
+
+
+def unknown_error(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.error("http.unhandled_error", error=repr(exc), exc_info=exc)
+    return _json(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        ErrorResponse(
+            type="unknown_error",
+            message="An unknown error occurred.",
+            code="unknown_error",
+        ),
+    )
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    DomainError: domain_error,
+    IntegrityError: conflict,
+    Unauthenticated: unauthenticated,
+    ReadModelLagError: read_model_lag,
+    HTTPException: http_error,
+    Exception: unknown_error,
+}

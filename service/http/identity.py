@@ -1,0 +1,45 @@
+"""Who is calling: Medusa's admin-session, admin-bearer and admin-api-token, in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from domain.users import User
+from service.auth.tokens import admin_user_id_from_jwt, unsign_session_id
+from service.http.errors import Unauthenticated
+from service.ports import ApiRuntime
+
+SESSION_COOKIE = "connect.sid"
+API_TOKEN_HEADER = "x-medusa-access-token"  # noqa: S105 - a header name
+
+
+def session_id_of(request: Request[Any, Any, Any], runtime: ApiRuntime) -> str | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    return unsign_session_id(cookie, runtime.secrets.cookie_secret)
+
+
+def authenticate(request: Request[Any, Any, Any], runtime: ApiRuntime) -> User:
+    """The first strategy that identifies a user wins; none → 401 `Unauthorized`."""
+    app = runtime.app
+    session_id = session_id_of(request, runtime)
+    if session_id is not None:
+        user_id = runtime.sessions.user_id(session_id)
+        user = app.get_user(user_id) if user_id else None
+        if user is not None:
+            return user
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        user_id = admin_user_id_from_jwt(token.strip(), runtime.secrets.jwt_secret)
+        user = app.get_user(user_id) if user_id else None
+        if user is not None:
+            return user
+    api_token = request.headers.get(API_TOKEN_HEADER)
+    if api_token:
+        user = app.find_user_by_api_token(api_token)
+        if user is not None:
+            return user
+    raise Unauthenticated

@@ -1,0 +1,52 @@
+"""Wakes runners when another process saves events (PostgreSQL LISTEN/NOTIFY)."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import psycopg
+import structlog
+from psycopg import sql
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+log = structlog.get_logger("pg_listener")
+
+
+class NotificationListener:
+    """eventsourcing NOTIFYs `<app>_events` on every save; this LISTENs to it."""
+
+    def __init__(
+        self, conninfo: str, channel: str, on_notify: Callable[[], None]
+    ) -> None:
+        self._conninfo = conninfo
+        self._channel = channel
+        self._on_notify = on_notify
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="pg-listener", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                    conn.execute(
+                        sql.SQL("LISTEN {}").format(sql.Identifier(self._channel))
+                    )
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self._on_notify()
+            except psycopg.Error as error:
+                # The runners still poll; this only makes them prompt. Retry quietly.
+                log.warning("pg_listener.disconnected", error=str(error))
+                self._stop.wait(1.0)

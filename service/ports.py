@@ -1,0 +1,49 @@
+"""What the HTTP adapter needs of the running system, so it never imports the wiring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from projections.batch_jobs.view import BatchJobsView
+    from service.application import Jobstream
+    from service.auth.sessions import SessionStore
+    from service.settings import Settings
+    from service.strategies.registry import StrategyRegistry
+
+
+class ReadModelLagError(Exception):
+    """The read model did not reach a write's position in time."""
+
+
+@dataclass(frozen=True)
+class Secrets:
+    jwt_secret: str
+    cookie_secret: str
+
+
+# Litestar checks dependency values against their annotation: keep it checkable.
+@runtime_checkable
+class ApiRuntime(Protocol):
+    settings: Settings
+    secrets: Secrets
+    app: Jobstream
+    view: BatchJobsView
+    registry: StrategyRegistry
+    sessions: SessionStore
+
+    def start(self) -> None:
+        """Start background work (projection, processing)."""
+
+    def stop(self) -> None:
+        """Stop background work and close connections."""
+
+    def settle(self, position: int) -> None:
+        """After a write: wait until the caller's next read shows it."""
+
+    def catch_up_read_model(self) -> None:
+        """Before a read: wait until the view has every event stored so far."""
+
+    def health(self) -> dict[str, str]:
+        """Each dependency's state: "ok", or why not."""

@@ -1,0 +1,1 @@
+"""Job processing: drives batch jobs through their strategies as events arrive."""

@@ -1,0 +1,185 @@
+"""Builds the running system from Settings: event store, read model, processing, auth."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+
+from projections.batch_jobs.postgres import PostgresBatchJobsView
+from projections.batch_jobs.projection import BatchJobsProjection
+from projections.batch_jobs.sqlite import SQLiteBatchJobsView
+from projections.runner import CatchUpRunner
+from service.application import Jobstream
+from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSessionStore
+from service.pg_listener import NotificationListener
+from service.ports import ReadModelLagError, Secrets
+from service.processing import processor
+from service.settings import Settings, storage_env
+from service.strategies.registry import StrategyRegistry, StrategyServices
+
+if TYPE_CHECKING:
+    from projections.batch_jobs.view import BatchJobsView
+
+log = structlog.get_logger("runtime")
+
+
+def build_app(settings: Settings) -> Jobstream:
+    return Jobstream(env=storage_env(settings, "events"))
+
+
+def _factory(settings: Settings, name: str) -> InfrastructureFactory[Any]:
+    return InfrastructureFactory.construct(
+        Environment(name, storage_env(settings, name))
+    )
+
+
+def resolve_secrets(settings: Settings) -> Secrets:
+    """Env first; embedded mode keeps generated ones under the data dir across restarts."""
+    if settings.jwt_secret and settings.cookie_secret:
+        return Secrets(settings.jwt_secret, settings.cookie_secret)
+    if settings.is_postgres:
+        raise ValueError(
+            "Set JOBSTREAM_JWT_SECRET and JOBSTREAM_COOKIE_SECRET: every process "
+            "sharing the database must sign and verify with the same secrets."
+        )
+    path = settings.data_path / "secrets.json"
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    stored.setdefault("jwt_secret", secrets.token_urlsafe(32))
+    stored.setdefault("cookie_secret", secrets.token_urlsafe(32))
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stored))
+    path.chmod(0o600)
+    return Secrets(
+        settings.jwt_secret or stored["jwt_secret"],
+        settings.cookie_secret or stored["cookie_secret"],
+    )
+
+
+class Runtime:
+    """One process's Jobstream: API state, projection runner and job processor."""
+
+    def __init__(
+        self, settings: Settings, registry: StrategyRegistry | None = None
+    ) -> None:
+        self.settings = settings
+        self.secrets = resolve_secrets(settings)
+        self.app = build_app(settings)
+        if registry is None:
+            registry = StrategyRegistry()
+            registry.load_entry_points(StrategyServices(self.app, settings))
+        self.registry = registry
+        self.view = self._build_view()
+        self.sessions = self._build_sessions()
+        self.projection = CatchUpRunner(
+            name="projection.batchjobs",
+            recorder=self.app.recorder,
+            mapper=self.app.mapper,
+            topics=BatchJobsProjection.topics,
+            start_position=lambda: self.view.max_tracking_id(self.app.name),
+            handler=BatchJobsProjection(self.view, self.app.name),
+            on_error=_log_runner_error,
+        )
+        self.processor = processor.BatchJobProcessor(
+            app=self.app,
+            registry=registry,
+            position=_factory(settings, "processor").tracking_recorder(),
+            threads=settings.processor_threads,
+            max_attempts=settings.max_processing_attempts,
+        )
+        self.processing = CatchUpRunner(
+            name="processor",
+            recorder=self.app.recorder,
+            mapper=self.app.mapper,
+            topics=processor.TOPICS,
+            start_position=self.processor.start_position,
+            handler=self.processor,
+            on_error=_log_runner_error,
+        )
+        self._listener: NotificationListener | None = None
+
+    def _build_view(self) -> BatchJobsView:
+        view_class: type[Any] = (
+            PostgresBatchJobsView if self.settings.is_postgres else SQLiteBatchJobsView
+        )
+        factory = _factory(self.settings, BatchJobsProjection.name)
+        view: BatchJobsView = factory.tracking_recorder(view_class)
+        return view
+
+    def _build_sessions(self) -> SessionStore:
+        ttl = self.settings.session_ttl_seconds
+        if self.settings.database_url is not None:
+            return PostgresSessionStore(self.settings.database_url, ttl)
+        return SQLiteSessionStore(self.settings.data_path / "sessions.sqlite", ttl)
+
+    def start(self) -> None:
+        for runner in (self.projection, self.processing):
+            self.app.save_listeners.append(runner.wake)
+            runner.start()
+        if self.settings.database_url is not None:
+            channel = getattr(self.app.recorder, "channel_name", "jobstream_events")
+            self._listener = NotificationListener(
+                self.settings.database_url, channel, self._wake_runners
+            )
+            self._listener.start()
+        log.info("runtime.started", batch_types=self.registry.batch_types)
+
+    def _wake_runners(self) -> None:
+        self.projection.wake()
+        self.processing.wake()
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+        self.processing.stop()
+        self.processor.shutdown()
+        self.projection.stop()
+        self.sessions.close()
+        self.app.close()
+
+    def wait_for_read_model(self, position: int) -> None:
+        """Return once GET/list would show the write at `position`; else raise."""
+        if not self.projection.wait_for(
+            position, self.settings.read_your_writes_timeout
+        ):
+            raise ReadModelLagError(position)
+
+    def catch_up_read_model(self) -> None:
+        """Before a read: the view reflects every event stored when the request began."""
+        self.wait_for_read_model(self.app.recorder.max_notification_id() or 0)
+
+    def settle(self, position: int) -> None:
+        """After a write: wait so the caller's next read shows it.
+
+        The write is durable either way; a lagging view only delays the answer.
+        """
+        if not self.projection.wait_for(
+            position, self.settings.read_your_writes_timeout
+        ):
+            log.warning("runtime.read_model_lag", position=position)
+
+    def health(self) -> dict[str, str]:
+        """Each dependency's state: "ok", or why not."""
+        checks: dict[str, str] = {}
+        probes = {
+            "event_store": self.app.recorder.max_notification_id,
+            "read_model": lambda: self.view.max_tracking_id(self.app.name),
+            "sessions": self.sessions.ping,
+        }
+        for name, probe in probes.items():
+            try:
+                probe()
+                checks[name] = "ok"
+            except Exception as error:  # noqa: BLE001 - any failure means "down"
+                checks[name] = f"down: {error}"
+        for runner in (self.projection, self.processing):
+            checks[runner.name] = "ok" if runner.is_alive else "stopped"
+        return checks
+
+
+def _log_runner_error(name: str, error: BaseException) -> None:
+    log.warning("runner.error", runner=name, error=repr(error))

@@ -1,0 +1,90 @@
+"""One Settings struct, loaded once from the environment and passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import unquote, urlsplit
+
+import msgspec
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+PREFIX = "JOBSTREAM_"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Every knob, with its default. `JOBSTREAM_<FIELD>` overrides each one."""
+
+    data_dir: str = "./var"
+    host: str = "127.0.0.1"
+    port: int = 9000
+    database_url: str | None = None
+    jwt_secret: str | None = None
+    cookie_secret: str | None = None
+    log_level: str = "info"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    processor_threads: int = 4
+    max_processing_attempts: int = 3
+    read_your_writes_timeout: float = 5.0
+    session_ttl_seconds: int = 36_000  # Medusa's express-session default: 10 h
+    secure_cookies: bool = False
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url is not None
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the `JOBSTREAM_*` variables this struct knows; convert types."""
+    source = os.environ if environ is None else environ
+    fields = set(Settings.__struct_fields__)
+    raw = {
+        key[len(PREFIX) :].lower(): value
+        for key, value in source.items()
+        if key.startswith(PREFIX) and key[len(PREFIX) :].lower() in fields
+    }
+    if raw.get("database_url") == "":
+        del raw["database_url"]
+    return msgspec.convert(raw, Settings, strict=False)
+
+
+def postgres_env(database_url: str) -> dict[str, str]:
+    """The POSTGRES_* keys eventsourcing reads, from a `postgresql://` URL."""
+    parts = urlsplit(database_url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        raise ValueError(
+            f"JOBSTREAM_DATABASE_URL must be postgresql://…, got {parts.scheme}://"
+        )
+    return {
+        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        # The key must exist even with trust auth (eventsourcing raises otherwise).
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+    }
+
+
+def storage_env(settings: Settings, store: str) -> dict[str, str]:
+    """The eventsourcing env of one store: its own SQLite file, or the one database."""
+    common = {"ORIGINATOR_ID_TYPE": "text", "CREATE_TABLE": "y"}
+    if settings.database_url is not None:
+        return {
+            **common,
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            **postgres_env(settings.database_url),
+        }
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    return {
+        **common,
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(settings.data_path / f"{store}.sqlite"),
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }

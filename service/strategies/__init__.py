@@ -1,0 +1,1 @@
+"""Strategies wired to the application: registry and the job-run handle."""

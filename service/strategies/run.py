@@ -1,0 +1,46 @@
+"""A strategy's handle on its job, backed by the application."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from domain.strategies import BatchJobSnapshot
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from service.application import Jobstream
+
+
+class ApplicationJobRun:
+    """Implements domain.strategies.JobRun: reads and writes go to the event store."""
+
+    def __init__(self, app: Jobstream, job_id: str, actor: str) -> None:
+        self._app = app
+        self._job_id = job_id
+        self._actor = actor
+
+    @property
+    def job_id(self) -> str:
+        return self._job_id
+
+    def job(self) -> BatchJobSnapshot:
+        return BatchJobSnapshot.of(self._app.get_batch_job(self._job_id))
+
+    def update(
+        self,
+        *,
+        result: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        unset_result: Iterable[str] = (),
+        unset_context: Iterable[str] = (),
+    ) -> BatchJobSnapshot:
+        job = self._app.update_batch_job(
+            self._job_id,
+            self._actor,
+            result=result,
+            context=context,
+            unset_result=unset_result,
+            unset_context=unset_context,
+        )
+        return BatchJobSnapshot.of(job)
