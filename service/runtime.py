@@ -26,20 +26,31 @@ if TYPE_CHECKING:
     from projections.batch_jobs.view import BatchJobsView
 
 log = structlog.get_logger("runtime")
+MIN_SECRET_BYTES = 32
 
 
 def build_app(settings: Settings) -> Jobstream:
     return Jobstream(env=storage_env(settings, "events"))
 
 
-def _factory(settings: Settings, name: str) -> InfrastructureFactory[Any]:
-    return InfrastructureFactory.construct(
-        Environment(name, storage_env(settings, name))
-    )
+def _factory(
+    settings: Settings, name: str, pool_size: int
+) -> InfrastructureFactory[Any]:
+    env = {**storage_env(settings, name), "POSTGRES_POOL_SIZE": str(pool_size)}
+    return InfrastructureFactory.construct(Environment(name, env))
 
 
 def resolve_secrets(settings: Settings) -> Secrets:
     """Env first; embedded mode keeps generated ones under the data dir across restarts."""
+    for name, value in (
+        ("JWT", settings.jwt_secret),
+        ("COOKIE", settings.cookie_secret),
+    ):
+        if value is not None and len(value.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"JOBSTREAM_{name}_SECRET must be at least {MIN_SECRET_BYTES} bytes "
+                "(HMAC-SHA256 keys shorter than the hash are guessable)"
+            )
     if settings.jwt_secret and settings.cookie_secret:
         return Secrets(settings.jwt_secret, settings.cookie_secret)
     if settings.is_postgres:
@@ -73,6 +84,9 @@ class Runtime:
             registry = StrategyRegistry()
             registry.load_entry_points(StrategyServices(self.app, settings))
         self.registry = registry
+        # Each factory owns a connection pool; stop() closes them all.
+        self._view_factory = _factory(settings, BatchJobsProjection.name, pool_size=4)
+        self._processor_factory = _factory(settings, "processor", pool_size=1)
         self.view = self._build_view()
         self.sessions = self._build_sessions()
         self.projection = CatchUpRunner(
@@ -87,7 +101,7 @@ class Runtime:
         self.processor = processor.BatchJobProcessor(
             app=self.app,
             registry=registry,
-            position=_factory(settings, "processor").tracking_recorder(),
+            position=self._processor_factory.tracking_recorder(),
             threads=settings.processor_threads,
             max_attempts=settings.max_processing_attempts,
         )
@@ -106,8 +120,7 @@ class Runtime:
         view_class: type[Any] = (
             PostgresBatchJobsView if self.settings.is_postgres else SQLiteBatchJobsView
         )
-        factory = _factory(self.settings, BatchJobsProjection.name)
-        view: BatchJobsView = factory.tracking_recorder(view_class)
+        view: BatchJobsView = self._view_factory.tracking_recorder(view_class)
         return view
 
     def _build_sessions(self) -> SessionStore:
@@ -139,6 +152,8 @@ class Runtime:
         self.processor.shutdown()
         self.projection.stop()
         self.sessions.close()
+        self._view_factory.close()
+        self._processor_factory.close()
         self.app.close()
 
     def wait_for_read_model(self, position: int) -> None:

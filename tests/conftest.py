@@ -45,8 +45,8 @@ def make_settings(data_dir: Path, database_url: str | None = None) -> Settings:
     return Settings(
         data_dir=str(data_dir),
         database_url=database_url,
-        jwt_secret="test-jwt-secret",
-        cookie_secret="test-cookie-secret",
+        jwt_secret="test-jwt-secret-of-at-least-32-bytes",
+        cookie_secret="test-cookie-secret-of-at-least-32-bytes",
         processor_threads=2,
         read_your_writes_timeout=10.0,
         log_format="console",

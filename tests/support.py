@@ -7,10 +7,11 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from litestar.testing import TestClient
 
+from domain import aggregates
 from domain.batch_jobs import BatchJob
 from domain.strategies import (
     AbstractBatchJobStrategy,
@@ -104,6 +105,12 @@ class Caller:
     @property
     def headers(self) -> dict[str, str]:
         return {"x-medusa-access-token": self.token}
+
+
+def named(events: Iterable[object]) -> list[tuple[str, str]]:
+    """(event name, actor) of each event, for assertions on histories."""
+    typed = [cast("aggregates.Event", event) for event in events]
+    return [(event.NAME, event.actor) for event in typed]
 
 
 @functools.cache

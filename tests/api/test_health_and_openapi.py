@@ -1,0 +1,55 @@
+"""GET /health and the OpenAPI schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import TestClient
+
+from service.runtime import Runtime
+
+
+def test_health_is_ok_when_everything_is_up(client: TestClient[Any]) -> None:
+    response = client.get("/health")
+
+    assert (response.status_code, response.text) == (200, "OK")
+
+
+def test_health_is_503_when_a_dependency_is_down(
+    client: TestClient[Any], runtime: Runtime
+) -> None:
+    runtime.projection.stop()
+    runtime.sessions.close()
+
+    response = client.get("/health")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["projection.batchjobs"] == "stopped"
+    assert body["checks"]["sessions"].startswith("down")
+    assert body["checks"]["event_store"] == "ok"
+
+
+def test_openapi_documents_every_endpoint_and_parameter(
+    client: TestClient[Any],
+) -> None:
+    schema = client.get("/schema/openapi.json").json()
+
+    paths = schema["paths"]
+    assert set(paths) >= {
+        "/admin/batch-jobs", "/admin/batch-jobs/{job_id}",
+        "/admin/batch-jobs/{job_id}/confirm", "/admin/batch-jobs/{job_id}/cancel",
+        "/admin/auth", "/admin/auth/token", "/health",
+    }  # fmt: skip
+    listing = paths["/admin/batch-jobs"]["get"]
+    documented = {parameter["name"] for parameter in listing["parameters"]}
+    assert documented >= {
+        "limit", "offset", "order", "fields", "expand", "id[]", "type[]",
+        "created_at", "completed_at",
+    }  # fmt: skip
+    create = paths["/admin/batch-jobs"]["post"]
+    body = create["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["type", "context"]
+    assert "201" in create["responses"]
+    assert {"get", "post", "delete"} <= set(paths["/admin/auth"])
