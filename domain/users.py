@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -10,6 +11,14 @@ from typing import Any
 from eventsourcing.domain import BaseAggregate
 
 from domain import aggregates, ids
+from domain.errors import InvalidDataError
+
+# class-validator's isEmail, in practice: one @, no spaces, a dot in the domain.
+_EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
+
+
+def is_email(value: object) -> bool:
+    return isinstance(value, str) and _EMAIL.match(value) is not None
 
 
 class UserRole(StrEnum):
@@ -74,6 +83,8 @@ class User(BaseAggregate[str]):
         last_name: str | None = None,
         user_id: str | None = None,
     ) -> User:
+        if not is_email(email):
+            raise InvalidDataError("email must be an email")
         return cls._create(
             cls.Created,
             id=user_id,

@@ -76,6 +76,8 @@ class CatchUpRunner:
 
     def wait_for(self, position: int, timeout: float) -> bool:
         """Block until `position` is handled; False if `timeout` passed first."""
+        if self._position >= position:
+            return True
         self.wake()
         deadline = time.monotonic() + timeout
         with self._progress:
@@ -115,9 +117,9 @@ class CatchUpRunner:
                 if self.run_once():
                     continue
                 self.last_error = None
-            except IntegrityError as error:
-                # Another runner recorded this position first: resume after it.
-                self._report(error)
+            except IntegrityError:
+                # Another process's runner recorded this position first (expected when
+                # processes share a database): its transaction did the work; resume after it.
                 self._position = max(self._position, self._start_position() or 0)
                 continue
             except Exception as error:  # noqa: BLE001 - keep running: report, back off

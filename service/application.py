@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -11,6 +12,7 @@ from eventsourcing.utils import Environment, EnvType
 from domain.batch_jobs import BatchJob
 from domain.errors import BatchJobNotFoundError, DuplicateError
 from domain.users import User, UserIndex, UserRole
+from service.group_commit import GroupCommit
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
     from domain.strategies import BatchJobDraft
 
 T = TypeVar("T")
+USER_CACHE_SECONDS = 30.0
+USER_CACHE_SIZE = 10_000
 # A write that loses an optimistic-concurrency race is re-read and re-decided this
 # many times before the conflict reaches the caller (HTTP 409).
 CONFLICT_RETRIES = 5
@@ -31,6 +35,12 @@ class Jobstream(Application[str]):
         super().__init__(env=env)
         # Called after every save, so runners in this process wake at once.
         self.save_listeners: list[Callable[[], None]] = []
+        # Every request authenticates; the lookups are cached. Index aggregates never
+        # change, so their targets are kept; users are re-read after USER_CACHE_SECONDS.
+        self._user_ids_by_key: dict[str, str] = {}
+        self._users: dict[str, tuple[float, User]] = {}
+        # Late-bound, so whatever `save` is at call time (tests replace it) is used.
+        self._group_commit = GroupCommit(lambda *aggregates: self.save(*aggregates))  # noqa: PLW0108
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Settings are read once by service.settings; never from os.environ here.
@@ -157,11 +167,28 @@ class Jobstream(Application[str]):
         return user
 
     def get_user(self, user_id: str) -> User | None:
+        cached = self.cached_user(user_id)
+        if cached is not None:
+            return cached
         try:
             user: object = self.repository.get(user_id)
         except AggregateNotFoundError:
             return None
-        return user if isinstance(user, User) else None
+        if not isinstance(user, User):
+            return None
+        if len(self._users) >= USER_CACHE_SIZE:
+            self._users.clear()
+        self._users[user_id] = (time.monotonic() + USER_CACHE_SECONDS, user)
+        return user
+
+    def cached_user(self, user_id: str) -> User | None:
+        """The user if a recent read is in memory; never touches the store."""
+        entry = self._users.get(user_id)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    def cached_user_by_api_token(self, api_token: str) -> User | None:
+        user_id = self._user_ids_by_key.get(UserIndex.token_key(api_token))
+        return None if user_id is None else self.cached_user(user_id)
 
     def find_user_by_email(self, email: str) -> User | None:
         return self._follow_index(UserIndex.email_key(email))
@@ -170,19 +197,22 @@ class Jobstream(Application[str]):
         return self._follow_index(UserIndex.token_key(api_token))
 
     def _follow_index(self, key: str) -> User | None:
-        try:
-            index: object = self.repository.get(key)
-        except AggregateNotFoundError:
-            return None
-        return self.get_user(index.user_id) if isinstance(index, UserIndex) else None
+        user_id = self._user_ids_by_key.get(key)
+        if user_id is None:
+            try:
+                index: object = self.repository.get(key)
+            except AggregateNotFoundError:
+                return None  # not cached: a user created later is found at once
+            if not isinstance(index, UserIndex):
+                return None
+            user_id = self._user_ids_by_key[key] = index.user_id
+        return self.get_user(user_id)
 
     # -- plumbing --------------------------------------------------------------
 
     def _save(self, *aggregates: BatchJob) -> int:
-        recordings = self.save(*aggregates)
-        if not recordings:
-            return self.recorder.max_notification_id() or 0
-        return recordings[-1].notification.id
+        """Save (with concurrent saves, in one transaction); the last event's position."""
+        return self._group_commit.save(*aggregates)
 
     @staticmethod
     def _retrying(write: Callable[[], T]) -> T:

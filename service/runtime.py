@@ -29,14 +29,19 @@ log = structlog.get_logger("runtime")
 MIN_SECRET_BYTES = 32
 
 
+def pool_env(size: int) -> dict[str, str]:
+    # Bounded overflow: one process stays well under PostgreSQL's 100 connections.
+    return {"POSTGRES_POOL_SIZE": str(size), "POSTGRES_MAX_OVERFLOW": str(size)}
+
+
 def build_app(settings: Settings) -> Jobstream:
-    return Jobstream(env=storage_env(settings, "events"))
+    return Jobstream(env={**storage_env(settings, "events"), **pool_env(8)})
 
 
 def _factory(
     settings: Settings, name: str, pool_size: int
 ) -> InfrastructureFactory[Any]:
-    env = {**storage_env(settings, name), "POSTGRES_POOL_SIZE": str(pool_size)}
+    env = {**storage_env(settings, name), **pool_env(pool_size)}
     return InfrastructureFactory.construct(Environment(name, env))
 
 

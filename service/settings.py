@@ -50,8 +50,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         for key, value in source.items()
         if key.startswith(PREFIX) and key[len(PREFIX) :].lower() in fields
     }
-    if raw.get("database_url") == "":
-        del raw["database_url"]
+    # An empty value means "not set" (as `KEY=` in an env file usually intends).
+    raw = {key: value for key, value in raw.items() if value != ""}
     return msgspec.convert(raw, Settings, strict=False)
 
 

@@ -36,7 +36,7 @@ def create_app(runtime: ApiRuntime, *, manage_runtime: bool = True) -> Litestar:
         route_handlers=[BatchJobController, AuthController, health],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),
-            "caller": Provide(provide_caller, sync_to_thread=True),
+            "caller": Provide(provide_caller),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_context],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, delete, get, post
@@ -52,7 +51,7 @@ class AuthController(Controller):
             value=sign_session_id(session_id, runtime.secrets.cookie_secret),
             path="/",
             httponly=True,
-            expires=int((datetime.now(UTC) + timedelta(seconds=ttl)).timestamp()),
+            expires=ttl,  # Litestar: seconds from now (rendered as an Expires date)
             secure=runtime.settings.secure_cookies,
             samesite="none" if runtime.settings.secure_cookies else "lax",
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, RawBody
@@ -17,6 +18,8 @@ from service.http.rendering import CREATED_FIELDS, render_batch_job
 from service.http.requests import decode_json_object, validate_create_batch_job
 from service.http.schemas import BatchJobListResponse, BatchJobResponse
 from service.ports import ApiRuntime
+
+log = structlog.get_logger("http")
 
 
 def _query_string(request: Request[Any, Any, Any]) -> str:
@@ -73,6 +76,7 @@ class BatchJobController(Controller):
         strategy = runtime.registry.get(draft.type)
         prepared = strategy.prepare_batch_job_for_processing(draft, caller.id)
         job, position = runtime.app.create_batch_job(prepared, caller.id)
+        log.info("batch_job.created", job_id=job.id, batch_type=job.type)
         runtime.settle(position)
         return BatchJobResponse(render_batch_job(job, CREATED_FIELDS))
 

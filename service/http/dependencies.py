@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import anyio.to_thread
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from domain.users import User
-from service.http.identity import authenticate
+from service.http.identity import authenticate, authenticate_from_memory
 from service.ports import ApiRuntime
 
 
@@ -17,7 +18,11 @@ def provide_runtime(state: State) -> ApiRuntime:
     return cast("ApiRuntime", state.runtime)
 
 
-def provide_caller(
+async def provide_caller(
     request: Request[Any, Any, Any], runtime: NamedDependency[ApiRuntime]
 ) -> User:
-    return authenticate(request, runtime)
+    # Most requests are answered from memory; only a miss pays a thread hop for I/O.
+    user = authenticate_from_memory(request, runtime)
+    if user is not None:
+        return user
+    return await anyio.to_thread.run_sync(authenticate, request, runtime)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import msgspec
 import structlog
 from eventsourcing.persistence import IntegrityError
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    ValidationException,
+)
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
@@ -70,9 +76,18 @@ def read_model_lag(
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
-    if isinstance(exc, NotFoundException):
+    if isinstance(exc, NotFoundException | MethodNotAllowedException):
+        # Express answers any unrouted method and path with 404 "Cannot <METHOD> <path>".
+        # The router raised this before any middleware ran: give it a request id here.
+        request_id = request.headers.get("x-request-id", "")[:128] or uuid.uuid4().hex
         message = f"Cannot {request.method} {request.url.path}"
-        return _json(404, ErrorResponse(type="not_found", message=message))
+        log.info(
+            "http.request", method=request.method, path=request.url.path, status=404,
+            request_id=request_id,
+        )  # fmt: skip
+        response = _json(404, ErrorResponse(type="not_found", message=message))
+        response.headers["x-request-id"] = request_id
+        return response
     if isinstance(exc, ValidationException):
         return _json(400, ErrorResponse(type="invalid_data", message=str(exc.detail)))
     if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:

@@ -22,6 +22,24 @@ def session_id_of(request: Request[Any, Any, Any], runtime: ApiRuntime) -> str |
     return unsign_session_id(cookie, runtime.secrets.cookie_secret)
 
 
+def authenticate_from_memory(
+    request: Request[Any, Any, Any], runtime: ApiRuntime
+) -> User | None:
+    """The caller from cached lookups alone (no I/O); None means "ask the store".
+
+    Sessions are always checked in the store, so a logout takes effect at once.
+    """
+    if request.cookies.get(SESSION_COOKIE):
+        return None
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        user_id = admin_user_id_from_jwt(token.strip(), runtime.secrets.jwt_secret)
+        if user_id is not None:
+            return runtime.app.cached_user(user_id)
+    api_token = request.headers.get(API_TOKEN_HEADER)
+    return runtime.app.cached_user_by_api_token(api_token) if api_token else None
+
+
 def authenticate(request: Request[Any, Any, Any], runtime: ApiRuntime) -> User:
     """The first strategy that identifies a user wins; none → 401 `Unauthorized`."""
     app = runtime.app

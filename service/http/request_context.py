@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -11,6 +12,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("http")
 REQUEST_ID_HEADER = b"x-request-id"
+# Requests about one job: its id goes on every log line of the request.
+JOB_PATH = re.compile(r"^/admin/batch-jobs/([^/]+)")
 
 
 def request_context(app: ASGIApp) -> ASGIApp:
@@ -22,6 +25,9 @@ def request_context(app: ASGIApp) -> ASGIApp:
         request_id = incoming[:128] or uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        job = JOB_PATH.match(scope["path"])
+        if job is not None:
+            structlog.contextvars.bind_contextvars(job_id=job.group(1))
         status = 500
         started = time.perf_counter()
 
@@ -30,7 +36,8 @@ def request_context(app: ASGIApp) -> ASGIApp:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
-                headers.append((REQUEST_ID_HEADER, request_id.encode("latin-1")))
+                if all(name.lower() != REQUEST_ID_HEADER for name, _ in headers):
+                    headers.append((REQUEST_ID_HEADER, request_id.encode("latin-1")))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,9 +9,7 @@ import msgspec
 
 from domain.errors import InvalidDataError
 from domain.strategies import BatchJobDraft
-
-# class-validator's isEmail is RFC-ish; this accepts what it accepts in practice.
-_EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
+from domain.users import is_email
 
 
 @dataclass(frozen=True)
@@ -62,7 +59,7 @@ def validate_credentials(body: dict[str, Any]) -> Credentials:
     # Decorators apply bottom-up, so IsNotEmpty reports before IsEmail / IsString.
     if email in (None, ""):
         errors.append("email should not be empty")
-    if not isinstance(email, str) or not _EMAIL.match(email):
+    if not is_email(email):
         errors.append("email must be an email")
     if password in (None, ""):
         errors.append("password should not be empty")

@@ -8,6 +8,7 @@ finished are handled again, and those that had are no-ops.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -16,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.utils import get_topic
 
 from domain.batch_jobs import BatchJob, BatchJobStatus
@@ -106,7 +107,9 @@ class BatchJobProcessor:
             if low <= self._recorded:
                 return
             self._recorded = low
-        self._position.insert_tracking(Tracking(self._app.name, low))
+        # IntegrityError: another process sharing the database recorded a later position.
+        with contextlib.suppress(IntegrityError):
+            self._position.insert_tracking(Tracking(self._app.name, low))
 
     # -- the lifecycle, as Medusa's BatchJobSubscriber ----------------------------
 
@@ -124,7 +127,7 @@ class BatchJobProcessor:
                 job_id, lambda j: j.set_pre_processing_done(self._actor)
             )
         except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
-            self._fail(job_id, error)
+            self._fail(job_id, error, working_on=BatchJobStatus.CREATED)
 
     def process(self, job_id: str) -> None:
         job = self._app.get_batch_job(job_id)
@@ -132,9 +135,10 @@ class BatchJobProcessor:
             return
         try:
             strategy = self._registry.get(job.type)
+            # The claim: of processors racing here, optimistic concurrency lets one win.
             self._app.change_batch_job(job_id, lambda j: j.set_processing(self._actor))
         except Exception as error:  # noqa: BLE001 - as above
-            self._fail(job_id, error)
+            self._fail(job_id, error, working_on=BatchJobStatus.CONFIRMED)
             return
         log.info("processor.processing", batch_type=job.type)
         self._process_attempts(strategy, job_id)
@@ -156,7 +160,7 @@ class BatchJobProcessor:
                 ):
                     self._record_retry(run, error, attempt)
                     continue
-                self._fail(job_id, error)
+                self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
                 return
             else:
                 log.info("processor.completed")
@@ -177,14 +181,18 @@ class BatchJobProcessor:
     def _is_canceled(self, job_id: str) -> bool:
         return self._app.get_batch_job(job_id).status is BatchJobStatus.CANCELED
 
-    def _fail(self, job_id: str, error: Exception) -> None:
+    def _fail(self, job_id: str, error: Exception, working_on: BatchJobStatus) -> None:
+        """Record the failure, unless the job moved on from the step that failed."""
         message = _message(error, job_id)
-        log.warning("processor.failed", error=message)
 
         def fail(job: BatchJob) -> None:
-            # A job canceled meanwhile stays canceled (Medusa turns it failed by accident).
-            if job.status is not BatchJobStatus.CANCELED:
+            # Canceled meanwhile: it stays canceled (Medusa turns it failed by accident).
+            # Moved past `working_on`: another processor did this step; stand down.
+            if job.status is working_on:
                 job.set_failed(self._actor, message)
+                log.warning("processor.failed", error=message)
+            else:
+                log.info("processor.superseded", status=job.status.value, error=message)
 
         self._app.change_batch_job(job_id, fail)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -112,3 +114,16 @@ def test_email_lookup_ignores_case(client: TestClient[Any], admin: Caller) -> No
     )
 
     assert response.status_code == 200
+
+
+def test_the_session_cookie_lasts_the_configured_ttl(
+    client: TestClient[Any], admin: Caller
+) -> None:
+    response = login(client, admin)
+
+    header = response.headers["set-cookie"]
+    expires = header.split("expires=")[1].split(";")[0]
+    moment = parsedate_to_datetime(expires)
+    hours = (moment - datetime.now(UTC)).total_seconds() / 3600
+    assert 9.9 < hours <= 10.0
+    assert "HttpOnly" in header and "Path=/" in header

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import structlog.testing
 from eventsourcing.persistence import IntegrityError
 from litestar.testing import TestClient
 
@@ -190,3 +191,54 @@ def test_every_response_carries_a_request_id(
 
     assert len(generated.headers["x-request-id"]) == 32
     assert echoed.headers["x-request-id"] == "r-1"
+
+
+def test_request_logs_carry_the_request_and_job_ids(
+    client: TestClient[Any], runtime: Runtime, admin: Caller
+) -> None:
+    job_id = seed_job(runtime, admin.user.id)
+
+    with structlog.testing.capture_logs(
+        processors=[structlog.contextvars.merge_contextvars]
+    ) as logs:
+        client.get(
+            f"/admin/batch-jobs/{job_id}",
+            headers={**admin.headers, "x-request-id": "r-9"},
+        )
+        client.post(
+            "/admin/batch-jobs",
+            json={"type": "product-export", "context": {}, "dry_run": True},
+            headers={**admin.headers, "x-request-id": "r-10"},
+        )
+
+    access = [line for line in logs if line["event"] == "http.request"]
+    assert [(line["request_id"], line.get("job_id")) for line in access] == [
+        ("r-9", job_id),
+        ("r-10", None),
+    ]
+    [created] = [line for line in logs if line["event"] == "batch_job.created"]
+    assert created["request_id"] == "r-10"
+    assert created["job_id"].startswith("batch_")
+
+
+def test_a_method_the_route_lacks_is_a_404_like_express(
+    client: TestClient[Any], admin: Caller
+) -> None:
+    response = client.put("/admin/batch-jobs", headers=admin.headers)
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "type": "not_found",
+        "message": "Cannot PUT /admin/batch-jobs",
+    }
+
+
+def test_unrouted_requests_get_a_request_id_too(client: TestClient[Any]) -> None:
+    echoed = client.get("/nowhere", headers={"x-request-id": "lost-1"})
+    generated = client.delete("/health")
+
+    assert (echoed.status_code, echoed.headers["x-request-id"]) == (404, "lost-1")
+    assert generated.headers.get_list("x-request-id") == [
+        generated.headers["x-request-id"]
+    ]
+    assert len(generated.headers["x-request-id"]) == 32

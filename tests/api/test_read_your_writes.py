@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from litestar.testing import TestClient
 
-from tests.support import Caller
+from service.runtime import Runtime
+from tests.support import Caller, named, seed_job
 
 
 def test_each_created_job_is_at_once_in_get_and_list(
@@ -39,8 +41,41 @@ def test_a_cancel_is_seen_by_the_next_get(
             headers=admin.headers,
         ).json()["batch_job"]["id"]
 
-        client.post(f"/admin/batch-jobs/{job_id}/cancel", headers=admin.headers)
+        canceled = client.post(
+            f"/admin/batch-jobs/{job_id}/cancel", headers=admin.headers
+        )
+        assert canceled.status_code == 200, canceled.text
         got = client.get(f"/admin/batch-jobs/{job_id}", headers=admin.headers)
 
         assert got.json()["batch_job"]["status"] == "canceled"
         assert got.json()["batch_job"]["canceled_at"] is not None
+
+
+def test_concurrent_writes_racing_the_processor_are_all_recorded(
+    client: TestClient[Any], runtime: Runtime, admin: Caller
+) -> None:
+    # Group commit batches these cancels with the processor's writes to the same jobs;
+    # a batch lost to a conflict must be retried, never dropped.
+    jobs = [seed_job(runtime, admin.user.id) for _ in range(30)]
+    errors: list[BaseException] = []
+
+    def cancel(job_id: str) -> None:
+        try:
+            runtime.app.cancel_batch_job(job_id, admin.user.id)
+        except BaseException as error:  # noqa: BLE001 - collected for the assertion
+            errors.append(error)
+
+    threads = [threading.Thread(target=cancel, args=(job_id,)) for job_id in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    for job_id in jobs:
+        names = [
+            name for name, _ in named(runtime.app.repository.event_store.get(job_id))
+        ]
+        assert "batch.canceled" in names
+        got = client.get(f"/admin/batch-jobs/{job_id}", headers=admin.headers)
+        assert got.json()["batch_job"]["status"] == "canceled"

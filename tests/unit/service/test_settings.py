@@ -1,0 +1,56 @@
+"""Settings from JOBSTREAM_* variables."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.settings import Settings, load_settings, postgres_env, storage_env
+
+
+def test_defaults_without_any_variable() -> None:
+    settings = load_settings({})
+
+    assert settings == Settings()
+    assert (settings.host, settings.port, settings.data_dir) == (
+        "127.0.0.1",
+        9000,
+        "./var",
+    )
+    assert not settings.is_postgres
+
+
+def test_variables_are_typed_and_empty_ones_mean_unset() -> None:
+    settings = load_settings(
+        {
+            "JOBSTREAM_PORT": "9100",
+            "JOBSTREAM_SECURE_COOKIES": "true",
+            "JOBSTREAM_READ_YOUR_WRITES_TIMEOUT": "2.5",
+            "JOBSTREAM_DATABASE_URL": "",
+            "JOBSTREAM_JWT_SECRET": "",
+            "OTHER_PORT": "1",
+        }
+    )
+
+    assert (settings.port, settings.secure_cookies) == (9100, True)
+    assert settings.read_your_writes_timeout == 2.5
+    assert settings.database_url is None and settings.jwt_secret is None
+
+
+def test_postgres_url_becomes_eventsourcing_keys() -> None:
+    assert postgres_env("postgresql://app:p%40ss@db.local:6543/jobs") == {
+        "POSTGRES_DBNAME": "jobs",
+        "POSTGRES_HOST": "db.local",
+        "POSTGRES_PORT": "6543",
+        "POSTGRES_USER": "app",
+        "POSTGRES_PASSWORD": "p@ss",
+    }
+    with pytest.raises(ValueError, match="postgresql://"):
+        postgres_env("mysql://x/y")
+
+
+def test_embedded_stores_are_files_under_the_data_dir(tmp_path: object) -> None:
+    env = storage_env(Settings(data_dir=str(tmp_path)), "events")
+
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    assert env["SQLITE_DBNAME"] == f"{tmp_path}/events.sqlite"
+    assert env["ORIGINATOR_ID_TYPE"] == "text"
