@@ -38,6 +38,7 @@ class AuthController(Controller):
         sync_to_thread=True,
         operation_id="PostAuth",
         operation_class=openapi.documented(body=openapi.CREDENTIALS_BODY),
+        responses=openapi.errors(400, 401),
     )
     def login(
         self, body: RawBody, runtime: NamedDependency[ApiRuntime]
@@ -57,12 +58,18 @@ class AuthController(Controller):
         )
         return Response(UserEnvelope(render_user(user)), cookies=[cookie])
 
-    @get(sync_to_thread=True, operation_id="GetAuth")
+    @get(sync_to_thread=True, operation_id="GetAuth", responses=openapi.errors(401))
     def current_user(self, caller: NamedDependency[User]) -> UserEnvelope:
         """The logged-in user."""
         return UserEnvelope(render_user(caller))
 
-    @delete(status_code=200, sync_to_thread=True, operation_id="DeleteAuth")
+    @delete(
+        status_code=200,
+        sync_to_thread=True,
+        operation_id="DeleteAuth",
+        media_type=MediaType.TEXT,
+        responses=openapi.errors(401),
+    )
     def logout(
         self,
         request: Request[Any, Any, Any],
@@ -81,6 +88,7 @@ class AuthController(Controller):
         sync_to_thread=True,
         operation_id="PostToken",
         operation_class=openapi.documented(body=openapi.CREDENTIALS_BODY),
+        responses=openapi.errors(400, 401),
     )
     def token(
         self, body: RawBody, runtime: NamedDependency[ApiRuntime]

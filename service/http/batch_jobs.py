@@ -40,6 +40,7 @@ class BatchJobController(Controller):
         sync_to_thread=True,
         operation_id="GetBatchJobs",
         operation_class=openapi.documented(openapi.LIST_PARAMETERS),
+        responses=openapi.errors(400, 401, 503),
     )
     def list_batch_jobs(
         self,
@@ -64,6 +65,7 @@ class BatchJobController(Controller):
         sync_to_thread=True,
         operation_id="PostBatchJobs",
         operation_class=openapi.documented(body=openapi.CREATE_BODY),
+        responses=openapi.errors(400, 401, 404),
     )
     def create_batch_job(
         self,
@@ -80,7 +82,12 @@ class BatchJobController(Controller):
         runtime.settle(position)
         return BatchJobResponse(render_batch_job(job, CREATED_FIELDS))
 
-    @get("/{job_id:str}", sync_to_thread=True, operation_id="GetBatchJobsBatchJob")
+    @get(
+        "/{job_id:str}",
+        sync_to_thread=True,
+        operation_id="GetBatchJobsBatchJob",
+        responses=openapi.errors(400, 401, 404, 503),
+    )
     def get_batch_job(
         self,
         job_id: FromPath[str],
@@ -101,6 +108,7 @@ class BatchJobController(Controller):
         status_code=200,
         sync_to_thread=True,
         operation_id="PostBatchJobsBatchJobConfirmProcessing",
+        responses=openapi.errors(400, 401, 404, 409),
     )
     def confirm_batch_job(
         self,
@@ -117,6 +125,7 @@ class BatchJobController(Controller):
         status_code=200,
         sync_to_thread=True,
         operation_id="PostBatchJobsBatchJobCancel",
+        responses=openapi.errors(400, 401, 404, 409),
     )
     def cancel_batch_job(
         self,

@@ -6,14 +6,23 @@ import msgspec
 from litestar import MediaType, Response, get
 from litestar.di import NamedDependency
 
+from service.http import openapi
+from service.http.schemas import HealthResponse
 from service.ports import ApiRuntime
 
 
-@get("/health", sync_to_thread=True, operation_id="GetHealth", tags=["Health"])
+@get(
+    "/health",
+    sync_to_thread=True,
+    operation_id="GetHealth",
+    tags=["Health"],
+    media_type=MediaType.TEXT,
+    responses=openapi.HEALTH_UNAVAILABLE,
+)
 def health(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
     """200 `OK` when the event store, read model, sessions and runners are up."""
     checks = runtime.health()
     if all(state == "ok" for state in checks.values()):
         return Response(b"OK", media_type=MediaType.TEXT, status_code=200)
-    body = msgspec.json.encode({"status": "unavailable", "checks": checks})
+    body = msgspec.json.encode(HealthResponse(status="unavailable", checks=checks))
     return Response(body, media_type=MediaType.JSON, status_code=503)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from litestar.enums import MediaType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIType,
@@ -13,6 +15,8 @@ from litestar.openapi.spec import (
     RequestBody,
     Schema,
 )
+
+from service.http.schemas import ErrorResponse, HealthResponse
 
 STRING = Schema(type=OpenAPIType.STRING)
 OBJECT = Schema(type=OpenAPIType.OBJECT, additional_properties=True)
@@ -93,3 +97,46 @@ CREATE_BODY = json_body(
 CREDENTIALS_BODY = json_body(
     {"email": STRING, "password": STRING}, ["email", "password"]
 )
+
+
+_ERRORS = {
+    400: ResponseSpec(
+        ErrorResponse,
+        description="`invalid_data` (validation, malformed JSON) or `not_allowed` "
+        "(a lifecycle rule, or another user's job)",
+        generate_examples=False,
+    ),
+    401: ResponseSpec(
+        str,
+        media_type=MediaType.TEXT,
+        description="Plain text `Unauthorized`: no valid session, bearer or API token",
+        generate_examples=False,
+    ),
+    404: ResponseSpec(
+        ErrorResponse,
+        description="`not_found`: no such job, batch type or route",
+        generate_examples=False,
+    ),
+    409: ResponseSpec(
+        ErrorResponse,
+        description="`conflict` (`code: invalid_state_error`): lost concurrent updates",
+        generate_examples=False,
+    ),
+    503: ResponseSpec(
+        ErrorResponse,
+        description="`unexpected_state`: the read model did not catch up in time",
+        generate_examples=False,
+    ),
+}
+HEALTH_UNAVAILABLE = {
+    503: ResponseSpec(
+        HealthResponse,
+        description="A dependency is down; `checks` says which",
+        generate_examples=False,
+    )
+}
+
+
+def errors(*codes: int) -> dict[int, ResponseSpec]:
+    """The documented error responses of a handler."""
+    return {code: _ERRORS[code] for code in codes}

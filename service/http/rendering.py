@@ -26,8 +26,8 @@ CREATED_FIELDS = (
 def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    millis = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return millis.replace("+00:00", "Z")
 
 
 def render_batch_job(

@@ -73,6 +73,11 @@ class ErrorResponse(msgspec.Struct, frozen=True, kw_only=True):
     code: str | UnsetType = UNSET
 
 
+class HealthResponse(msgspec.Struct, frozen=True):
+    status: str
+    checks: dict[str, str]
+
+
 # Documentation-only request shapes: bodies are validated by service.http.requests
 # so that messages match Medusa's class-validator output exactly.
 class CreateBatchJobRequest(msgspec.Struct, frozen=True, kw_only=True):

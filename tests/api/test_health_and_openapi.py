@@ -53,3 +53,18 @@ def test_openapi_documents_every_endpoint_and_parameter(
     assert body["required"] == ["type", "context"]
     assert "201" in create["responses"]
     assert {"get", "post", "delete"} <= set(paths["/admin/auth"])
+
+
+def test_openapi_documents_medusas_error_responses(client: TestClient[Any]) -> None:
+    paths = client.get("/schema/openapi.json").json()["paths"]
+
+    cancel = paths["/admin/batch-jobs/{job_id}/cancel"]["post"]["responses"]
+    assert set(cancel) >= {"200", "400", "401", "404", "409"}
+    unauthorized = cancel["401"]["content"]
+    assert list(unauthorized) == ["text/plain"]
+    error = cancel["404"]["content"]["application/json"]["schema"]
+    assert error["$ref"].endswith("/ErrorResponse")
+    assert list(paths["/health"]["get"]["responses"]["200"]["content"]) == [
+        "text/plain"
+    ]
+    assert "503" in paths["/health"]["get"]["responses"]
