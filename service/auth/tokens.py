@@ -50,4 +50,6 @@ def unsign_session_id(cookie_value: str, secret: str) -> str | None:
         return None
     session_id, _, _ = raw[2:].rpartition(".")
     expected = unquote(sign_session_id(session_id, secret))
-    return session_id if hmac.compare_digest(expected, raw) else None
+    # Bytes: compare_digest refuses non-ASCII str, and the cookie is the caller's input.
+    matches = hmac.compare_digest(expected.encode(), raw.encode())
+    return session_id if matches else None
