@@ -69,5 +69,7 @@ def test_session_cookies_are_signed_like_express_session() -> None:
         unsign_session_id(cookie.replace("abc123", "abc124"), "cookie-secret") is None
     )
     assert unsign_session_id("abc123", "cookie-secret") is None
-    assert unsign_session_id(cookie[:-2] + "%C3%A9", "cookie-secret") is None  # non-ASCII
+    assert (
+        unsign_session_id(cookie[:-2] + "%C3%A9", "cookie-secret") is None
+    )  # non-ASCII
     assert unsign_session_id("s%3A%E2%82%AC.%E2%82%AC", "cookie-secret") is None
