@@ -90,20 +90,26 @@ class CatchUpRunner:
 
     def run_once(self) -> int:
         """Handle the next page; return how many notifications it held."""
-        head = self._recorder.max_notification_id() or 0
-        page = self._recorder.select_notifications(
+        page = self._select_page()
+        if not page:
+            # Skip notifications not for us, up to a head read *before* a second look:
+            # anything of ours committed by then shows in that look.
+            head = self._recorder.max_notification_id() or 0
+            page = self._select_page()
+            if not page:
+                self._advance(head)
+                return 0
+        self._handler([(n.id, self._mapper.to_domain_event(n)) for n in page])
+        self._advance(page[-1].id)
+        return len(page)
+
+    def _select_page(self) -> Sequence[Any]:
+        return self._recorder.select_notifications(
             start=self._position,
             limit=self._batch_size,
             topics=self._topics,
             inclusive_of_start=False,
         )
-        if page:
-            self._handler([(n.id, self._mapper.to_domain_event(n)) for n in page])
-            self._advance(page[-1].id)
-        elif head > self._position:
-            # Nothing of ours up to the head read before the select: skip past it.
-            self._advance(head)
-        return len(page)
 
     def _advance(self, position: int) -> None:
         with self._progress:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Recording
 from eventsourcing.utils import Environment, EnvType
 
 from domain.batch_jobs import BatchJob
-from domain.errors import BatchJobNotFoundError, DuplicateError
+from domain.errors import BatchJobNotFoundError, DomainError, DuplicateError
 from domain.users import User, UserIndex, UserRole
 from service.group_commit import GroupCommit
 
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
     from domain.strategies import BatchJobDraft
 
-T = TypeVar("T")
 USER_CACHE_SECONDS = 30.0
 USER_CACHE_SIZE = 10_000
 # A write that loses an optimistic-concurrency race is re-read and re-decided this
@@ -114,20 +113,32 @@ class Jobstream(Application[str]):
         return job
 
     def change_batch_job(
-        self, job_id: str, command: Callable[[BatchJob], None]
+        self,
+        job_id: str,
+        command: Callable[[BatchJob], None],
+        current: BatchJob | None = None,
     ) -> tuple[BatchJob, int]:
         """Get, decide, save; on a lost race, decide again on the fresh state.
 
-        Returns the job as saved and the position of its last event.
+        `current`, a copy the caller already holds, spares the first read; if it is
+        stale, the save conflicts and the retry reads afresh. Returns the job as saved
+        and the position of its last event.
         """
-        return self._retrying(lambda: self._change_once(job_id, command))
-
-    def _change_once(
-        self, job_id: str, command: Callable[[BatchJob], None]
-    ) -> tuple[BatchJob, int]:
-        job = self.get_batch_job(job_id)
-        command(job)
-        return job, self._save(job)
+        if current is not None:
+            try:
+                command(current)
+                return current, self._save(current)
+            except (IntegrityError, DomainError):
+                pass  # stale: decide again on what the store holds
+        for attempt in range(CONFLICT_RETRIES):
+            job = self.get_batch_job(job_id)
+            command(job)
+            try:
+                return job, self._save(job)
+            except IntegrityError:
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- users -----------------------------------------------------------------
 
@@ -213,12 +224,3 @@ class Jobstream(Application[str]):
     def _save(self, *aggregates: BatchJob) -> int:
         """Save (with concurrent saves, in one transaction); the last event's position."""
         return self._group_commit.save(*aggregates)
-
-    @staticmethod
-    def _retrying(write: Callable[[], T]) -> T:
-        for _ in range(CONFLICT_RETRIES - 1):
-            try:
-                return write()
-            except IntegrityError:
-                continue
-        return write()

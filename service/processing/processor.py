@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("processor")
 
 TOPICS = (get_topic(BatchJob.Created), get_topic(BatchJob.Confirmed))
+RECORD_INTERVAL = 0.5  # seconds between records of the processor's position
 
 
 def worker_actor() -> str:
@@ -61,6 +62,7 @@ class BatchJobProcessor:
         self._inflight: set[int] = set()
         self._dispatched = 0
         self._recorded = position.max_tracking_id(app.name) or 0
+        self._recorded_at = 0.0
 
     def start_position(self) -> int | None:
         return self._position.max_tracking_id(self._app.name)
@@ -79,7 +81,9 @@ class BatchJobProcessor:
         self._record_low_water()
 
     def shutdown(self) -> None:
+        # Queued work is dropped; its events stay above the low-water mark for next time.
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._record_low_water(flush=True)
 
     def _work_for(self, event: Any) -> Callable[[str], None] | None:
         if isinstance(event, BatchJob.Created):
@@ -101,12 +105,16 @@ class BatchJobProcessor:
                 self._inflight.discard(notification_id)
             self._record_low_water()
 
-    def _record_low_water(self) -> None:
+    def _record_low_water(self, *, flush: bool = False) -> None:
+        # Recorded at most every RECORD_INTERVAL: each record is a commit, and a crash
+        # only means handling a few more (idempotent) events again.
         with self._lock:
             low = min(self._inflight) - 1 if self._inflight else self._dispatched
-            if low <= self._recorded:
+            now = time.monotonic()
+            due = flush or now - self._recorded_at >= RECORD_INTERVAL
+            if low <= self._recorded or not due:
                 return
-            self._recorded = low
+            self._recorded, self._recorded_at = low, now
         # IntegrityError: another process sharing the database recorded a later position.
         with contextlib.suppress(IntegrityError):
             self._position.insert_tracking(Tracking(self._app.name, low))
@@ -120,11 +128,12 @@ class BatchJobProcessor:
         log.info("processor.pre_processing", batch_type=job.type)
         try:
             strategy = self._registry.get(job.type)
-            strategy.pre_process_batch_job(
-                ApplicationJobRun(self._app, job_id, self._actor)
-            )
+            run = ApplicationJobRun(self._app, job_id, self._actor)
+            strategy.pre_process_batch_job(run)
             self._app.change_batch_job(
-                job_id, lambda j: j.set_pre_processing_done(self._actor)
+                job_id,
+                lambda j: j.set_pre_processing_done(self._actor),
+                current=run.latest or job,
             )
         except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
             self._fail(job_id, error, working_on=BatchJobStatus.CREATED)
@@ -136,7 +145,9 @@ class BatchJobProcessor:
         try:
             strategy = self._registry.get(job.type)
             # The claim: of processors racing here, optimistic concurrency lets one win.
-            self._app.change_batch_job(job_id, lambda j: j.set_processing(self._actor))
+            self._app.change_batch_job(
+                job_id, lambda j: j.set_processing(self._actor), current=job
+            )
         except Exception as error:  # noqa: BLE001 - as above
             self._fail(job_id, error, working_on=BatchJobStatus.CONFIRMED)
             return
@@ -148,7 +159,9 @@ class BatchJobProcessor:
         for attempt in range(1, self._max_attempts + 1):
             try:
                 strategy.process_job(run)
-                self._app.change_batch_job(job_id, lambda j: j.complete(self._actor))
+                self._app.change_batch_job(
+                    job_id, lambda j: j.complete(self._actor), current=run.latest
+                )
             except Exception as error:  # noqa: BLE001 - decided below, then recorded
                 if self._is_canceled(job_id):
                     log.info("processor.canceled_while_processing")

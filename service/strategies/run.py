@@ -9,6 +9,7 @@ from domain.strategies import BatchJobSnapshot
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from domain.batch_jobs import BatchJob
     from service.application import Jobstream
 
 
@@ -19,6 +20,8 @@ class ApplicationJobRun:
         self._app = app
         self._job_id = job_id
         self._actor = actor
+        # The job as this run last saved it, so the processor's next write needs no read.
+        self.latest: BatchJob | None = None
 
     @property
     def job_id(self) -> str:
@@ -35,7 +38,7 @@ class ApplicationJobRun:
         unset_result: Iterable[str] = (),
         unset_context: Iterable[str] = (),
     ) -> BatchJobSnapshot:
-        job = self._app.update_batch_job(
+        job = self.latest = self._app.update_batch_job(
             self._job_id,
             self._actor,
             result=result,
