@@ -97,6 +97,7 @@ class Jobstream(Application[str]):
         context: Mapping[str, Any] | None = None,
         unset_result: Iterable[str] = (),
         unset_context: Iterable[str] = (),
+        current: BatchJob | None = None,
     ) -> BatchJob:
         """A strategy's write: shallow merge; returns the job as saved."""
 
@@ -109,7 +110,7 @@ class Jobstream(Application[str]):
                 unset_context=unset_context,
             )
 
-        job, _ = self.change_batch_job(job_id, update)
+        job, _ = self.change_batch_job(job_id, update, current)
         return job
 
     def change_batch_job(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from projections.batch_jobs.view import BatchJobsView
@@ -23,9 +24,9 @@ class Secrets:
     cookie_secret: str
 
 
-# Litestar checks dependency values against their annotation: keep it checkable.
-@runtime_checkable
-class ApiRuntime(Protocol):
+# An ABC, not a Protocol: Litestar checks each dependency value against its annotation
+# on every request, and isinstance on a runtime-checkable Protocol is slow on 3.11.
+class ApiRuntime(ABC):
     settings: Settings
     secrets: Secrets
     app: Jobstream
@@ -33,17 +34,22 @@ class ApiRuntime(Protocol):
     registry: StrategyRegistry
     sessions: SessionStore
 
+    @abstractmethod
     def start(self) -> None:
         """Start background work (projection, processing)."""
 
+    @abstractmethod
     def stop(self) -> None:
         """Stop background work and close connections."""
 
+    @abstractmethod
     def settle(self, position: int) -> None:
         """After a write: wait until the caller's next read shows it."""
 
+    @abstractmethod
     def catch_up_read_model(self) -> None:
         """Before a read: wait until the view has every event stored so far."""
 
+    @abstractmethod
     def health(self) -> dict[str, str]:
         """Each dependency's state: "ok", or why not."""

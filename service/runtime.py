@@ -17,7 +17,7 @@ from projections.runner import CatchUpRunner
 from service.application import Jobstream
 from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSessionStore
 from service.pg_listener import NotificationListener
-from service.ports import ReadModelLagError, Secrets
+from service.ports import ApiRuntime, ReadModelLagError, Secrets
 from service.processing import processor
 from service.settings import Settings, storage_env
 from service.strategies.registry import StrategyRegistry, StrategyServices
@@ -76,7 +76,7 @@ def resolve_secrets(settings: Settings) -> Secrets:
     )
 
 
-class Runtime:
+class Runtime(ApiRuntime):
     """One process's Jobstream: API state, projection runner and job processor."""
 
     def __init__(
@@ -94,7 +94,19 @@ class Runtime:
         self._processor_factory = _factory(settings, "processor", pool_size=1)
         self.view = self._build_view()
         self.sessions = self._build_sessions()
-        self.projection = CatchUpRunner(
+        self.projection = self._build_projection_runner()
+        self.processor = processor.BatchJobProcessor(
+            app=self.app,
+            registry=registry,
+            position=self._processor_factory.tracking_recorder(),
+            threads=settings.processor_threads,
+            max_attempts=settings.max_processing_attempts,
+        )
+        self.processing = self._build_processing_runner()
+        self._listener: NotificationListener | None = None
+
+    def _build_projection_runner(self) -> CatchUpRunner:
+        return CatchUpRunner(
             name="projection.batchjobs",
             recorder=self.app.recorder,
             mapper=self.app.mapper,
@@ -103,14 +115,9 @@ class Runtime:
             handler=BatchJobsProjection(self.view, self.app.name),
             on_error=_log_runner_error,
         )
-        self.processor = processor.BatchJobProcessor(
-            app=self.app,
-            registry=registry,
-            position=self._processor_factory.tracking_recorder(),
-            threads=settings.processor_threads,
-            max_attempts=settings.max_processing_attempts,
-        )
-        self.processing = CatchUpRunner(
+
+    def _build_processing_runner(self) -> CatchUpRunner:
+        return CatchUpRunner(
             name="processor",
             recorder=self.app.recorder,
             mapper=self.app.mapper,
@@ -119,7 +126,6 @@ class Runtime:
             handler=self.processor,
             on_error=_log_runner_error,
         )
-        self._listener: NotificationListener | None = None
 
     def _build_view(self) -> BatchJobsView:
         view_class: type[Any] = (

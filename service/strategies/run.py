@@ -45,5 +45,6 @@ class ApplicationJobRun:
             context=context,
             unset_result=unset_result,
             unset_context=unset_context,
+            current=self.latest,  # a cancel meanwhile makes it stale: re-read, seen
         )
         return BatchJobSnapshot.of(job)

@@ -9,8 +9,9 @@ import structlog.testing
 from eventsourcing.persistence import IntegrityError
 from litestar.testing import TestClient
 
+from domain.errors import DuplicateError
 from service.runtime import Runtime
-from tests.support import Caller, seed_job, wait_for_status
+from tests.support import Caller, ScriptedStrategy, seed_job, wait_for_status
 
 
 def post_raw(client: TestClient[Any], caller: Caller, body: bytes) -> Any:
@@ -242,3 +243,27 @@ def test_unrouted_requests_get_a_request_id_too(client: TestClient[Any]) -> None
         generated.headers["x-request-id"]
     ]
     assert len(generated.headers["x-request-id"]) == 32
+
+
+def test_a_duplicate_is_a_422_with_medusas_code(
+    client: TestClient[Any],
+    admin: Caller,
+    strategy: ScriptedStrategy,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def duplicate(*_: object) -> None:
+        raise DuplicateError("Batch job with id batch_1 already exists.")
+
+    monkeypatch.setattr(strategy, "prepare_batch_job_for_processing", duplicate)
+    response = client.post(
+        "/admin/batch-jobs",
+        json={"type": "product-export", "context": {}},
+        headers=admin.headers,
+    )
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "type": "duplicate_error",
+        "message": "Batch job with id batch_1 already exists.",
+        "code": "invalid_request_error",
+    }
