@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
@@ -39,6 +40,7 @@ def create_app(runtime: ApiRuntime, *, manage_runtime: bool = True) -> Litestar:
             "caller": Provide(provide_caller),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        cors_config=admin_cors(runtime.settings.admin_cors),
         middleware=[request_context],
         lifespan=[lifespan],
         logging_config=None,
@@ -48,4 +50,15 @@ def create_app(runtime: ApiRuntime, *, manage_runtime: bool = True) -> Litestar:
             description="Medusa v1 batch-job Admin API, event-sourced.",
             path="/schema",
         ),
+    )
+
+
+def admin_cors(origins: str) -> CORSConfig:
+    """Medusa's admin CORS: listed origins (or /regex/ ones), with credentials."""
+    entries = [entry.strip() for entry in origins.split(",") if entry.strip()]
+    patterns = [e[1:-1] for e in entries if len(e) > 1 and e[0] == e[-1] == "/"]
+    return CORSConfig(
+        allow_origins=[e for e in entries if not (len(e) > 1 and e[0] == e[-1] == "/")],
+        allow_origin_regex="|".join(f"(?:{p})" for p in patterns) or None,
+        allow_credentials=True,
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
+from service.http.app import admin_cors
 from service.runtime import Runtime
 
 
@@ -68,3 +69,28 @@ def test_openapi_documents_medusas_error_responses(client: TestClient[Any]) -> N
         "text/plain"
     ]
     assert "503" in paths["/health"]["get"]["responses"]
+
+
+def test_admin_ui_origins_get_cors_with_credentials(client: TestClient[Any]) -> None:
+    preflight = client.options(
+        "/admin/batch-jobs",
+        headers={
+            "Origin": "http://localhost:7001",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-medusa-access-token",
+        },
+    )
+    stranger = client.get("/health", headers={"Origin": "https://evil.example"})
+
+    assert preflight.status_code in {200, 204}
+    assert preflight.headers["access-control-allow-origin"] == "http://localhost:7001"
+    assert preflight.headers["access-control-allow-credentials"] == "true"
+    assert "access-control-allow-origin" not in stranger.headers
+
+
+def test_cors_origins_may_be_patterns() -> None:
+    config = admin_cors("https://admin.shop.io, /https://.*\\.preview\\.shop\\.io/")
+
+    assert config.allow_origins == ["https://admin.shop.io"]
+    assert config.is_origin_allowed("https://pr-12.preview.shop.io")
+    assert not config.is_origin_allowed("https://other.io")
