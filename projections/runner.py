@@ -60,6 +60,13 @@ class CatchUpRunner:
     def is_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def state(self) -> str:
+        """For health checks: "ok", "stopped", or "failing: <the last error>"."""
+        if not self.is_alive:
+            return "stopped"
+        return "ok" if self.last_error is None else f"failing: {self.last_error!r}"
+
     def start(self) -> None:
         self._position = self._start_position() or 0
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
@@ -120,9 +127,7 @@ class CatchUpRunner:
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                if self.run_once():
-                    continue
-                self.last_error = None
+                handled = self.run_once()
             except IntegrityError:
                 # Another process's runner recorded this position first (expected when
                 # processes share a database): its transaction did the work; resume after it.
@@ -133,7 +138,9 @@ class CatchUpRunner:
                 self._report(error)
                 self._stop.wait(1.0)
                 continue
-            self._wake.wait(self._idle_seconds)
+            self.last_error = None
+            if not handled:
+                self._wake.wait(self._idle_seconds)
 
     def _report(self, error: BaseException) -> None:
         if self._on_error is not None:

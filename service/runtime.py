@@ -203,7 +203,7 @@ class Runtime(ApiRuntime):
             except Exception as error:  # noqa: BLE001 - any failure means "down"
                 checks[name] = f"down: {error}"
         for runner in (self.projection, self.processing):
-            checks[runner.name] = "ok" if runner.is_alive else "stopped"
+            checks[runner.name] = runner.state
         return checks
 
 

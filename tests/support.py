@@ -165,6 +165,7 @@ def seed_job(
     *,
     completed: bool = False,
     batch_type: str = "product-export",
+    settle: bool = True,
 ) -> str:
     """Medusa's simpleBatchJobFactory: a row, not work. Dry-run, so it waits."""
     job = BatchJob.create(
@@ -181,5 +182,6 @@ def seed_job(
         job.set_processing("seed")
         job.complete("seed")
     position = runtime.app.save(job)[-1].notification.id
-    runtime.settle(position)
+    if settle:
+        runtime.settle(position)
     return job.id

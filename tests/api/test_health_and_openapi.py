@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
 from service.http.app import admin_cors
 from service.runtime import Runtime
+from tests.support import Caller, seed_job, wait_for_status
 
 
 def test_health_is_ok_when_everything_is_up(client: TestClient[Any]) -> None:
@@ -94,3 +97,31 @@ def test_cors_origins_may_be_patterns() -> None:
     assert config.allow_origins == ["https://admin.shop.io"]
     assert config.is_origin_allowed("https://pr-12.preview.shop.io")
     assert not config.is_origin_allowed("https://other.io")
+
+
+def test_a_failing_read_model_shows_in_health_and_loses_nothing(
+    client: TestClient[Any],
+    runtime: Runtime,
+    admin: Caller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(runtime.view, "apply_events", broken)
+    job_id = seed_job(runtime, admin.user.id, settle=False)
+    deadline = time.monotonic() + 10
+    while runtime.projection.last_error is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    unhealthy = client.get("/health")
+    assert unhealthy.status_code == 503
+    assert unhealthy.json()["checks"]["projection.batchjobs"].startswith(
+        "failing: OSError"
+    )
+
+    monkeypatch.undo()  # the disk is back; the runner retries the same events
+    runtime.projection.wake()
+    job = wait_for_status(client, admin, job_id, {"pre_processed"})
+    assert job["id"] == job_id
+    assert client.get("/health").status_code == 200
