@@ -3,7 +3,7 @@
 For each backend it starts the service as a subprocess on a fresh data directory (and,
 for PostgreSQL, a fresh database), creates a user with an API token, registers a no-op
 `bench-noop` strategy through a throwaway entry point, then drives the Admin API with
-`--concurrency` asyncio clients:
+`--concurrency` connections:
 
 * create throughput and latency (`POST /admin/batch-jobs`, dry run: jobs stop at
   `pre_processed`, so the processor does not dominate),
@@ -11,11 +11,14 @@ for PostgreSQL, a fresh database), creates a user with an API token, registers a
 * list throughput and latency (a random `offset` page; a `created_at[gte]` filter),
 * create-to-completed time for a smaller sample of real (non dry-run) jobs.
 
-Beside every figure it prints a baseline measured in the same run (raw single-row
-INSERT transactions into a table shaped like the read model, from as many threads) and
-Medusa v1's reference figures from the project brief.
+The throughput phases run on `wrk` when it is on PATH (`--duration` seconds each, Lua
+scripts generated into the run's temp directory), else on `httpx.AsyncClient` workers
+(`--jobs`/`--gets`/`--lists` requests each); the create-to-completed probe always runs
+on httpx. Beside every figure it prints a baseline measured in the same run (raw
+single-row INSERT transactions into a table shaped like the read model, from as many
+threads) and Medusa v1's reference figures from the project brief.
 
-Run: `.venv/bin/python bench/api_lifecycle.py [--jobs N] [--gets M] [--backends ...]`.
+Run: `.venv/bin/python bench/api_lifecycle.py [--duration S] [--backends ...]`.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import io
 import json
 import math
 import os
 import random
+import re
+import resource
+import shutil
 import signal
 import socket
 import sqlite3
@@ -62,6 +67,8 @@ HEALTH_TIMEOUT = 20.0
 STOP_TIMEOUT = 15.0
 COMPLETION_TIMEOUT = 30.0
 POLL_INTERVAL = 0.005
+WRK_TIMEOUT = "30s"  # a slower answer counts as a socket timeout, not a latency
+WRK_MAX_IDS = 5000  # ids written into the GET-by-id Lua script
 BACKENDS = ("embedded", "postgres")
 
 MEDUSA_CREATE = "Medusa 114 jobs/s"
@@ -117,6 +124,25 @@ class Sample:
     def mean(self) -> float:
         return sum(self.latencies) / len(self.latencies) if self.latencies else math.nan
 
+    def throughput(self) -> Throughput:
+        return Throughput(
+            self.rate, self.quantile(0.5), self.quantile(0.99), self.failures
+        )
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """One throughput phase: answers-as-expected per second, latencies, failures.
+
+    From httpx the latencies are those of the expected answers; from wrk they are
+    its latency distribution over every answer (wrk does not tell them apart).
+    """
+
+    rate: float
+    p50: float
+    p99: float
+    failures: Counter[str]
+
 
 @dataclass
 class Row:
@@ -129,18 +155,18 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-def rate_and_latency(sample: Sample, unit: str) -> str:
+def rate_and_latency(figures: Throughput, unit: str) -> str:
     return (
-        f"{sample.rate:,.0f} {unit}  p50 {ms(sample.quantile(0.5))}"
-        f"  p99 {ms(sample.quantile(0.99))}"
+        f"{figures.rate:,.0f} {unit}  p50 {ms(figures.p50)}  p99 {ms(figures.p99)}"
+        + failures_note(figures.failures)
     )
 
 
-def failures_note(sample: Sample) -> str:
-    if not sample.failures:
+def failures_note(failures: Counter[str]) -> str:
+    if not failures:
         return ""
-    shown = ", ".join(f"{what} x{n}" for what, n in sample.failures.most_common(3))
-    return f"  [{sum(sample.failures.values())} failed: {shown}]"
+    shown = ", ".join(f"{what} x{n}" for what, n in failures.most_common(3))
+    return f"  [{sum(failures.values())} failed: {shown}]"
 
 
 def print_table(backend: str, rows: Sequence[Row]) -> None:
@@ -385,7 +411,50 @@ def server_problems(log: Path) -> list[str]:
     return [line for line in log.read_text(errors="replace").splitlines() if line]
 
 
-# --------------------------------------------------------------------------- load
+# --------------------------------------------------------------------------- CPU
+
+
+def children_cpu_seconds() -> float:
+    """User + system CPU of this process's terminated, waited-for children (wrk runs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class CpuMeter:
+    """CPU the server and the load generator used, summed over the measured phases.
+
+    The load generator is this process (httpx) plus the children that ended meanwhile
+    (wrk: `RUSAGE_CHILDREN` deltas around each run; the server, also a child, is still
+    running then, so it is not counted there).
+    """
+
+    server: Server
+    wall: float = 0.0
+    served: float = 0.0
+    generator: float = 0.0
+
+    @contextlib.contextmanager
+    def measure(self) -> Iterator[None]:
+        wall, served = time.perf_counter(), self.server.cpu_seconds()
+        own, children = time.process_time(), children_cpu_seconds()
+        try:
+            yield
+        finally:
+            self.wall += time.perf_counter() - wall
+            self.served += self.server.cpu_seconds() - served
+            self.generator += time.process_time() - own
+            self.generator += children_cpu_seconds() - children
+
+    def describe(self, generator: str) -> str:
+        return (
+            f"jobstream server {self.served:.1f} s, load generator ({generator}) "
+            f"{self.generator:.1f} s, over {self.wall:.1f} s wall"
+            f" x {len(os.sched_getaffinity(0))} cores"
+        )
+
+
+# --------------------------------------------------------------------------- httpx load
 
 
 Request = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
@@ -439,6 +508,19 @@ async def verify_strategy(client: httpx.AsyncClient) -> None:
         )
 
 
+def recent_params() -> dict[str, str]:
+    return {"limit": "100", "created_at[gte]": str(int(time.time()) - 3600)}
+
+
+def recent_problem(response: httpx.Response) -> str | None:
+    """Why an answer to the created_at[gte] list is not a full page, if it is not."""
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}"
+    if len(response.json()["batch_jobs"]) != 100:
+        return "fewer than 100 rows"
+    return None
+
+
 async def bench_creates(
     client: httpx.AsyncClient, concurrency: int, jobs: int
 ) -> tuple[Sample, list[str]]:
@@ -473,15 +555,15 @@ async def bench_list_pages(
 async def bench_list_recent(
     client: httpx.AsyncClient, concurrency: int, count: int
 ) -> Sample:
-    since = str(int(time.time()) - 3600)
-    params = {"limit": "100", "created_at[gte]": since}
+    params = recent_params()
 
     async def request(c: httpx.AsyncClient, _: int) -> httpx.Response:
         return await c.get("/admin/batch-jobs", params=params)
 
     sample, answers = await drive(client, concurrency, count, request)
-    if answers and len(answers[0].json()["batch_jobs"]) != 100:
-        sample.failures["fewer than 100 rows"] += 1
+    problem = recent_problem(answers[0]) if answers else None
+    if problem is not None:
+        sample.failures[problem] += 1
     return sample
 
 
@@ -526,6 +608,161 @@ async def bench_completion(
     return sample
 
 
+def client_for(base_url: str, concurrency: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=concurrency)
+    return httpx.AsyncClient(
+        base_url=base_url, headers=HEADERS, limits=limits, timeout=60
+    )
+
+
+# --------------------------------------------------------------------------- wrk load
+
+
+_WRK_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_WRK_TIME = r"([\d.]+)(us|ms|s|m|h)"
+_WRK_PERCENTILE = re.compile(rf"^\s*(\d+(?:\.\d+)?)%\s+{_WRK_TIME}\s*$", re.MULTILINE)
+_WRK_REQUESTS = re.compile(rf"^\s*(\d+) requests in {_WRK_TIME},", re.MULTILINE)
+_WRK_RATE = re.compile(r"^Requests/sec:\s+([\d.]+)\s*$", re.MULTILINE)
+_WRK_NON_2XX = re.compile(r"^\s*Non-2xx or 3xx responses:\s+(\d+)\s*$", re.MULTILINE)
+_WRK_SOCKET = re.compile(
+    r"^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)\s*$",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class Wrk:
+    path: str
+    version: str
+    connections: int
+    duration: int  # seconds per phase
+
+
+def wrk_version(path: str) -> str:
+    """E.g. "4.1.0" from `wrk -v`'s "wrk debian/4.1.0-3+b2 [epoll] Copyright ..."."""
+    done = subprocess.run(
+        [path, "-v"], capture_output=True, text=True, check=False, timeout=10
+    )
+    first = (done.stdout + done.stderr).strip().splitlines()[:1]
+    found = re.search(r"(\d+\.\d+(?:\.\d+)?)", first[0]) if first else None
+    return found.group(1) if found else "(unknown version)"
+
+
+def parse_wrk(output: str) -> Throughput:
+    """Requests/sec, p50, p99 and errors from `wrk --latency`'s report."""
+    percentiles = {
+        float(p): float(value) * _WRK_UNITS[unit]
+        for p, value, unit in _WRK_PERCENTILE.findall(output)
+    }
+    requests, rate = _WRK_REQUESTS.search(output), _WRK_RATE.search(output)
+    if requests is None or rate is None or not {50.0, 99.0} <= percentiles.keys():
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    failures: Counter[str] = Counter()
+    non_2xx = _WRK_NON_2XX.search(output)
+    if non_2xx is not None:
+        failures["non-2xx/3xx"] = int(non_2xx.group(1))
+    socket_errors = _WRK_SOCKET.search(output)
+    if socket_errors is not None:
+        kinds = ("connect", "read", "write", "timeout")
+        for kind, count in zip(kinds, socket_errors.groups(), strict=True):
+            if int(count):
+                failures[f"socket {kind}"] = int(count)
+    answered = int(requests.group(1))
+    expected = answered - failures["non-2xx/3xx"]
+    # Requests/sec counts every answer; keep the expected ones, as httpx does.
+    per_second = float(rate.group(1)) * expected / answered if answered else 0.0
+    return Throughput(per_second, percentiles[50.0], percentiles[99.0], +failures)
+
+
+def lua_string(text: str) -> str:
+    if not (text.isascii() and text.isprintable()):
+        raise ValueError(f"not a plain ASCII string: {text!r}")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def lua_script(method: str, body: str | None = None, *, request: str = "") -> str:
+    """A wrk script authenticating as the bench user; `request` may define request()."""
+    lines = [
+        f"wrk.method = {lua_string(method)}",
+        f'wrk.headers["x-medusa-access-token"] = {lua_string(TOKEN)}',
+    ]
+    if body is not None:
+        lines.append(f"wrk.body = {lua_string(body)}")
+        lines.append('wrk.headers["Content-Type"] = "application/json"')
+    return "\n".join([*lines, request]).rstrip() + "\n"
+
+
+def creates_script() -> str:
+    body = json.dumps(create_body(dry_run=True), separators=(",", ":"))
+    return lua_script("POST", body)
+
+
+def gets_script(ids: Sequence[str]) -> str:
+    table = ",\n".join(f"  {lua_string(job_id)}" for job_id in ids)
+    return lua_script(
+        "GET",
+        request=f"""local ids = {{
+{table}
+}}
+math.randomseed(os.time())
+request = function()
+  return wrk.format(nil, "/admin/batch-jobs/" .. ids[math.random(#ids)])
+end""",
+    )
+
+
+def pages_script(jobs: int) -> str:
+    return lua_script(
+        "GET",
+        request=f"""local max_offset = {max(0, jobs - 10)}
+math.randomseed(os.time())
+request = function()
+  local offset = math.random(0, max_offset)
+  return wrk.format(nil, "/admin/batch-jobs?limit=10&offset=" .. offset)
+end""",
+    )
+
+
+def recent_script() -> str:
+    # Brackets percent-encoded (%5B %5D): the server unquotes before parsing them.
+    query = httpx.QueryParams(recent_params())
+    return lua_script(
+        "GET", request=f"wrk.path = {lua_string(f'/admin/batch-jobs?{query}')}"
+    )
+
+
+def run_wrk(wrk: Wrk, base_url: str, script: Path, meter: CpuMeter) -> Throughput:
+    command = [wrk.path, "-t", "1", "-c", str(wrk.connections)]
+    command += ["-d", f"{wrk.duration}s", "--timeout", WRK_TIMEOUT, "--latency"]
+    command += ["-s", str(script), f"{base_url}/admin/batch-jobs"]
+    with meter.measure():
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=wrk.duration + 120,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command)} exited {done.returncode}:\n{done.stderr}"
+        )
+    return parse_wrk(done.stdout)
+
+
+def listed_ids(base_url: str) -> list[str]:
+    """Every batch job id the bench user sees (`limit=0`: no limit)."""
+    response = httpx.get(
+        f"{base_url}/admin/batch-jobs",
+        params={"limit": "0", "fields": "id"},
+        headers=HEADERS,
+        timeout=120,
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"listing ids answered {response.status_code}")
+    return [job["id"] for job in response.json()["batch_jobs"]]
+
+
 # --------------------------------------------------------------------------- runs
 
 
@@ -537,92 +774,167 @@ class Params:
     completions: int
     concurrency: int
     backends: tuple[str, ...]
+    wrk: Wrk | None  # None: httpx drives the throughput phases
+
+    @property
+    def generator(self) -> str:
+        return "httpx" if self.wrk is None else "wrk"
 
 
 @dataclass(frozen=True)
 class Measured:
     startup: float
-    cpu: str
-    creates: Sample
-    gets: Sample
-    pages: Sample
-    recent: Sample
+    creates: Throughput
+    gets: Throughput
+    pages: Throughput
+    recent: Throughput
     completion: Sample
+    population: str  # how many jobs the read phases saw
+    throughput_cpu: CpuMeter
+    completion_cpu: CpuMeter
 
 
-async def measure_api(base_url: str, params: Params) -> Measured:
-    limits = httpx.Limits(max_connections=params.concurrency)
-    async with httpx.AsyncClient(
-        base_url=base_url, headers=HEADERS, limits=limits, timeout=60
-    ) as client:
+@dataclass(frozen=True)
+class ThroughputPhases:
+    creates: Throughput
+    gets: Throughput
+    pages: Throughput
+    recent: Throughput
+    population: str
+
+
+async def httpx_phases(
+    base_url: str, params: Params, meter: CpuMeter
+) -> ThroughputPhases:
+    c = params.concurrency
+    async with client_for(base_url, c) as client:
         await verify_strategy(client)
-        creates, ids = await bench_creates(client, params.concurrency, params.jobs)
+        with meter.measure():
+            creates, ids = await bench_creates(client, c, params.jobs)
         if not ids:
             raise RuntimeError(f"no create succeeded: {dict(creates.failures)}")
-        gets = await bench_gets(client, params.concurrency, params.gets, ids)
-        pages = await bench_list_pages(
-            client, params.concurrency, params.lists, params.jobs
-        )
-        recent = await bench_list_recent(client, params.concurrency, params.lists)
-        completion = await bench_completion(
-            client, params.concurrency, params.completions
-        )
-    return Measured(0.0, "", creates, gets, pages, recent, completion)
+        with meter.measure():
+            gets = await bench_gets(client, c, params.gets, ids)
+        with meter.measure():
+            pages = await bench_list_pages(client, c, params.lists, params.jobs)
+        with meter.measure():
+            recent = await bench_list_recent(client, c, params.lists)
+    population = f"{len(ids) + 1:,} jobs listed; GET by id drew from {len(ids):,}"
+    return ThroughputPhases(
+        creates.throughput(),
+        gets.throughput(),
+        pages.throughput(),
+        recent.throughput(),
+        population,
+    )
 
 
-def measure_server(server: Server, params: Params) -> Measured:
+def wrk_phases(
+    wrk: Wrk, base_url: str, scripts: Path, meter: CpuMeter
+) -> ThroughputPhases:
+    async def verify() -> None:
+        async with client_for(base_url, 1) as client:
+            await verify_strategy(client)
+
+    asyncio.run(verify())
+    scripts.mkdir(exist_ok=True)
+
+    def phase(name: str, script: str) -> Throughput:
+        path = scripts / f"{name}.lua"
+        path.write_text(script)
+        return run_wrk(wrk, base_url, path, meter)
+
+    creates = phase("creates", creates_script())
+    ids = listed_ids(base_url)
+    if len(ids) < 2:
+        raise RuntimeError(f"no create succeeded: {dict(creates.failures)}")
+    drawn = random.sample(ids, min(len(ids), WRK_MAX_IDS))
+    gets = phase("gets", gets_script(drawn))
+    pages = phase("pages", pages_script(len(ids)))
+    recent = phase("recent", recent_script())
+    check = httpx.get(
+        f"{base_url}/admin/batch-jobs",
+        params=recent_params(),
+        headers=HEADERS,
+        timeout=60,
+    )
+    problem = recent_problem(check)
+    if problem is not None:
+        recent.failures[problem] += 1
+    population = f"{len(ids):,} jobs listed; GET by id drew from {len(drawn):,}"
+    return ThroughputPhases(creates, gets, pages, recent, population)
+
+
+async def completion_probe(base_url: str, params: Params, meter: CpuMeter) -> Sample:
+    async with client_for(base_url, params.concurrency) as client:
+        with meter.measure():
+            return await bench_completion(
+                client, params.concurrency, params.completions
+            )
+
+
+def measure_server(server: Server, params: Params, scratch: Path) -> Measured:
     """The API figures, with the CPU both sides used while they were taken."""
-    wall, client, served = (
-        time.perf_counter(),
-        time.process_time(),
-        server.cpu_seconds(),
+    throughput_cpu, completion_cpu = CpuMeter(server), CpuMeter(server)
+    if params.wrk is None:
+        phases = asyncio.run(httpx_phases(server.base_url, params, throughput_cpu))
+    else:
+        phases = wrk_phases(
+            params.wrk, server.base_url, scratch / "wrk", throughput_cpu
+        )
+    completion = Sample()
+    if params.completions:
+        completion = asyncio.run(
+            completion_probe(server.base_url, params, completion_cpu)
+        )
+    return Measured(
+        startup=server.startup,
+        creates=phases.creates,
+        gets=phases.gets,
+        pages=phases.pages,
+        recent=phases.recent,
+        completion=completion,
+        population=phases.population,
+        throughput_cpu=throughput_cpu,
+        completion_cpu=completion_cpu,
     )
-    measured = asyncio.run(measure_api(server.base_url, params))
-    wall = time.perf_counter() - wall
-    client = time.process_time() - client
-    served = server.cpu_seconds() - served
-    cpu = (
-        f"jobstream {served:.1f} s, load generator {client:.1f} s "
-        f"of {wall:.1f} s wall x {len(os.sched_getaffinity(0))} cores"
-    )
-    return dataclasses.replace(measured, startup=server.startup, cpu=cpu)
 
 
 def report_rows(measured: Measured, baseline: str, params: Params) -> list[Row]:
     c = params.concurrency
     done = measured.completion
-    return [
+    rows = [
         Row("startup to /health 200", f"{measured.startup:.1f} s", ""),
-        Row("CPU used during the API phases", measured.cpu, ""),
         Row(
             f"create dry-run ({c} clients)",
-            rate_and_latency(measured.creates, "jobs/s")
-            + failures_note(measured.creates),
+            rate_and_latency(measured.creates, "jobs/s"),
             f"{baseline}; {MEDUSA_CREATE}",
         ),
         Row(
             f"GET by id ({c} clients)",
-            rate_and_latency(measured.gets, "req/s") + failures_note(measured.gets),
+            rate_and_latency(measured.gets, "req/s"),
             MEDUSA_GET,
         ),
         Row(
-            "list limit=10 random offset",
-            rate_and_latency(measured.pages, "req/s") + failures_note(measured.pages),
-            "",
+            "list limit=10 random offset", rate_and_latency(measured.pages, "req/s"), ""
         ),
         Row(
             "list limit=100 created_at[gte]",
-            rate_and_latency(measured.recent, "req/s") + failures_note(measured.recent),
+            rate_and_latency(measured.recent, "req/s"),
             "",
         ),
-        Row(
-            f"create->completed ({params.completions} jobs)",
-            f"mean {ms(done.mean)}  p50 {ms(done.quantile(0.5))}"
-            f"  p99 {ms(done.quantile(0.99))}  ({done.rate:,.0f} jobs/s)"
-            + failures_note(done),
-            MEDUSA_COMPLETED,
-        ),
     ]
+    if params.completions:
+        rows.append(
+            Row(
+                f"create->completed ({params.completions} jobs)",
+                f"mean {ms(done.mean)}  p50 {ms(done.quantile(0.5))}"
+                f"  p99 {ms(done.quantile(0.99))}  ({done.rate:,.0f} jobs/s)"
+                + failures_note(done.failures),
+                MEDUSA_COMPLETED,
+            )
+        )
+    return rows
 
 
 def run_backend(backend: str, params: Params) -> None:
@@ -646,11 +958,21 @@ def run_backend(backend: str, params: Params) -> None:
             log = scratch / "server.log"
             try:
                 with running_server(env, log) as server:
-                    measured = measure_server(server, params)
+                    measured = measure_server(server, params, scratch)
             finally:
                 problems = server_problems(log) if log.exists() else []
         print_table(backend, report_rows(measured, baseline, params))
+        print(f"{backend}: read phases over {measured.population}")
         print_problems(backend, problems)
+        print(
+            f"{backend}: CPU during the throughput phases: "
+            f"{measured.throughput_cpu.describe(params.generator)}"
+        )
+        if params.completions:
+            print(
+                f"{backend}: CPU during create->completed: "
+                f"{measured.completion_cpu.describe('httpx')}"
+            )
 
 
 def print_problems(backend: str, problems: list[str]) -> None:
@@ -664,9 +986,27 @@ def print_problems(backend: str, problems: list[str]) -> None:
 
 def parse_args(argv: Sequence[str] | None) -> Params:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--jobs", type=int, default=2000, help="dry-run creates")
-    parser.add_argument("--gets", type=int, default=4000, help="GET-by-id requests")
-    parser.add_argument("--lists", type=int, default=1000, help="requests per list")
+    parser.add_argument(
+        "--load-generator",
+        choices=("auto", "wrk", "httpx"),
+        default="auto",
+        help="throughput phases on wrk or httpx; auto: wrk when it is on PATH",
+    )
+    parser.add_argument(
+        "--duration", type=int, default=8, help="seconds per wrk throughput phase"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2000,
+        help="baseline INSERT rows; httpx: dry-run creates",
+    )
+    parser.add_argument(
+        "--gets", type=int, default=4000, help="httpx: GET-by-id requests"
+    )
+    parser.add_argument(
+        "--lists", type=int, default=1000, help="httpx: requests per list"
+    )
     parser.add_argument(
         "--completions", type=int, default=200, help="jobs timed to completed"
     )
@@ -679,8 +1019,38 @@ def parse_args(argv: Sequence[str] | None) -> Params:
         parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
     if args.jobs < 10 or min(args.gets, args.lists, args.concurrency) < 1:
         parser.error("--jobs must be >= 10; --gets, --lists, --concurrency >= 1")
+    if args.duration < 1 or args.completions < 0:
+        parser.error("--duration must be >= 1; --completions >= 0")
+    wrk = None
+    if args.load_generator != "httpx":
+        path = shutil.which("wrk")
+        if path is not None:
+            version = wrk_version(path)
+            wrk = Wrk(path, version, args.concurrency, args.duration)
+        elif args.load_generator == "wrk":
+            parser.error("--load-generator wrk: no wrk on PATH (apt-get install wrk)")
     return Params(
-        args.jobs, args.gets, args.lists, args.completions, args.concurrency, backends
+        args.jobs,
+        args.gets,
+        args.lists,
+        args.completions,
+        args.concurrency,
+        backends,
+        wrk,
+    )
+
+
+def describe_generator(params: Params) -> str:
+    if params.wrk is None:
+        return (
+            f"load generator: httpx {httpx.__version__} "
+            f"({params.concurrency} asyncio workers; "
+            f"jobs={params.jobs} gets={params.gets} lists={params.lists})"
+        )
+    wrk = params.wrk
+    return (
+        f"load generator: wrk {wrk.version} ({wrk.path} -t 1 -c {wrk.connections}"
+        f" -d {wrk.duration}s per throughput phase); create->completed on httpx"
     )
 
 
@@ -693,10 +1063,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}"
     )
     print(
-        f"params: jobs={params.jobs} gets={params.gets} lists={params.lists} "
-        f"completions={params.completions} concurrency={params.concurrency} "
-        f"backends={','.join(params.backends)}"
+        f"params: jobs={params.jobs} completions={params.completions} "
+        f"concurrency={params.concurrency} backends={','.join(params.backends)}"
     )
+    print(describe_generator(params))
     started = time.perf_counter()
     for backend in params.backends:
         print()
