@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
+from projections.batch_jobs.document import document
 from projections.batch_jobs.query import BatchJobQuery, order_clause, where_clause
 from projections.batch_jobs.row import (
     COLUMNS,
@@ -39,6 +40,10 @@ class BatchJobsView(TrackingRecorder, ABC):
     def list_batch_jobs(self, query: BatchJobQuery) -> tuple[list[BatchJobRow], int]:
         """One page of rows, and the count of all rows matching the filters."""
 
+    @abstractmethod
+    def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
+        """As list_batch_jobs, but each job's stored Medusa JSON (every field)."""
+
 
 class SqlBatchJobsView(BatchJobsView, ABC):
     """The SQL both backends run; they differ in placeholders, DDL and value types."""
@@ -69,10 +74,11 @@ class SqlBatchJobsView(BatchJobsView, ABC):
     def _decode_json(self, value: Any) -> Any: ...
 
     def _upsert_statement(self) -> str:
-        marks = ", ".join([self.placeholder] * len(COLUMNS))
-        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "id")
+        columns = (*COLUMNS, "document")
+        marks = ", ".join([self.placeholder] * len(columns))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
         return (
-            f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) VALUES ({marks}) "  # noqa: S608
+            f"INSERT INTO {self.table} ({', '.join(columns)}) VALUES ({marks}) "  # noqa: S608
             f"ON CONFLICT (id) DO UPDATE SET {updates}"
         )
 
@@ -96,9 +102,19 @@ class SqlBatchJobsView(BatchJobsView, ABC):
         return rows[0] if rows else None
 
     def list_batch_jobs(self, query: BatchJobQuery) -> tuple[list[BatchJobRow], int]:
+        records, count = self._page(query, "*")
+        return [self._decode_row(record) for record in records], count
+
+    def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
+        records, count = self._page(query, "document")
+        return [record["document"] for record in records], count
+
+    def _page(self, query: BatchJobQuery, columns: str) -> tuple[list[Any], int]:
         where, params = where_clause(query, self.placeholder, self._encode_time)
         # Identifiers come from this module's constants; values are always parameters.
-        page_sql = f"SELECT * FROM {self.table} WHERE {where} {order_clause(query)}"  # noqa: S608
+        page_sql = (
+            f"SELECT {columns} FROM {self.table} WHERE {where} {order_clause(query)}"  # noqa: S608
+        )
         page_params = list(params)
         if query.limit is not None:
             page_sql += f" LIMIT {self.placeholder}"
@@ -113,8 +129,8 @@ class SqlBatchJobsView(BatchJobsView, ABC):
             curs.execute(count_sql, params)
             count = int(curs.fetchone()["n"])
             curs.execute(page_sql, page_params)
-            rows = [self._decode_row(record) for record in curs.fetchall()]
-        return rows, count
+            records = list(curs.fetchall())
+        return records, count
 
     def _select_rows(self, curs: Any, job_ids: Sequence[str]) -> list[BatchJobRow]:
         if not job_ids:
@@ -126,7 +142,8 @@ class SqlBatchJobsView(BatchJobsView, ABC):
 
     def _encode_row(self, row: BatchJobRow) -> tuple[object, ...]:
         values = vars(row)
-        return tuple(self._encode_value(column, values[column]) for column in COLUMNS)
+        encoded = [self._encode_value(column, values[column]) for column in COLUMNS]
+        return (*encoded, document(row))
 
     def _encode_value(self, column: str, value: Any) -> object:
         if value is None:
@@ -164,7 +181,9 @@ def column_definitions(time_type: str, json_type: str, bool_type: str) -> str:
             types[column] = f"{bool_type} NOT NULL"
         else:
             types[column] = "TEXT"
-    return ", ".join(f"{column} {types[column]}" for column in COLUMNS)
+    definitions = [f"{column} {types[column]}" for column in COLUMNS]
+    # The row's Medusa JSON, rendered when the row changes (projections.batch_jobs.document).
+    return ", ".join([*definitions, "document TEXT NOT NULL"])
 
 
 def created_by_index(table: str) -> str:

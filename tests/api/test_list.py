@@ -156,3 +156,18 @@ def test_bad_parameters_are_refused_over_http(
         "message": "property status should not exist, "
         "limit must be a number conforming to the specified constraints",
     }
+
+
+def test_the_stored_documents_list_equals_the_rendered_jobs(
+    client: TestClient[Any], admin: Caller, five_jobs: list[str]
+) -> None:
+    # The list answers from stored documents; GET by id renders the row afresh.
+    listed = client.get("/admin/batch-jobs?limit=3&offset=1", headers=admin.headers)
+
+    assert listed.status_code == 200
+    assert listed.headers["content-type"] == "application/json"
+    body = listed.json()
+    assert (body["count"], body["offset"], body["limit"]) == (5, 1, 3)
+    for job in body["batch_jobs"]:
+        got = client.get(f"/admin/batch-jobs/{job['id']}", headers=admin.headers)
+        assert job == got.json()["batch_job"]

@@ -1,0 +1,50 @@
+"""A batch job as Medusa's JSON: ISO dates with milliseconds, status derived.
+
+The view stores each row's document when it folds an event, so a list answers with
+stored JSON instead of decoding and rendering every row on every read. The API renders
+its typed responses from the same `batch_job_fields`, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from domain.batch_jobs import derive_status
+from projections.batch_jobs.row import TIME_COLUMNS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+# Medusa's batch_job columns, in the order its JSON lists them.
+ALL_FIELDS = (
+    "id", "type", "created_by", "context", "result", "dry_run", "created_at",
+    "updated_at", "deleted_at", "pre_processed_at", "confirmed_at", "processing_at",
+    "completed_at", "canceled_at", "failed_at",
+)  # fmt: skip
+_encoder = msgspec.json.Encoder()
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    millis = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return millis.replace("+00:00", "Z")
+
+
+def batch_job_fields(job: Any, fields: Iterable[str] = ALL_FIELDS) -> dict[str, Any]:
+    """`job` is a BatchJob aggregate or a view row: they share attribute names."""
+    values = {field: getattr(job, field) for field in fields}
+    # Medusa derives status from the columns it loaded, selected or not.
+    status = derive_status(values)
+    for field in TIME_COLUMNS.intersection(values):
+        values[field] = iso(values[field])
+    values["status"] = status.value
+    return values
+
+
+def document(job: Any) -> str:
+    """Every field of the job as Medusa's JSON text."""
+    return _encoder.encode(batch_job_fields(job)).decode()
