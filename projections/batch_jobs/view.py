@@ -41,6 +41,10 @@ class BatchJobsView(TrackingRecorder, ABC):
         """One page of rows, and the count of all rows matching the filters."""
 
     @abstractmethod
+    def get_document(self, job_id: str) -> tuple[str | None, str] | None:
+        """The job's creator and its stored Medusa JSON; None if there is no such job."""
+
+    @abstractmethod
     def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
         """As list_batch_jobs, but each job's stored Medusa JSON (every field)."""
 
@@ -100,6 +104,13 @@ class SqlBatchJobsView(BatchJobsView, ABC):
         with self._transaction(commit=False) as curs:
             rows = self._select_rows(curs, [job_id])
         return rows[0] if rows else None
+
+    def get_document(self, job_id: str) -> tuple[str | None, str] | None:
+        select_sql = f"SELECT created_by, document FROM {self.table} WHERE id = {self.placeholder}"  # noqa: S608
+        with self._transaction(commit=False) as curs:
+            curs.execute(select_sql, [job_id])
+            record = curs.fetchone()
+        return None if record is None else (record["created_by"], record["document"])
 
     def list_batch_jobs(self, query: BatchJobQuery) -> tuple[list[BatchJobRow], int]:
         records, count = self._page(query, "*")

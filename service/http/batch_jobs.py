@@ -115,15 +115,19 @@ class BatchJobController(Controller):
         job_id: FromPath[str],
         runtime: NamedDependency[ApiRuntime],
         caller: NamedDependency[User],
-    ) -> BatchJobResponse:
+    ) -> Response[BatchJobResponse]:
         """One batch job of the caller's, every field."""
         runtime.catch_up_read_model()
-        row = runtime.view.get_batch_job(job_id)
-        if row is None:
+        found = runtime.view.get_document(job_id)
+        if found is None:
             raise BatchJobNotFoundError(job_id)
-        if row.created_by != caller.id:
+        created_by, document = found
+        if created_by != caller.id:
             raise NotJobOwnerError
-        return BatchJobResponse(render_batch_job(row))
+        body = f'{{"batch_job":{document}}}'.encode()
+        return cast(
+            "Response[BatchJobResponse]", Response(body, media_type=MediaType.JSON)
+        )
 
     @post(
         "/{job_id:str}/confirm",
