@@ -67,6 +67,7 @@ HEALTH_TIMEOUT = 20.0
 STOP_TIMEOUT = 15.0
 COMPLETION_TIMEOUT = 30.0
 POLL_INTERVAL = 0.005
+SINGLE_JOBS = 20  # jobs timed one at a time, after the concurrent probe
 WRK_TIMEOUT = "30s"  # a slower answer counts as a socket timeout, not a latency
 WRK_MAX_IDS = 5000  # ids written into the GET-by-id Lua script
 BACKENDS = ("embedded", "postgres")
@@ -789,6 +790,7 @@ class Measured:
     pages: Throughput
     recent: Throughput
     completion: Sample
+    single: Sample
     population: str  # how many jobs the read phases saw
     throughput_cpu: CpuMeter
     completion_cpu: CpuMeter
@@ -873,6 +875,12 @@ async def completion_probe(base_url: str, params: Params, meter: CpuMeter) -> Sa
             )
 
 
+async def single_job_probe(base_url: str) -> Sample:
+    """One job at a time, nothing else running: the latency Medusa's 6 s compares to."""
+    async with client_for(base_url, 1) as client:
+        return await bench_completion(client, 1, SINGLE_JOBS)
+
+
 def measure_server(server: Server, params: Params, scratch: Path) -> Measured:
     """The API figures, with the CPU both sides used while they were taken."""
     throughput_cpu, completion_cpu = CpuMeter(server), CpuMeter(server)
@@ -882,11 +890,12 @@ def measure_server(server: Server, params: Params, scratch: Path) -> Measured:
         phases = wrk_phases(
             params.wrk, server.base_url, scratch / "wrk", throughput_cpu
         )
-    completion = Sample()
+    completion, single = Sample(), Sample()
     if params.completions:
         completion = asyncio.run(
             completion_probe(server.base_url, params, completion_cpu)
         )
+        single = asyncio.run(single_job_probe(server.base_url))
     return Measured(
         startup=server.startup,
         creates=phases.creates,
@@ -894,6 +903,7 @@ def measure_server(server: Server, params: Params, scratch: Path) -> Measured:
         pages=phases.pages,
         recent=phases.recent,
         completion=completion,
+        single=single,
         population=phases.population,
         throughput_cpu=throughput_cpu,
         completion_cpu=completion_cpu,
@@ -931,6 +941,16 @@ def report_rows(measured: Measured, baseline: str, params: Params) -> list[Row]:
                 f"mean {ms(done.mean)}  p50 {ms(done.quantile(0.5))}"
                 f"  p99 {ms(done.quantile(0.99))}  ({done.rate:,.0f} jobs/s)"
                 + failures_note(done.failures),
+                MEDUSA_COMPLETED,
+            )
+        )
+        single = measured.single
+        rows.append(
+            Row(
+                f"create->completed, 1 at a time ({SINGLE_JOBS} jobs)",
+                f"mean {ms(single.mean)}  p50 {ms(single.quantile(0.5))}"
+                f"  max {ms(max(single.latencies, default=0.0))}"
+                + failures_note(single.failures),
                 MEDUSA_COMPLETED,
             )
         )
