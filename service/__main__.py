@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from domain.errors import DomainError
-from domain.users import UserRole
+from domain.users import User, UserRole
 from service.auth.passwords import hash_password
 from service.http.rendering import render_user
 from service.logs import configure_logging
@@ -61,15 +61,17 @@ def serve(settings: Settings) -> None:
 def create_user(settings: Settings, args: argparse.Namespace) -> int:
     app = build_app(settings)
     try:
-        user = app.create_user(
-            email=args.email,
-            password_hash=hash_password(args.password),
-            actor="cli",
-            api_token=args.api_token,
-            role=UserRole(args.role),
-            first_name=args.first_name,
-            last_name=args.last_name,
-            user_id=args.user_id,
+        user = app.register_user(
+            User.register(
+                email=args.email,
+                password_hash=hash_password(args.password),
+                actor="cli",
+                api_token=args.api_token,
+                role=UserRole(args.role),
+                first_name=args.first_name,
+                last_name=args.last_name,
+                user_id=args.user_id,
+            )
         )
     except DomainError as error:
         failure = {"type": error.type, "message": error.message}

@@ -11,7 +11,7 @@ from eventsourcing.utils import Environment, EnvType
 
 from domain.batch_jobs import BatchJob
 from domain.errors import BatchJobNotFoundError, DomainError, DuplicateError
-from domain.users import User, UserIndex, UserRole
+from domain.users import User, UserIndex
 from service.group_commit import GroupCommit
 
 if TYPE_CHECKING:
@@ -143,33 +143,13 @@ class Jobstream(Application[str]):
 
     # -- users -----------------------------------------------------------------
 
-    def create_user(  # noqa: PLR0913 - Medusa's `medusa user` options, all by name
-        self,
-        *,
-        email: str,
-        password_hash: str,
-        actor: str,
-        api_token: str | None = None,
-        role: UserRole = UserRole.ADMIN,
-        first_name: str | None = None,
-        last_name: str | None = None,
-        user_id: str | None = None,
-    ) -> User:
-        user = User.register(
-            email=email,
-            password_hash=password_hash,
-            actor=actor,
-            api_token=api_token,
-            role=role,
-            first_name=first_name,
-            last_name=last_name,
-            user_id=user_id,
-        )
-        indexes = [UserIndex.pointing(UserIndex.email_key(email), user.id, actor)]
-        if api_token:
-            indexes.append(
-                UserIndex.pointing(UserIndex.token_key(api_token), user.id, actor)
-            )
+    def register_user(self, user: User) -> User:
+        """Save a new user with its email (and token) index, or refuse a duplicate."""
+        actor = user.created_actor
+        indexes = [UserIndex.pointing(UserIndex.email_key(user.email), user.id, actor)]
+        if user.api_token:
+            token_key = UserIndex.token_key(user.api_token)
+            indexes.append(UserIndex.pointing(token_key, user.id, actor))
         try:
             self.save(user, *indexes)
         except IntegrityError:

@@ -127,13 +127,15 @@ def new_user(
         "secret_password",
         f"tok_{suffix}",
     )
-    user = runtime.app.create_user(
-        email=email,
-        password_hash=password_hash(password),
-        actor="test",
-        api_token=token,
-        role=role,
-        user_id=f"{prefix}_{suffix}",
+    user = runtime.app.register_user(
+        User.register(
+            email=email,
+            password_hash=password_hash(password),
+            actor="test",
+            api_token=token,
+            role=role,
+            user_id=f"{prefix}_{suffix}",
+        )
     )
     return Caller(user=user, token=token, email=email, password=password)
 
