@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from litestar.testing import TestClient
@@ -12,7 +13,15 @@ from service.http.app import create_app
 from service.runtime import Runtime
 from service.settings import Settings
 from service.strategies.registry import StrategyRegistry
-from tests.support import Caller, ScriptedStrategy, named, wait_for_status
+from tests.conftest import make_settings
+from tests.support import (
+    Caller,
+    ScriptedStrategy,
+    named,
+    new_user,
+    seed_job,
+    wait_for_status,
+)
 
 
 def create(
@@ -166,3 +175,24 @@ def test_work_left_unfinished_is_picked_up_after_a_restart(
                 break
             time.sleep(0.02)
         assert restarted.app.get_batch_job(job.id).status == "completed"
+
+
+def test_a_deleted_read_model_is_rebuilt_from_the_events(
+    tmp_path: Path, strategy: ScriptedStrategy
+) -> None:
+    settings = make_settings(tmp_path)
+    first = Runtime(settings, registry=StrategyRegistry([strategy]))
+    with TestClient(app=create_app(first)) as client:
+        admin = new_user(first)
+        job_ids = [seed_job(first, admin.user.id) for _ in range(3)]
+        for job_id in job_ids:  # let the processor finish, so nothing changes after
+            wait_for_status(client, admin, job_id, {"pre_processed"})
+        before = client.get("/admin/batch-jobs", headers=admin.headers).json()
+
+    (tmp_path / "batchjobs.sqlite").unlink()
+    second = Runtime(settings, registry=StrategyRegistry([strategy]))
+    with TestClient(app=create_app(second)) as client:
+        after = client.get("/admin/batch-jobs", headers=admin.headers).json()
+
+    assert sorted(job["id"] for job in after["batch_jobs"]) == sorted(job_ids)
+    assert after == before
