@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
         "serve", help="run API, job processing and projections in one process"
+    )
+    commands.add_parser(
+        "relay", help="publish stored events to NATS JetStream (outbox)"
     )
     user = commands.add_parser("user", help="manage admin users")
     user_commands = user.add_subparsers(dest="user_command", required=True)
@@ -89,6 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.log_format)
     if args.command == "serve":
         serve(settings)
+        return 0
+    if args.command == "relay":
+        from service.relay_process import serve_relay  # noqa: PLC0415 - relay role only
+
+        asyncio.run(serve_relay(settings))
         return 0
     return create_user(settings, args)
 

@@ -38,9 +38,10 @@ def build_app(settings: Settings) -> Jobstream:
     return Jobstream(env={**storage_env(settings, "events"), **pool_env(8)})
 
 
-def _factory(
+def infrastructure(
     settings: Settings, name: str, pool_size: int
 ) -> InfrastructureFactory[Any]:
+    """The eventsourcing factory of one store (its own SQLite file, or the database)."""
     env = {**storage_env(settings, name), **pool_env(pool_size)}
     return InfrastructureFactory.construct(Environment(name, env))
 
@@ -90,8 +91,10 @@ class Runtime(ApiRuntime):
             registry.load_entry_points(StrategyServices(self.app, settings))
         self.registry = registry
         # Each factory owns a connection pool; stop() closes them all.
-        self._view_factory = _factory(settings, BatchJobsProjection.name, pool_size=4)
-        self._processor_factory = _factory(settings, "processor", pool_size=1)
+        self._view_factory = infrastructure(
+            settings, BatchJobsProjection.name, pool_size=4
+        )
+        self._processor_factory = infrastructure(settings, "processor", pool_size=1)
         self.view = self._build_view()
         self.sessions = self._build_sessions()
         self.projection = self._build_projection_runner()

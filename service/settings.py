@@ -31,6 +31,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     read_your_writes_timeout: float = 5.0
     session_ttl_seconds: int = 36_000  # Medusa's express-session default: 10 h
     secure_cookies: bool = False
+    # NATS JetStream: set the URL to publish events (`jobstream relay`).
+    nats_url: str | None = None
+    nats_stream: str = "JOBSTREAM"
+    nats_subject_prefix: str = "jobstream"
     # Medusa's ADMIN_CORS: origins of admin UIs, comma-separated; /…/ is a regex.
     admin_cors: str = "http://localhost:7000,http://localhost:7001"
 

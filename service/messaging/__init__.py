@@ -1,0 +1,1 @@
+"""NATS JetStream adapters: the event envelope, streams, and the outbox relay."""

@@ -1,0 +1,147 @@
+"""The outbox relay: the event store's notification log, in order, to JetStream.
+
+It publishes a page of events, waits for JetStream's acks, and only then records its
+position. A crash between the two re-publishes that page after a restart, and
+JetStream drops the copies by their Nats-Msg-Id (the event's id). One relay leads at
+a time (service.messaging.leadership); it wakes when events are saved, so an event
+reaches NATS within milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+import structlog
+from eventsourcing.persistence import IntegrityError, Tracking
+from nats.errors import Error as NatsError
+
+from domain.batch_jobs import BatchJob
+from projections.batch_jobs.projection import BatchJobsProjection
+from service.messaging import envelope
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import TrackingRecorder
+    from nats.js.client import JetStreamContext
+
+    from service.application import Jobstream
+    from service.messaging.leadership import Leadership
+
+log = structlog.get_logger("relay")
+TOPICS = BatchJobsProjection.topics  # every batch-job event
+
+
+class Relay:
+    def __init__(  # noqa: PLR0913 - wiring, all by name
+        self,
+        *,
+        app: Jobstream,
+        tracking: TrackingRecorder,
+        js: JetStreamContext,
+        subject_prefix: str,
+        leadership: Leadership,
+        batch_size: int = 500,
+        ack_timeout: float = 10.0,
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self._app = app
+        self._tracking = tracking
+        self._js = js
+        self._prefix = subject_prefix
+        self._leadership = leadership
+        self._batch_size = batch_size
+        self._ack_timeout = ack_timeout
+        self._idle_seconds = idle_seconds
+        self.position = 0  # the last notification JetStream acknowledged
+        self.published = 0  # messages this relay sent (re-publishes included)
+        self.leading = False
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        """Lead when the lock is free; publish until stopped or the lock is lost."""
+        while not stop.is_set():
+            if not await self._leadership.acquire(stop):
+                return
+            self.leading = True
+            log.info("relay.leading")
+            try:
+                await self._lead(stop, wake)
+            finally:
+                self.leading = False
+                await self._leadership.release()
+
+    async def _lead(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        self.position = await asyncio.to_thread(self._recorded_position)
+        while not stop.is_set():
+            if not await self._leadership.still_held():
+                log.warning("relay.leadership_lost")
+                return
+            wake.clear()
+            try:
+                if await self.publish_once():
+                    continue
+            except (NatsError, TimeoutError, OSError) as error:
+                log.warning("relay.publish_failed", error=repr(error))
+                await _first_of(stop, None, 1.0)  # then try the same page again
+                continue
+            await _first_of(stop, wake, self._idle_seconds)
+
+    async def publish_once(self) -> int:
+        """Publish the next page and record it; return how many events it held."""
+        page = await asyncio.to_thread(
+            self._app.recorder.select_notifications,
+            start=self.position,
+            limit=self._batch_size,
+            topics=TOPICS,
+            inclusive_of_start=False,
+        )
+        if not page:
+            return 0
+        acks = []
+        for notification in page:
+            event = self._app.mapper.to_domain_event(notification)
+            assert isinstance(event, BatchJob.Event)  # noqa: S101 - the topics say so
+            message = envelope.envelope_of(notification.id, event)
+            acks.append(
+                await self._js.publish_async(
+                    envelope.subject_for(self._prefix, message.event),
+                    envelope.encode(message),
+                    headers={"Nats-Msg-Id": message.event_id},
+                )
+            )
+        self.published += len(page)
+        answers = await asyncio.wait_for(asyncio.gather(*acks), self._ack_timeout)
+        await asyncio.to_thread(self._record, page[-1].id)
+        duplicates = sum(1 for answer in answers if answer.duplicate)
+        log.info(
+            "relay.published",
+            count=len(page),
+            position=page[-1].id,
+            duplicates=duplicates,
+        )
+        return len(page)
+
+    def _recorded_position(self) -> int:
+        return self._tracking.max_tracking_id(self._app.name) or 0
+
+    def _record(self, position: int) -> None:
+        try:
+            self._tracking.insert_tracking(Tracking(self._app.name, position))
+        except IntegrityError:
+            position = self._recorded_position()  # recorded further already
+        self.position = max(self.position, position)
+
+
+async def _first_of(
+    stop: asyncio.Event, wake: asyncio.Event | None, seconds: float
+) -> None:
+    """Sleep until `stop` or `wake` is set, or `seconds` pass."""
+    waiters = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        waiters.append(asyncio.ensure_future(wake.wait()))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait(
+            waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+    for waiter in waiters:
+        waiter.cancel()

@@ -1,0 +1,34 @@
+"""The JetStream stream that carries batch-job events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from nats.js.client import JetStreamContext
+
+# Re-publishes after a relay crash are dropped within this window (Nats-Msg-Id).
+DUPLICATE_WINDOW_SECONDS = 600.0
+
+
+def stream_config(name: str, prefix: str) -> StreamConfig:
+    return StreamConfig(
+        name=name,
+        subjects=[f"{prefix}.>"],
+        storage=StorageType.FILE,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, name: str, prefix: str) -> None:
+    """Create the stream, or bring an existing one to this configuration."""
+    config = stream_config(name, prefix)
+    try:
+        await js.stream_info(name)
+    except NotFoundError:
+        await js.add_stream(config)
+    else:
+        await js.update_stream(config)

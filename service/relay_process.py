@@ -1,0 +1,93 @@
+"""`jobstream relay`: the outbox relay as a process of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import TYPE_CHECKING
+
+import nats
+import structlog
+
+from service.messaging.leadership import FileLock, Leadership, PostgresAdvisoryLock
+from service.messaging.relay import Relay
+from service.messaging.streams import ensure_stream
+from service.pg_listener import NotificationListener
+from service.runtime import build_app, infrastructure
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from service.settings import Settings
+
+log = structlog.get_logger("relay")
+
+
+def leadership_for(settings: Settings) -> Leadership:
+    key = f"jobstream-relay:{settings.nats_stream}"
+    if settings.database_url is not None:
+        return PostgresAdvisoryLock(settings.database_url, key)
+    return FileLock(settings.data_path / f"relay-{settings.nats_stream}.lock")
+
+
+@contextlib.asynccontextmanager
+async def running_relay(settings: Settings) -> AsyncIterator[Relay]:
+    """A relay publishing (or standing by) until the context exits."""
+    if settings.nats_url is None:
+        raise ValueError(
+            "Set JOBSTREAM_NATS_URL: the relay publishes to NATS JetStream"
+        )
+    app = build_app(settings)
+    # A position per stream: each stream has its relay.
+    store = infrastructure(
+        settings, f"relay_{settings.nats_stream.lower()}", pool_size=1
+    )
+    nc = await nats.connect(settings.nats_url, name="jobstream-relay")
+    stop, wake = asyncio.Event(), asyncio.Event()
+    loop = asyncio.get_running_loop()
+    listener = None
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, settings.nats_stream, settings.nats_subject_prefix)
+        relay = Relay(
+            app=app,
+            tracking=store.tracking_recorder(),
+            js=js,
+            subject_prefix=settings.nats_subject_prefix,
+            leadership=leadership_for(settings),
+            # PostgreSQL wakes it (LISTEN); a SQLite store in another process cannot.
+            idle_seconds=1.0 if settings.is_postgres else 0.1,
+        )
+        if settings.database_url is not None:
+            channel = getattr(app.recorder, "channel_name", "jobstream_events")
+
+            def wake_soon() -> None:
+                loop.call_soon_threadsafe(wake.set)  # from the listener's thread
+
+            listener = NotificationListener(settings.database_url, channel, wake_soon)
+            listener.start()
+        task = asyncio.create_task(relay.run(stop, wake))
+        try:
+            yield relay
+        finally:
+            stop.set()
+            await task
+    finally:
+        if listener is not None:
+            listener.stop()
+        await nc.drain()
+        store.close()
+        app.close()
+
+
+async def serve_relay(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT."""
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopped.set)
+    async with running_relay(settings):
+        log.info("relay.started", stream=settings.nats_stream)
+        await stopped.wait()
+    log.info("relay.stopped")

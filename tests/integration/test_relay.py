@@ -1,0 +1,207 @@
+"""The outbox relay against a real nats-server: order, once, crash safety, one leader."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from typing import Any
+
+import msgspec
+import nats
+import pytest
+
+from domain.batch_jobs import BatchJob
+from service.messaging import envelope
+from service.messaging.relay import Relay
+from service.relay_process import running_relay
+from service.runtime import build_app
+from service.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+class Crash(BaseException):
+    """The relay process dies (not an error it would handle)."""
+
+
+@pytest.fixture
+def relay_settings(settings: Settings, nats_url: str) -> Settings:
+    tag = uuid.uuid4().hex[:8]
+    return msgspec.structs.replace(
+        settings,
+        nats_url=nats_url,
+        nats_stream=f"JOBS_{tag}",
+        nats_subject_prefix=f"t{tag}",
+    )
+
+
+def seed_histories(settings: Settings, jobs: int) -> dict[str, int]:
+    """Jobs with four events each, saved together; returns events per job id."""
+    app = build_app(settings)
+    try:
+        created = []
+        for _ in range(jobs):
+            job = BatchJob.create(
+                batch_type="t", created_by="usr_1", context={"n": 1}, dry_run=False,
+                actor="usr_1",
+            )  # fmt: skip
+            job.update("worker:1", result={"count": 1})
+            job.set_pre_processing_done("worker:1")  # + confirmed
+            created.append(job)
+        app.save(*created)
+        return {job.id: job.version for job in created}
+    finally:
+        app.close()
+
+
+def head(settings: Settings) -> int:
+    app = build_app(settings)
+    try:
+        return app.recorder.max_notification_id() or 0
+    finally:
+        app.close()
+
+
+async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+async def stream_messages(
+    settings: Settings,
+) -> list[tuple[str | None, Any, dict[str, str]]]:
+    assert settings.nats_url is not None
+    connection = await nats.connect(settings.nats_url)
+    try:
+        js = connection.jetstream()
+        count = (await js.stream_info(settings.nats_stream)).state.messages
+        messages = []
+        for sequence in range(1, count + 1):
+            raw = await js.get_msg(settings.nats_stream, sequence)
+            headers = dict(raw.headers or {})
+            messages.append((raw.subject, envelope.decode(raw.data or b""), headers))
+        return messages
+    finally:
+        await connection.close()
+
+
+async def test_events_reach_the_stream_in_order_once_in_the_envelope(
+    relay_settings: Settings,
+) -> None:
+    ours = seed_histories(relay_settings, 5)
+    target = head(relay_settings)
+
+    async with running_relay(relay_settings) as relay:
+        await until(lambda: relay.position >= target)
+
+    messages = await stream_messages(relay_settings)
+    positions = [message.position for _, message, _ in messages]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+    mine = [(s, m, h) for s, m, h in messages if m.job_id in ours]
+    assert Counter(m.job_id for _, m, _ in mine) == Counter(ours)
+    prefix = relay_settings.nats_subject_prefix
+    first_job = next(iter(ours))
+    history = [(s, m) for s, m, _ in mine if m.job_id == first_job]
+    assert [s for s, _ in history] == [
+        f"{prefix}.batch.created", f"{prefix}.batch.updated",
+        f"{prefix}.batch.pre_processed", f"{prefix}.batch.confirmed",
+    ]  # fmt: skip
+    created = history[0][1]
+    assert (created.schema_version, created.job_version, created.actor) == (
+        1,
+        1,
+        "usr_1",
+    )
+    assert created.event_id == f"{first_job}:1"
+    assert created.payload == {
+        "type": "t", "created_by": "usr_1", "context": {"n": 1}, "dry_run": False
+    }  # fmt: skip
+    assert history[1][1].payload["result"] == {"count": 1}
+    assert all(h["Nats-Msg-Id"] == m.event_id for _, m, h in mine)
+
+
+async def publish_until_killed(settings: Settings) -> None:
+    async with running_relay(settings) as doomed:
+        await until(lambda: doomed.published > 0)
+        await asyncio.sleep(0.3)
+
+
+async def test_a_relay_killed_after_publishing_loses_and_duplicates_nothing(
+    relay_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours = seed_histories(relay_settings, 4)
+    target = head(relay_settings)
+
+    def die(self: Relay, position: int) -> None:
+        raise Crash  # after JetStream acked, before the position was recorded
+
+    monkeypatch.setattr(Relay, "_record", die)
+    with pytest.raises(Crash):
+        await publish_until_killed(relay_settings)
+    monkeypatch.undo()
+
+    async with running_relay(relay_settings) as restarted:
+        await until(lambda: restarted.position >= target)
+        assert restarted.published >= sum(ours.values())  # it published the page again
+
+    messages = await stream_messages(relay_settings)
+    per_job = Counter(m.job_id for _, m, _ in messages if m.job_id in ours)
+    assert per_job == Counter(ours)  # JetStream dropped the re-published copies
+
+
+async def test_only_one_relay_publishes_and_a_standby_takes_over(
+    relay_settings: Settings,
+) -> None:
+    first_batch = seed_histories(relay_settings, 2)
+    async with running_relay(relay_settings) as one:
+        await until(lambda: one.leading)
+        async with running_relay(relay_settings) as two:
+            await until(lambda: one.position >= head(relay_settings))
+            await asyncio.sleep(0.3)
+            assert (one.leading, two.leading) == (True, False)
+            assert two.published == 0
+        # `two` stopped while standing by; `one` goes on leading.
+        assert one.leading
+
+    standby_events = seed_histories(relay_settings, 2)
+    leader_process, standby_process = AsyncExitStack(), AsyncExitStack()
+    leader = await leader_process.enter_async_context(running_relay(relay_settings))
+    await until(lambda: leader.leading)
+    standby = await standby_process.enter_async_context(running_relay(relay_settings))
+    await until(lambda: leader.position >= head(relay_settings))
+    await asyncio.sleep(0.2)
+    assert not standby.leading
+    assert standby.published == 0
+
+    await leader_process.aclose()  # the leading process dies: its lock goes with it
+    await until(lambda: standby.leading, seconds=10)
+    late = seed_histories(relay_settings, 2)
+    await until(lambda: standby.position >= head(relay_settings))
+    await standby_process.aclose()
+
+    messages = await stream_messages(relay_settings)
+    per_job = Counter(m.job_id for _, m, _ in messages)
+    for batch in (first_batch, standby_events, late):
+        assert {job: per_job[job] for job in batch} == batch
+
+
+async def test_an_event_reaches_the_stream_within_milliseconds(
+    relay_settings: Settings,
+) -> None:
+    async with running_relay(relay_settings) as relay:
+        await until(lambda: relay.leading)
+        await until(lambda: relay.position >= head(relay_settings))
+        started = time.monotonic()
+        seed_histories(relay_settings, 1)
+        target = head(relay_settings)
+        await until(lambda: relay.position >= target, seconds=5)
+        elapsed = time.monotonic() - started
+
+    assert elapsed < 0.5
