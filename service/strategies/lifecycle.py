@@ -61,8 +61,22 @@ class JobLifecycle:
         except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
             self._fail(job_id, error, working_on=BatchJobStatus.CREATED)
 
-    def process(self, job_id: str) -> None:
+    def process(self, job_id: str, *, resume: bool = False) -> None:
+        """Claim and run a confirmed job; with `resume`, also one left in processing.
+
+        A redelivered batch.confirmed (`resume`) means the worker that held the job
+        stopped heartbeating: its job is run again from the start (strategies restart).
+        """
         job = self._app.get_batch_job(job_id)
+        if resume and job.status is BatchJobStatus.PROCESSING:
+            log.info("processor.resuming", batch_type=job.type)
+            try:
+                strategy = self._registry.get(job.type)
+            except Exception as error:  # noqa: BLE001 - as in the claim below
+                self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
+                return
+            self._process_attempts(strategy, job_id)
+            return
         if job.status is not BatchJobStatus.CONFIRMED:
             return
         try:
