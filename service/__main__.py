@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "relay", help="publish stored events to NATS JetStream (outbox)"
     )
+    commands.add_parser("worker", help="run batch jobs delivered by NATS JetStream")
     user = commands.add_parser("user", help="manage admin users")
     user_commands = user.add_subparsers(dest="user_command", required=True)
     create = user_commands.add_parser(
@@ -98,6 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from service.relay_process import serve_relay  # noqa: PLC0415 - relay role only
 
         asyncio.run(serve_relay(settings))
+        return 0
+    if args.command == "worker":
+        from service.worker_process import serve_worker  # noqa: PLC0415 - worker role only
+
+        asyncio.run(serve_worker(settings))
         return 0
     return create_user(settings, args)
 

@@ -25,10 +25,11 @@ log = structlog.get_logger("relay")
 
 
 def leadership_for(settings: Settings) -> Leadership:
-    key = f"jobstream-relay:{settings.nats_stream}"
+    # Lowercased like the position's table name, so lock and position always pair.
+    stream = settings.nats_stream.lower()
     if settings.database_url is not None:
-        return PostgresAdvisoryLock(settings.database_url, key)
-    return FileLock(settings.data_path / f"relay-{settings.nats_stream}.lock")
+        return PostgresAdvisoryLock(settings.database_url, f"jobstream-relay:{stream}")
+    return FileLock(settings.data_path / f"relay-{stream}.lock")
 
 
 @contextlib.asynccontextmanager

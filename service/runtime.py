@@ -81,7 +81,11 @@ class Runtime(ApiRuntime):
     """One process's Jobstream: API state, projection runner and job processor."""
 
     def __init__(
-        self, settings: Settings, registry: StrategyRegistry | None = None
+        self,
+        settings: Settings,
+        registry: StrategyRegistry | None = None,
+        *,
+        process_jobs: bool = True,
     ) -> None:
         self.settings = settings
         self.secrets = resolve_secrets(settings)
@@ -106,6 +110,8 @@ class Runtime(ApiRuntime):
             max_attempts=settings.max_processing_attempts,
         )
         self.processing = self._build_processing_runner()
+        # False when NATS workers run the jobs (`jobstream api`, and tests of workers).
+        self.process_jobs = process_jobs
         self._listener: NotificationListener | None = None
 
     def _build_projection_runner(self) -> CatchUpRunner:
@@ -144,7 +150,12 @@ class Runtime(ApiRuntime):
         return SQLiteSessionStore(self.settings.data_path / "sessions.sqlite", ttl)
 
     def start(self) -> None:
-        for runner in (self.projection, self.processing):
+        runners = (
+            [self.projection, self.processing]
+            if self.process_jobs
+            else [self.projection]
+        )
+        for runner in runners:
             self.app.save_listeners.append(runner.wake)
             runner.start()
         if self.settings.database_url is not None:
@@ -206,7 +217,8 @@ class Runtime(ApiRuntime):
             except Exception as error:  # noqa: BLE001 - any failure means "down"
                 checks[name] = f"down: {error}"
         for runner in (self.projection, self.processing):
-            checks[runner.name] = runner.state
+            if runner is self.projection or self.process_jobs:
+                checks[runner.name] = runner.state
         return checks
 
 

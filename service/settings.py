@@ -35,6 +35,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     nats_url: str | None = None
     nats_stream: str = "JOBSTREAM"
     nats_subject_prefix: str = "jobstream"
+    # Workers (`jobstream worker`): a shared durable consumer per work subject.
+    worker_durable: str = "jobstream-workers"
+    worker_concurrency: int = 4
+    lease_seconds: float = (
+        30.0  # no heartbeat for this long: the job goes to another worker
+    )
+    max_deliveries: int = 20
     # Medusa's ADMIN_CORS: origins of admin UIs, comma-separated; /…/ is a regex.
     admin_cors: str = "http://localhost:7000,http://localhost:7001"
 

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import structlog
 from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.utils import get_topic
 from nats.errors import Error as NatsError
 
-from domain.batch_jobs import BatchJob
-from projections.batch_jobs.projection import BatchJobsProjection
+from domain.batch_jobs import EVENT_CLASSES, BatchJob
 from service.messaging import envelope
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from service.messaging.leadership import Leadership
 
 log = structlog.get_logger("relay")
-TOPICS = BatchJobsProjection.topics  # every batch-job event
+TOPICS = tuple(get_topic(cls) for cls in EVENT_CLASSES)  # every batch-job event
 
 
 class Relay:

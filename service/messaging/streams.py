@@ -24,11 +24,11 @@ def stream_config(name: str, prefix: str) -> StreamConfig:
 
 
 async def ensure_stream(js: JetStreamContext, name: str, prefix: str) -> None:
-    """Create the stream, or bring an existing one to this configuration."""
-    config = stream_config(name, prefix)
+    """Create the stream if it is missing; an existing one is left as operators set it.
+
+    (Updating it here would undo limits set by hand, such as max_age or replicas.)
+    """
     try:
         await js.stream_info(name)
     except NotFoundError:
-        await js.add_stream(config)
-    else:
-        await js.update_stream(config)
+        await js.add_stream(stream_config(name, prefix))

@@ -1,0 +1,122 @@
+"""`jobstream worker`: runs batch jobs delivered by NATS JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import nats
+import structlog
+
+from service.messaging.streams import ensure_stream
+from service.messaging.worker import (
+    Delivery,
+    JobHandler,
+    consumer_config,
+    ensure_consumers,
+    handle_delivery,
+    run_consumer,
+)
+from service.runtime import build_app
+from service.strategies.lifecycle import JobLifecycle
+from service.strategies.registry import StrategyRegistry, StrategyServices
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from service.settings import Settings
+
+log = structlog.get_logger("worker")
+WORK_EVENTS = ("batch.created", "batch.confirmed")
+
+
+@dataclass
+class RunningWorker:
+    lifecycle: JobLifecycle
+    registry: StrategyRegistry
+
+
+def job_handlers(lifecycle: JobLifecycle) -> dict[str, JobHandler]:
+    def pre_process(job_id: str, attempt: int) -> None:  # noqa: ARG001 - a JobHandler
+        lifecycle.pre_process(job_id)
+
+    def process(job_id: str, attempt: int) -> None:
+        # A redelivery means the job's last worker stopped heartbeating.
+        lifecycle.process(job_id, resume=attempt > 1)
+
+    return {"batch.created": pre_process, "batch.confirmed": process}
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    settings: Settings, registry: StrategyRegistry | None = None
+) -> AsyncIterator[RunningWorker]:
+    """A worker fetching and running jobs until the context exits (then it drains)."""
+    if settings.nats_url is None:
+        raise ValueError(
+            "Set JOBSTREAM_NATS_URL: workers take jobs from NATS JetStream"
+        )
+    app = build_app(settings)
+    if registry is None:
+        registry = StrategyRegistry()
+        registry.load_entry_points(StrategyServices(app, settings))
+    lifecycle = JobLifecycle(
+        app=app, registry=registry, max_attempts=settings.max_processing_attempts
+    )
+    nc = await nats.connect(settings.nats_url, name="jobstream-worker")
+    stop = asyncio.Event()
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, settings.nats_stream, settings.nats_subject_prefix)
+        configs = [
+            consumer_config(
+                settings.worker_durable,
+                settings.nats_subject_prefix,
+                event,
+                lease_seconds=settings.lease_seconds,
+                max_deliver=settings.max_deliveries,
+            )
+            for event in WORK_EVENTS
+        ]
+        await ensure_consumers(js, settings.nats_stream, configs)
+        handlers = job_handlers(lifecycle)
+        heartbeat = settings.lease_seconds / 3
+
+        async def handle(delivery: Delivery) -> str:
+            return await handle_delivery(
+                delivery, handlers, heartbeat_seconds=heartbeat
+            )
+
+        slots = asyncio.Semaphore(settings.worker_concurrency)
+        consumers = []
+        for config in configs:
+            assert config.durable_name is not None  # noqa: S101 - set just above
+            subscription = await js.pull_subscribe_bind(
+                config.durable_name, stream=settings.nats_stream
+            )
+            consumers.append(
+                asyncio.create_task(run_consumer(subscription, handle, slots, stop))
+            )
+        log.info("worker.started", batch_types=registry.batch_types)
+        try:
+            yield RunningWorker(lifecycle, registry)
+        finally:
+            stop.set()  # stop fetching; finish the jobs in hand
+            await asyncio.gather(*consumers, return_exceptions=True)
+    finally:
+        await nc.drain()
+        app.close()
+
+
+async def serve_worker(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT, then finish the jobs in hand and drain."""
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopped.set)
+    async with running_worker(settings):
+        await stopped.wait()
+    log.info("worker.stopped")

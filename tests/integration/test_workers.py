@@ -1,0 +1,118 @@
+"""API process, relay and JetStream workers together, on a real nats-server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import msgspec
+import nats
+import pytest
+
+from domain.batch_jobs import BatchJobStatus
+from domain.strategies import BatchJobDraft
+from service.relay_process import running_relay
+from service.runtime import Runtime
+from service.settings import Settings
+from service.strategies.registry import StrategyRegistry
+from service.worker_process import running_worker
+from tests.support import ScriptedStrategy, named
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def nats_settings(settings: Settings, nats_url: str) -> Settings:
+    tag = uuid.uuid4().hex[:8]
+    return msgspec.structs.replace(
+        settings,
+        nats_url=nats_url,
+        nats_stream=f"JOBS_{tag}",
+        nats_subject_prefix=f"t{tag}",
+        worker_durable=f"workers-{tag}",
+        lease_seconds=3.0,
+    )
+
+
+@pytest.fixture
+async def api(nats_settings: Settings) -> AsyncIterator[Runtime]:
+    """The API side: event store and read model; jobs run on the workers, not here."""
+    runtime = Runtime(
+        nats_settings,
+        registry=StrategyRegistry([ScriptedStrategy()]),
+        process_jobs=False,
+    )
+    runtime.start()
+    try:
+        yield runtime
+    finally:
+        await asyncio.to_thread(runtime.stop)
+
+
+def create_jobs(runtime: Runtime, count: int, context: dict[str, object]) -> list[str]:
+    draft = BatchJobDraft(type="product-export", context=context, dry_run=False)
+    return [runtime.app.create_batch_job(draft, "usr_1")[0].id for _ in range(count)]
+
+
+async def until_final(
+    runtime: Runtime, job_ids: list[str], seconds: float = 30
+) -> None:
+    deadline = time.monotonic() + seconds
+    final = {BatchJobStatus.COMPLETED, BatchJobStatus.FAILED, BatchJobStatus.CANCELED}
+    for job_id in job_ids:
+        while runtime.app.get_batch_job(job_id).status not in final:
+            if time.monotonic() > deadline:
+                status = runtime.app.get_batch_job(job_id).status
+                raise AssertionError(f"{job_id} still {status}")
+            await asyncio.sleep(0.02)
+
+
+async def test_two_workers_run_every_job_exactly_once(
+    api: Runtime, nats_settings: Settings
+) -> None:
+    job_ids = create_jobs(api, 20, {"pages": 2})
+
+    async with (
+        running_relay(nats_settings),
+        running_worker(nats_settings, StrategyRegistry([ScriptedStrategy()])),
+        running_worker(nats_settings, StrategyRegistry([ScriptedStrategy()])),
+    ):
+        await until_final(api, job_ids)
+
+    for job_id in job_ids:
+        events = list(api.app.repository.event_store.get(job_id))
+        names = [name for name, _ in named(events)]
+        assert names.count("batch.processing") == 1, names
+        assert names.count("batch.completed") == 1, names
+        assert "batch.failed" not in names
+        progress = [
+            e for e in events if "progress" in (getattr(e, "result", None) or {})
+        ]
+        assert len(progress) == 2  # both pages, once: process_job ran once
+        assert all(actor.startswith("worker:") for _, actor in named(events)[1:])
+
+
+async def test_a_malformed_work_message_is_terminated_and_work_goes_on(
+    api: Runtime, nats_settings: Settings
+) -> None:
+    assert nats_settings.nats_url is not None
+    async with (
+        running_relay(nats_settings),
+        running_worker(nats_settings, StrategyRegistry([ScriptedStrategy()])),
+    ):
+        connection = await nats.connect(nats_settings.nats_url)
+        js = connection.jetstream()
+        subject = f"{nats_settings.nats_subject_prefix}.batch.created"
+        await js.publish(subject, b"{definitely not an envelope")
+        job_ids = create_jobs(api, 3, {})
+        await until_final(api, job_ids)
+        durable = f"{nats_settings.worker_durable}-batch-created"
+        await asyncio.sleep(0.5)
+        info = await js.consumer_info(nats_settings.nats_stream, durable)
+        await connection.close()
+
+    assert [api.app.get_batch_job(j).status for j in job_ids] == ["completed"] * 3
+    assert info.num_ack_pending == 0  # nothing left dangling
+    assert info.num_redelivered == 0  # the poison message was never redelivered
