@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 from typing import TYPE_CHECKING
 
 import nats
@@ -15,6 +14,7 @@ from service.messaging.relay import Relay
 from service.messaging.streams import ensure_stream
 from service.pg_listener import NotificationListener
 from service.runtime import build_app, infrastructure
+from service.signals import run_until_signalled
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -84,11 +84,6 @@ async def running_relay(settings: Settings) -> AsyncIterator[Relay]:
 
 async def serve_relay(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT."""
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopped.set)
-    async with running_relay(settings):
-        log.info("relay.started", stream=settings.nats_stream)
-        await stopped.wait()
+    log.info("relay.started", stream=settings.nats_stream)
+    await run_until_signalled(running_relay(settings))
     log.info("relay.stopped")

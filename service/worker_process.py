@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,7 @@ from service.messaging.worker import (
     run_consumer,
 )
 from service.runtime import build_app
+from service.signals import run_until_signalled
 from service.strategies.lifecycle import JobLifecycle
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
@@ -113,10 +113,5 @@ async def running_worker(
 
 async def serve_worker(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT, then finish the jobs in hand and drain."""
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopped.set)
-    async with running_worker(settings):
-        await stopped.wait()
+    await run_until_signalled(running_worker(settings))
     log.info("worker.stopped")

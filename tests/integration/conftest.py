@@ -6,9 +6,13 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 
+import msgspec
 import pytest
+
+from service.settings import Settings
 
 
 def free_port() -> int:
@@ -47,3 +51,17 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture
+def nats_settings(settings: Settings, nats_url: str) -> Settings:
+    """The backend's settings, with a stream, subjects and consumers of this test's own."""
+    tag = uuid.uuid4().hex[:8]
+    return msgspec.structs.replace(
+        settings,
+        nats_url=nats_url,
+        nats_stream=f"JOBS_{tag}",
+        nats_subject_prefix=f"t{tag}",
+        worker_durable=f"workers-{tag}",
+        lease_seconds=3.0,
+    )

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
-import msgspec
 import nats
 import pytest
 
@@ -26,17 +24,6 @@ pytestmark = pytest.mark.integration
 
 class Crash(BaseException):
     """The relay process dies (not an error it would handle)."""
-
-
-@pytest.fixture
-def relay_settings(settings: Settings, nats_url: str) -> Settings:
-    tag = uuid.uuid4().hex[:8]
-    return msgspec.structs.replace(
-        settings,
-        nats_url=nats_url,
-        nats_stream=f"JOBS_{tag}",
-        nats_subject_prefix=f"t{tag}",
-    )
 
 
 def seed_histories(settings: Settings, jobs: int) -> dict[str, int]:
@@ -93,20 +80,20 @@ async def stream_messages(
 
 
 async def test_events_reach_the_stream_in_order_once_in_the_envelope(
-    relay_settings: Settings,
+    nats_settings: Settings,
 ) -> None:
-    ours = seed_histories(relay_settings, 5)
-    target = head(relay_settings)
+    ours = seed_histories(nats_settings, 5)
+    target = head(nats_settings)
 
-    async with running_relay(relay_settings) as relay:
+    async with running_relay(nats_settings) as relay:
         await until(lambda: relay.position >= target)
 
-    messages = await stream_messages(relay_settings)
+    messages = await stream_messages(nats_settings)
     positions = [message.position for _, message, _ in messages]
     assert positions == sorted(positions) and len(set(positions)) == len(positions)
     mine = [(s, m, h) for s, m, h in messages if m.job_id in ours]
     assert Counter(m.job_id for _, m, _ in mine) == Counter(ours)
-    prefix = relay_settings.nats_subject_prefix
+    prefix = nats_settings.nats_subject_prefix
     first_job = next(iter(ours))
     history = [(s, m) for s, m, _ in mine if m.job_id == first_job]
     assert [s for s, _ in history] == [
@@ -134,73 +121,73 @@ async def publish_until_killed(settings: Settings) -> None:
 
 
 async def test_a_relay_killed_after_publishing_loses_and_duplicates_nothing(
-    relay_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    nats_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ours = seed_histories(relay_settings, 4)
-    target = head(relay_settings)
+    ours = seed_histories(nats_settings, 4)
+    target = head(nats_settings)
 
     def die(self: Relay, position: int) -> None:
         raise Crash  # after JetStream acked, before the position was recorded
 
     monkeypatch.setattr(Relay, "_record", die)
     with pytest.raises(Crash):
-        await publish_until_killed(relay_settings)
+        await publish_until_killed(nats_settings)
     monkeypatch.undo()
 
-    async with running_relay(relay_settings) as restarted:
+    async with running_relay(nats_settings) as restarted:
         await until(lambda: restarted.position >= target)
         assert restarted.published >= sum(ours.values())  # it published the page again
 
-    messages = await stream_messages(relay_settings)
+    messages = await stream_messages(nats_settings)
     per_job = Counter(m.job_id for _, m, _ in messages if m.job_id in ours)
     assert per_job == Counter(ours)  # JetStream dropped the re-published copies
 
 
 async def test_only_one_relay_publishes_and_a_standby_takes_over(
-    relay_settings: Settings,
+    nats_settings: Settings,
 ) -> None:
-    first_batch = seed_histories(relay_settings, 2)
-    async with running_relay(relay_settings) as one:
+    first_batch = seed_histories(nats_settings, 2)
+    async with running_relay(nats_settings) as one:
         await until(lambda: one.leading)
-        async with running_relay(relay_settings) as two:
-            await until(lambda: one.position >= head(relay_settings))
+        async with running_relay(nats_settings) as two:
+            await until(lambda: one.position >= head(nats_settings))
             await asyncio.sleep(0.3)
             assert (one.leading, two.leading) == (True, False)
             assert two.published == 0
         # `two` stopped while standing by; `one` goes on leading.
         assert one.leading
 
-    standby_events = seed_histories(relay_settings, 2)
+    standby_events = seed_histories(nats_settings, 2)
     leader_process, standby_process = AsyncExitStack(), AsyncExitStack()
-    leader = await leader_process.enter_async_context(running_relay(relay_settings))
+    leader = await leader_process.enter_async_context(running_relay(nats_settings))
     await until(lambda: leader.leading)
-    standby = await standby_process.enter_async_context(running_relay(relay_settings))
-    await until(lambda: leader.position >= head(relay_settings))
+    standby = await standby_process.enter_async_context(running_relay(nats_settings))
+    await until(lambda: leader.position >= head(nats_settings))
     await asyncio.sleep(0.2)
     assert not standby.leading
     assert standby.published == 0
 
     await leader_process.aclose()  # the leading process dies: its lock goes with it
     await until(lambda: standby.leading, seconds=10)
-    late = seed_histories(relay_settings, 2)
-    await until(lambda: standby.position >= head(relay_settings))
+    late = seed_histories(nats_settings, 2)
+    await until(lambda: standby.position >= head(nats_settings))
     await standby_process.aclose()
 
-    messages = await stream_messages(relay_settings)
+    messages = await stream_messages(nats_settings)
     per_job = Counter(m.job_id for _, m, _ in messages)
     for batch in (first_batch, standby_events, late):
         assert {job: per_job[job] for job in batch} == batch
 
 
 async def test_an_event_reaches_the_stream_within_milliseconds(
-    relay_settings: Settings,
+    nats_settings: Settings,
 ) -> None:
-    async with running_relay(relay_settings) as relay:
+    async with running_relay(nats_settings) as relay:
         await until(lambda: relay.leading)
-        await until(lambda: relay.position >= head(relay_settings))
+        await until(lambda: relay.position >= head(nats_settings))
         started = time.monotonic()
-        seed_histories(relay_settings, 1)
-        target = head(relay_settings)
+        seed_histories(nats_settings, 1)
+        target = head(nats_settings)
         await until(lambda: relay.position >= target, seconds=5)
         elapsed = time.monotonic() - started
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator
 
-import msgspec
 import nats
 import pytest
 
@@ -21,19 +19,6 @@ from service.worker_process import running_worker
 from tests.support import ScriptedStrategy, named
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def nats_settings(settings: Settings, nats_url: str) -> Settings:
-    tag = uuid.uuid4().hex[:8]
-    return msgspec.structs.replace(
-        settings,
-        nats_url=nats_url,
-        nats_stream=f"JOBS_{tag}",
-        nats_subject_prefix=f"t{tag}",
-        worker_durable=f"workers-{tag}",
-        lease_seconds=3.0,
-    )
 
 
 @pytest.fixture
