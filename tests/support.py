@@ -187,3 +187,8 @@ def seed_job(
     if settle:
         runtime.settle(position)
     return job.id
+
+
+def scripted_strategy(services: object) -> ScriptedStrategy:
+    """A `jobstream.strategies` entry point, for workers started as processes."""
+    return ScriptedStrategy()

@@ -1,0 +1,122 @@
+"""A worker killed mid-job: JetStream hands the job to another worker, which finishes it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from domain.batch_jobs import BatchJobStatus
+from domain.strategies import BatchJobDraft
+from service.relay_process import running_relay
+from service.runtime import Runtime
+from service.settings import Settings
+from service.strategies.registry import StrategyRegistry
+from service.worker_process import running_worker
+from tests.support import ScriptedStrategy, named
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).parents[2]
+
+
+def install_test_strategy(directory: Path) -> None:
+    """A dist-info on the worker's path, naming tests.support:scripted_strategy."""
+    dist_info = directory / "jobstream_tests-0.0.0.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: jobstream-tests\nVersion: 0.0.0\n"
+    )
+    (dist_info / "entry_points.txt").write_text(
+        "[jobstream.strategies]\nscripted = tests.support:scripted_strategy\n"
+    )
+
+
+def worker_process(settings: Settings, plugins: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{plugins}:{ROOT}",
+        "JOBSTREAM_DATA_DIR": settings.data_dir,
+        "JOBSTREAM_DATABASE_URL": settings.database_url or "",
+        "JOBSTREAM_NATS_URL": settings.nats_url or "",
+        "JOBSTREAM_NATS_STREAM": settings.nats_stream,
+        "JOBSTREAM_NATS_SUBJECT_PREFIX": settings.nats_subject_prefix,
+        "JOBSTREAM_WORKER_DURABLE": settings.worker_durable,
+        "JOBSTREAM_LEASE_SECONDS": str(settings.lease_seconds),
+        "JOBSTREAM_LOG_FORMAT": "json",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "service", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture
+async def api(nats_settings: Settings) -> AsyncIterator[Runtime]:
+    runtime = Runtime(
+        nats_settings,
+        registry=StrategyRegistry([ScriptedStrategy()]),
+        process_jobs=False,
+    )
+    runtime.start()
+    try:
+        yield runtime
+    finally:
+        await asyncio.to_thread(runtime.stop)
+
+
+async def until_status(
+    runtime: Runtime, job_id: str, statuses: set[BatchJobStatus], seconds: float
+) -> BatchJobStatus:
+    deadline = time.monotonic() + seconds
+    while (status := runtime.app.get_batch_job(job_id).status) not in statuses:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{job_id} still {status}")
+        await asyncio.sleep(0.05)
+    return status
+
+
+async def test_a_job_whose_worker_is_killed_is_finished_by_another(
+    api: Runtime, nats_settings: Settings, tmp_path: Path
+) -> None:
+    install_test_strategy(tmp_path / "plugins")
+    draft = BatchJobDraft(
+        type="product-export", context={"pages": 30, "sleep": 0.1}, dry_run=False
+    )
+    job_id = api.app.create_batch_job(draft, "usr_1")[0].id
+
+    async with running_relay(nats_settings):
+        doomed = worker_process(nats_settings, tmp_path / "plugins")
+        try:
+            await until_status(api, job_id, {BatchJobStatus.PROCESSING}, seconds=30)
+            await asyncio.sleep(0.5)  # some pages done
+        finally:
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait(timeout=10)
+        progress_at_kill = (api.app.get_batch_job(job_id).result or {}).get(
+            "advancement_count", 0
+        )
+        async with running_worker(
+            nats_settings, StrategyRegistry([ScriptedStrategy()])
+        ):
+            final = await until_status(
+                api,
+                job_id,
+                {BatchJobStatus.COMPLETED, BatchJobStatus.FAILED},
+                seconds=60,
+            )
+
+    assert final is BatchJobStatus.COMPLETED
+    assert 0 < progress_at_kill < 30  # it really died mid-job
+    names = [name for name, _ in named(api.app.repository.event_store.get(job_id))]
+    assert names.count("batch.processing") == 1  # resumed, not claimed twice
+    assert names.count("batch.completed") == 1
+    assert (api.app.get_batch_job(job_id).result or {})["advancement_count"] == 30
