@@ -14,6 +14,7 @@ from service.messaging.streams import ensure_stream
 from service.messaging.worker import (
     Delivery,
     JobHandler,
+    Redeliver,
     consumer_config,
     ensure_consumers,
     handle_delivery,
@@ -21,7 +22,7 @@ from service.messaging.worker import (
 )
 from service.runtime import build_app
 from service.signals import run_until_signalled
-from service.strategies.lifecycle import JobLifecycle
+from service.strategies.lifecycle import JobLifecycle, RetryLater
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
@@ -44,8 +45,11 @@ def job_handlers(lifecycle: JobLifecycle) -> dict[str, JobHandler]:
         lifecycle.pre_process(job_id)
 
     def process(job_id: str, attempt: int) -> None:
-        # A redelivery means the job's last worker stopped heartbeating.
-        lifecycle.process(job_id, resume=attempt > 1)
+        # A redelivery: the job's last worker stopped heartbeating, or asked to retry.
+        try:
+            lifecycle.process(job_id, resume=attempt > 1)
+        except RetryLater as retry:
+            raise Redeliver(retry.delay) from retry
 
     return {"batch.created": pre_process, "batch.confirmed": process}
 

@@ -31,6 +31,14 @@ MAX_FETCH = 16  # messages asked for at once, at most
 JobHandler = Callable[[str, int], None]
 
 
+class Redeliver(Exception):  # noqa: N818 - an instruction, not a fault
+    """Raised by a handler: give the message back, to be delivered again after `delay`."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(f"redeliver in {delay:.1f} s")
+        self.delay = delay
+
+
 class Delivery(Protocol):
     """The part of a JetStream message the worker uses (tests fake it)."""
 
@@ -91,6 +99,10 @@ async def handle_delivery(
         heartbeat = asyncio.create_task(_heartbeat(delivery, heartbeat_seconds))
         try:
             await asyncio.to_thread(handler, message.job_id, attempt)
+        except Redeliver as redeliver:
+            log.info("worker.redeliver_later", delay_s=redeliver.delay)
+            await delivery.nak(delay=redeliver.delay)
+            return "nak"
         except Exception as error:  # noqa: BLE001 - e.g. the store is down: try later
             delay = retry_delay * 2 ** min(attempt - 1, 6)
             log.warning("worker.retry_later", error=repr(error), delay_s=delay)

@@ -12,6 +12,7 @@ import contextlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -19,7 +20,7 @@ from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.utils import get_topic
 
 from domain.batch_jobs import BatchJob
-from service.strategies.lifecycle import JobLifecycle
+from service.strategies.lifecycle import JobLifecycle, RetryLater
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -92,13 +93,22 @@ class BatchJobProcessor:
     ) -> None:
         try:
             with structlog.contextvars.bound_contextvars(job_id=job_id):
-                work(job_id)
+                self._with_retries(work, job_id)
         except Exception:
             log.exception("processor.unhandled_error", job_id=job_id)
         finally:
             with self._lock:
                 self._inflight.discard(notification_id)
             self._record_low_water()
+
+    def _with_retries(self, work: Callable[[str], None], job_id: str) -> None:
+        # In process, a retry waits in this thread: the event stays in flight, so a
+        # crash meanwhile leaves it above the low-water mark, to be handled again.
+        try:
+            work(job_id)
+        except RetryLater as retry:
+            time.sleep(retry.delay)
+            self._with_retries(partial(self.lifecycle.process, resume=True), job_id)
 
     def _record_low_water(self, *, flush: bool = False) -> None:
         # Recorded at most every RECORD_INTERVAL: each record is a commit, and a crash

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 from typing import TYPE_CHECKING
 
 import structlog
@@ -23,6 +22,14 @@ if TYPE_CHECKING:
     from service.strategies.registry import StrategyRegistry
 
 log = structlog.get_logger("processor")
+
+
+class RetryLater(Exception):  # noqa: N818 - an instruction, not a fault
+    """The strategy asked for another attempt: run `process(resume=True)` after `delay`."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(f"retry in {delay:.1f} s")
+        self.delay = delay
 
 
 def worker_actor() -> str:
@@ -92,33 +99,32 @@ class JobLifecycle:
         self._process_attempts(strategy, job_id)
 
     def _process_attempts(self, strategy: BatchJobStrategy, job_id: str) -> None:
+        """One attempt; a retryable failure raises RetryLater for the caller to wait."""
         run = ApplicationJobRun(self._app, job_id, self._actor)
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                strategy.process_job(run)
-                self._app.change_batch_job(
-                    job_id, lambda j: j.complete(self._actor), current=run.latest
-                )
-            except Exception as error:  # noqa: BLE001 - decided below, then recorded
-                if self._is_canceled(job_id):
-                    log.info("processor.canceled_while_processing")
-                    return
-                strategy.handle_processing_error(run, error)
-                if (
-                    attempt < self._max_attempts
-                    and strategy.should_retry_on_processing_error(run.job(), error)
-                ):
-                    self._record_retry(run, error, attempt)
-                    continue
-                self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
+        try:
+            strategy.process_job(run)
+            self._app.change_batch_job(
+                job_id, lambda j: j.complete(self._actor), current=run.latest
+            )
+        except Exception as error:
+            if self._is_canceled(job_id):
+                log.info("processor.canceled_while_processing")
                 return
-            else:
-                log.info("processor.completed")
-                return
+            strategy.handle_processing_error(run, error)
+            job = run.job()
+            attempt = int(job.context.get("retry_count", 0)) + 1
+            retry = strategy.should_retry_on_processing_error(job, error)
+            if retry and attempt < self._max_attempts:
+                self._record_retry(run, error, attempt)
+                raise RetryLater(self._retry_delay * 2 ** (attempt - 1)) from error
+            self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
+        else:
+            log.info("processor.completed")
 
     def _record_retry(
         self, run: ApplicationJobRun, error: Exception, attempt: int
     ) -> None:
+        """Medusa's handleProcessingError for a retry: count it, keep its message."""
         snapshot = run.job()
         errors = [
             *(snapshot.result or {}).get("errors", []),
@@ -126,7 +132,6 @@ class JobLifecycle:
         ]
         run.update(context={"retry_count": attempt}, result={"errors": errors})
         log.warning("processor.retrying", attempt=attempt, error=str(error))
-        time.sleep(self._retry_delay * 2 ** (attempt - 1))
 
     def _is_canceled(self, job_id: str) -> bool:
         return self._app.get_batch_job(job_id).status is BatchJobStatus.CANCELED

@@ -13,6 +13,7 @@ import msgspec
 import pytest
 
 from service.settings import Settings
+from tests.conftest import create_database, drop_database
 
 
 def free_port() -> int:
@@ -54,14 +55,26 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def nats_settings(settings: Settings, nats_url: str) -> Settings:
-    """The backend's settings, with a stream, subjects and consumers of this test's own."""
+def nats_settings(settings: Settings, nats_url: str) -> Iterator[Settings]:
+    """The backend's settings, with a stream, subjects and consumers of this test's own.
+
+    On PostgreSQL also a database of its own: a new stream's relay publishes the whole
+    event history, and the session's shared database holds every other test's too.
+    """
     tag = uuid.uuid4().hex[:8]
-    return msgspec.structs.replace(
-        settings,
-        nats_url=nats_url,
-        nats_stream=f"JOBS_{tag}",
-        nats_subject_prefix=f"t{tag}",
-        worker_durable=f"workers-{tag}",
-        lease_seconds=3.0,
-    )
+    database_url = settings.database_url
+    if database_url is not None:
+        database_url = create_database(f"jobstream_nats_{tag}")
+    try:
+        yield msgspec.structs.replace(
+            settings,
+            database_url=database_url,
+            nats_url=nats_url,
+            nats_stream=f"JOBS_{tag}",
+            nats_subject_prefix=f"t{tag}",
+            worker_durable=f"workers-{tag}",
+            lease_seconds=3.0,
+        )
+    finally:
+        if database_url is not None:
+            drop_database(f"jobstream_nats_{tag}")

@@ -101,3 +101,52 @@ async def test_a_malformed_work_message_is_terminated_and_work_goes_on(
     assert [api.app.get_batch_job(j).status for j in job_ids] == ["completed"] * 3
     assert info.num_ack_pending == 0  # nothing left dangling
     assert info.num_redelivered == 0  # the poison message was never redelivered
+
+
+async def deliveries(settings: Settings, event: str) -> int:
+    """How many times the work consumer of `event` delivered a message, in all."""
+    assert settings.nats_url is not None
+    connection = await nats.connect(settings.nats_url)
+    try:
+        durable = f"{settings.worker_durable}-{event.replace('.', '-')}"
+        info = await connection.jetstream().consumer_info(settings.nats_stream, durable)
+        return int(info.delivered.consumer_seq or 0)
+    finally:
+        await connection.close()
+
+
+async def test_a_retry_is_a_delayed_redelivery_then_the_job_completes(
+    api: Runtime, nats_settings: Settings
+) -> None:
+    [job_id] = create_jobs(api, 1, {"fail": "flaky", "fail_times": 1, "retry": True})
+
+    async with (
+        running_relay(nats_settings),
+        running_worker(nats_settings, StrategyRegistry([ScriptedStrategy()])),
+    ):
+        await until_final(api, [job_id])
+        delivered = await deliveries(nats_settings, "batch.confirmed")
+
+    job = api.app.get_batch_job(job_id)
+    assert job.status is BatchJobStatus.COMPLETED
+    assert (job.result or {})["errors"] == ["flaky"]
+    assert job.context["retry_count"] == 1
+    assert (
+        delivered == 2
+    )  # one message, delivered twice: the retry went back to JetStream
+
+
+async def test_exhausted_retries_fail_the_job_with_every_attempts_error(
+    api: Runtime, nats_settings: Settings
+) -> None:
+    [job_id] = create_jobs(api, 1, {"fail": "down", "fail_times": 99, "retry": True})
+
+    async with (
+        running_relay(nats_settings),
+        running_worker(nats_settings, StrategyRegistry([ScriptedStrategy()])),
+    ):
+        await until_final(api, [job_id])
+
+    job = api.app.get_batch_job(job_id)
+    assert job.status is BatchJobStatus.FAILED
+    assert (job.result or {})["errors"] == ["down", "down", "down"]  # 3 attempts
