@@ -56,6 +56,10 @@ class JobRun(Protocol):
         """The job as stored now (sees a cancel that happened meanwhile)."""
         ...
 
+    def is_canceled(self) -> bool:
+        """Cheap: whether a cancel of this job arrived on the event stream."""
+        ...
+
     def update(
         self,
         *,

@@ -7,9 +7,11 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
 import nats
 import structlog
 
+from service.messaging import envelope
 from service.messaging.streams import ensure_stream
 from service.messaging.worker import (
     Delivery,
@@ -26,7 +28,9 @@ from service.strategies.lifecycle import JobLifecycle, RetryLater
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+    from nats.aio.msg import Msg
 
     from service.settings import Settings
 
@@ -52,6 +56,14 @@ def job_handlers(lifecycle: JobLifecycle) -> dict[str, JobHandler]:
             raise Redeliver(retry.delay) from retry
 
     return {"batch.created": pre_process, "batch.confirmed": process}
+
+
+def cancel_listener(lifecycle: JobLifecycle) -> Callable[[Msg], Awaitable[None]]:
+    async def on_canceled(message: Msg) -> None:
+        with contextlib.suppress(msgspec.ValidationError, msgspec.DecodeError):
+            lifecycle.signals.cancel(envelope.decode(message.data).job_id)
+
+    return on_canceled
 
 
 @contextlib.asynccontextmanager
@@ -104,12 +116,18 @@ async def running_worker(
             consumers.append(
                 asyncio.create_task(run_consumer(subscription, handle, slots, stop))
             )
+        # Cancels reach running jobs from the stream (plain subscription: every worker).
+        canceled = await nc.subscribe(
+            envelope.subject_for(settings.nats_subject_prefix, "batch.canceled"),
+            cb=cancel_listener(lifecycle),
+        )
         log.info("worker.started", batch_types=registry.batch_types)
         try:
             yield RunningWorker(lifecycle, registry)
         finally:
             stop.set()  # stop fetching; finish the jobs in hand
             await asyncio.gather(*consumers, return_exceptions=True)
+            await canceled.unsubscribe()
     finally:
         await nc.drain()
         app.close()

@@ -35,7 +35,8 @@ class ScriptedStrategy(AbstractBatchJobStrategy):
 
     context keys: `fail_pre` (message), `fail` (message), `fail_times` (fail this
     many attempts, then succeed), `retry` (ask for retries), `pages` (progress steps),
-    `sleep` (seconds per page, checking for cancel in between).
+    `sleep` (seconds per page, checking for cancel in between), `stream_cancel_only`
+    (stop only on a cancel signalled from the event stream, never by reading the job).
     """
 
     batch_type: ClassVar[str] = "product-export"
@@ -78,12 +79,15 @@ class ScriptedStrategy(AbstractBatchJobStrategy):
         if "fail" in job.context and failures_left > 0:
             raise ScriptedError(job.context["fail"])
         pages = int(job.context.get("pages", 1))
+        stream_only = bool(job.context.get("stream_cancel_only"))
         for page in range(1, pages + 1):
             time.sleep(float(job.context.get("sleep", 0)))
+            if stream_only and run.is_canceled():
+                return
             after = run.update(
                 result={"advancement_count": page, "progress": page / pages}
             )
-            if after.status == "canceled":
+            if not stream_only and after.status == "canceled":
                 return
 
     def should_retry_on_processing_error(

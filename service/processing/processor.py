@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("processor")
 
-TOPICS = (get_topic(BatchJob.Created), get_topic(BatchJob.Confirmed))
+TOPICS = tuple(
+    get_topic(cls) for cls in (BatchJob.Created, BatchJob.Confirmed, BatchJob.Canceled)
+)
 RECORD_INTERVAL = 0.5  # seconds between records of the processor's position
 
 
@@ -66,6 +68,9 @@ class BatchJobProcessor:
     def __call__(self, batch: Sequence[tuple[int, Any]]) -> None:
         """Dispatch a batch of events to the pool; called by the catch-up runner."""
         for notification_id, event in batch:
+            if isinstance(event, BatchJob.Canceled):
+                self.lifecycle.signals.cancel(event.originator_id)  # for a running job
+                continue
             work = self._work_for(event)
             if work is None:
                 continue

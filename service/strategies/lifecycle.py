@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from domain.batch_jobs import BatchJob, BatchJobStatus
+from service.strategies.cancellation import CancelSignals
 from service.strategies.run import ApplicationJobRun
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class JobLifecycle:
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
         self._actor = worker_actor()
+        self.signals = CancelSignals()  # fed by the caller from the event stream
 
     def pre_process(self, job_id: str) -> None:
         job = self._app.get_batch_job(job_id)
@@ -100,7 +102,7 @@ class JobLifecycle:
 
     def _process_attempts(self, strategy: BatchJobStrategy, job_id: str) -> None:
         """One attempt; a retryable failure raises RetryLater for the caller to wait."""
-        run = ApplicationJobRun(self._app, job_id, self._actor)
+        run = ApplicationJobRun(self._app, job_id, self._actor, self.signals)
         try:
             strategy.process_job(run)
             self._app.change_batch_job(
@@ -120,6 +122,8 @@ class JobLifecycle:
             self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
         else:
             log.info("processor.completed")
+        finally:
+            self.signals.forget(job_id)
 
     def _record_retry(
         self, run: ApplicationJobRun, error: Exception, attempt: int

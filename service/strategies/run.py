@@ -11,15 +11,23 @@ if TYPE_CHECKING:
 
     from domain.batch_jobs import BatchJob
     from service.application import Jobstream
+    from service.strategies.cancellation import CancelSignals
 
 
 class ApplicationJobRun:
     """Implements domain.strategies.JobRun: reads and writes go to the event store."""
 
-    def __init__(self, app: Jobstream, job_id: str, actor: str) -> None:
+    def __init__(
+        self,
+        app: Jobstream,
+        job_id: str,
+        actor: str,
+        signals: CancelSignals | None = None,
+    ) -> None:
         self._app = app
         self._job_id = job_id
         self._actor = actor
+        self._signals = signals
         # The job as this run last saved it, so the processor's next write needs no read.
         self.latest: BatchJob | None = None
 
@@ -29,6 +37,9 @@ class ApplicationJobRun:
 
     def job(self) -> BatchJobSnapshot:
         return BatchJobSnapshot.of(self._app.get_batch_job(self._job_id))
+
+    def is_canceled(self) -> bool:
+        return self._signals is not None and self._signals.is_canceled(self._job_id)
 
     def update(
         self,

@@ -196,3 +196,30 @@ def test_a_deleted_read_model_is_rebuilt_from_the_events(
 
     assert sorted(job["id"] for job in after["batch_jobs"]) == sorted(job_ids)
     assert after == before
+
+
+def test_a_running_job_learns_of_its_cancel_from_the_event_stream(
+    client: TestClient[Any], admin: Caller
+) -> None:
+    # The strategy never reads the job: only the signal from the event stream stops it.
+    job = create(
+        client, admin, {"pages": 100, "sleep": 0.05, "stream_cancel_only": True},
+        dry_run=False,
+    )  # fmt: skip
+    wait_for_status(client, admin, job["id"], {"processing"})
+
+    client.post(f"/admin/batch-jobs/{job['id']}/cancel", headers=admin.headers)
+    pages_at_cancel = client.get(
+        f"/admin/batch-jobs/{job['id']}", headers=admin.headers
+    )
+
+    final = wait_for_status(
+        client, admin, job["id"], {"canceled", "failed", "completed"}
+    )
+    done_at_cancel = (pages_at_cancel.json()["batch_job"]["result"] or {}).get(
+        "advancement_count", 0
+    )
+    assert final["status"] == "canceled"
+    time.sleep(0.3)  # had it gone on, more pages would land now
+    after = client.get(f"/admin/batch-jobs/{job['id']}", headers=admin.headers).json()
+    assert after["batch_job"]["result"]["advancement_count"] <= done_at_cancel + 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import nats
 import pytest
@@ -36,8 +36,10 @@ async def api(nats_settings: Settings) -> AsyncIterator[Runtime]:
         await asyncio.to_thread(runtime.stop)
 
 
-def create_jobs(runtime: Runtime, count: int, context: dict[str, object]) -> list[str]:
-    draft = BatchJobDraft(type="product-export", context=context, dry_run=False)
+def create_jobs(
+    runtime: Runtime, count: int, context: Mapping[str, object]
+) -> list[str]:
+    draft = BatchJobDraft(type="product-export", context=dict(context), dry_run=False)
     return [runtime.app.create_batch_job(draft, "usr_1")[0].id for _ in range(count)]
 
 
@@ -150,3 +152,29 @@ async def test_exhausted_retries_fail_the_job_with_every_attempts_error(
     job = api.app.get_batch_job(job_id)
     assert job.status is BatchJobStatus.FAILED
     assert (job.result or {})["errors"] == ["down", "down", "down"]  # 3 attempts
+
+
+async def test_a_worker_stops_a_canceled_job_within_a_page(
+    api: Runtime, nats_settings: Settings
+) -> None:
+    context = {"pages": 100, "sleep": 0.05, "stream_cancel_only": True}
+    [job_id] = create_jobs(api, 1, context)
+
+    async with (
+        running_relay(nats_settings),
+        running_worker(nats_settings, StrategyRegistry([ScriptedStrategy()])),
+    ):
+        deadline = time.monotonic() + 30
+        while api.app.get_batch_job(job_id).status is not BatchJobStatus.PROCESSING:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)
+        api.app.cancel_batch_job(job_id, "usr_1")
+        done_at_cancel = (api.app.get_batch_job(job_id).result or {}).get(
+            "advancement_count", 0
+        )
+        await asyncio.sleep(1.0)  # 20 pages' time, had it gone on
+
+    job = api.app.get_batch_job(job_id)
+    assert job.status is BatchJobStatus.CANCELED
+    assert (job.result or {})["advancement_count"] <= done_at_cancel + 2
