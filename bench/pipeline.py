@@ -3,8 +3,10 @@
 For each worker count (`--workers`, 1 and 2) it creates a fresh PostgreSQL database and
 a fresh JetStream stream, subject prefix and durable consumers on a nats-server of its
 own, then starts as subprocesses: the Admin API without its in-process processor
-(`api_only.py`), one `jobstream relay` and the `jobstream worker` processes. A job goes
-API -> event store -> relay -> JetStream -> worker -> event store -> projection, until
+(`api_only.py`), one `jobstream relay`, then the `jobstream worker` processes, one after
+another (each once its NATS connection shows in the server's /connz: they create their
+tables before connecting, and simultaneous start-up DDL can fail). A job goes API ->
+event store -> relay -> JetStream -> worker -> event store -> projection, until
 `GET /admin/batch-jobs/{id}` shows `completed`. Then, from the same run, the embedded
 path: `jobstream serve` on SQLite (processor in-process, no NATS).
 
@@ -12,7 +14,9 @@ Every path gets the same load: a first job alone (cold), then `--jobs` non-dry-r
 `bench-noop` jobs from `--concurrency` httpx clients, each creating a job and polling
 it every 5 ms until `completed` (jobs/s = completed jobs / wall time from the first
 create to the last completed; create->completed p50/p99), then `--single` jobs one at
-a time. Medusa v1's reference sits beside the latencies.
+a time. Medusa v1's reference sits beside the latencies. After the table: the CPU each
+process used, the gaps between each job's server-side stamps (where the time went),
+the GET polls' latency, JetStream's delivery counters and any warning a process logged.
 
 Run: `.venv/bin/python bench/pipeline.py [--jobs N] [--workers 1,2]`.
 """
@@ -23,6 +27,7 @@ import argparse
 import asyncio
 import contextlib
 import io
+import itertools
 import math
 import os
 import signal
@@ -33,8 +38,9 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import nats
@@ -65,10 +71,15 @@ PYTHON = REPO / ".venv" / "bin" / "python"
 API_ONLY = REPO / "bench" / "api_only.py"
 NATS_SERVER = "/usr/sbin/nats-server"
 NATS_START_TIMEOUT = 10.0
-COLD_TIMEOUT = 60.0  # the first job waits for relay and workers to come up
+READY_TIMEOUT = 30.0  # relay or worker process start to its NATS connection
+COLD_TIMEOUT = 30.0  # the first job, once every process is up
 JOB_TIMEOUT = 30.0  # a job not completed by then counts as stuck
 MAX_FAILURES = 32  # stop creating jobs once this many went wrong
 FINAL = frozenset({"completed", "failed", "canceled"})
+# A completed job's server-side stamps, in order (pre_processed = confirmed: one save).
+STAMPS = ("created_at", "pre_processed_at", "processing_at", "completed_at")
+# uvicorn re-raises the SIGTERM it handled once it has shut down gracefully.
+CLEAN_EXITS = frozenset({0, -signal.SIGTERM})
 WORK_CONSUMERS = ("batch-created", "batch-confirmed")  # durable suffixes (worker.py)
 
 MEDUSA_POLLS = "Medusa v1 >= 6 s: two 3 s outbox polls per job (reference spec §2.4)"
@@ -154,7 +165,7 @@ class Fleet:
                 member.process.wait()
                 self.exits.append(f"{member.log.stem} ignored SIGTERM: killed")
                 continue
-            if code != 0:
+            if code not in CLEAN_EXITS:
                 self.exits.append(f"{member.log.stem} exited {code} on SIGTERM")
 
     def problems(self) -> list[str]:
@@ -191,26 +202,54 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> Non
     raise RuntimeError(f"nats-server not listening after {NATS_START_TIMEOUT} s")
 
 
+@dataclass(frozen=True)
+class NatsServer:
+    url: str
+    monitor_url: str  # its HTTP monitoring endpoint (-m), for /connz
+
+    def connections_named(self, name: str) -> int:
+        response = httpx.get(f"{self.monitor_url}/connz", timeout=5)
+        response.raise_for_status()
+        connections = response.json().get("connections") or []
+        return sum(1 for c in connections if c.get("name") == name)
+
+    def wait_connected(self, member: Spawned, name: str, count: int) -> None:
+        """Until `count` clients called `name` are connected: the newest is up.
+
+        Relay and worker connect to NATS only after creating their tables, so this
+        also keeps their start-up DDL from running at the same time as the next one's.
+        """
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if member.process.poll() is not None:
+                raise RuntimeError(
+                    f"{member.log.stem} exited {member.process.returncode}:\n"
+                    f"{log_tail(member.log)}"
+                )
+            if self.connections_named(name) >= count:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(
+            f"{member.log.stem}: no NATS connection after {READY_TIMEOUT} s"
+        )
+
+
 @contextlib.contextmanager
-def running_nats(directory: Path) -> Iterator[str]:
-    """A nats-server with JetStream of our own, on a free loopback port."""
-    port, store, log = free_port(), directory / "jetstream", directory / "nats.log"
+def running_nats(directory: Path) -> Iterator[NatsServer]:
+    """A nats-server with JetStream of our own, on free loopback ports."""
+    port, monitor, log = free_port(), free_port(), directory / "nats.log"
+    while monitor == port:
+        monitor = free_port()
+    store = directory / "jetstream"
     store.mkdir()
-    command = [
-        NATS_SERVER,
-        "-a",
-        "127.0.0.1",
-        "-p",
-        str(port),
-        "-js",
-        "-sd",
-        str(store),
-    ]
+    command = [NATS_SERVER, "-a", "127.0.0.1", "-p", str(port), "-m", str(monitor)]
+    command += ["-js", "-sd", str(store)]
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=output)
     try:
         wait_for_port(port, process, log)
-        yield f"nats://127.0.0.1:{port}"
+        wait_for_port(monitor, process, log)
+        yield NatsServer(f"nats://127.0.0.1:{port}", f"http://127.0.0.1:{monitor}")
     finally:
         process.terminate()
         try:
@@ -232,10 +271,15 @@ def nats_server_version() -> str:
 
 @dataclass
 class Load:
-    """Create->completed latencies, the failures, and the wall time they spanned."""
+    """Create->completed latencies, the failures, and the wall time they spanned.
+
+    Also each GET poll's latency, and for each completed job the gaps between its
+    server-side stamps (`stages`), to show where the time went.
+    """
 
     sample: Sample = field(default_factory=Sample)
-    polls: int = 0
+    gets: Sample = field(default_factory=Sample)
+    stages: dict[str, Sample] = field(default_factory=dict)
     first_create: float = math.inf
     last_completed: float = -math.inf
 
@@ -248,23 +292,35 @@ class Load:
     def failed(self) -> int:
         return sum(self.sample.failures.values())
 
+    def record_stages(self, job: dict[str, Any], seen: datetime) -> None:
+        """The gaps between a completed job's stamps (milliseconds, server clock)."""
+        stamps = {name: datetime.fromisoformat(job[name]) for name in STAMPS}
+        stamps["seen by GET"] = seen
+        names = list(stamps)
+        for before, after in itertools.pairwise(names):
+            gap = (stamps[after] - stamps[before]).total_seconds()
+            stage = after.removesuffix("_at")
+            self.stages.setdefault(stage, Sample()).latencies.append(gap)
+
 
 async def until_final(
     client: httpx.AsyncClient, job_id: str, load: Load, patience: float
-) -> str:
-    """Poll every POLL_INTERVAL until the job ends: its status, or what went wrong."""
+) -> tuple[str, dict[str, Any]]:
+    """Poll every POLL_INTERVAL until the job ends: its status (or what went wrong)."""
     deadline = time.perf_counter() + patience
-    status = "unseen"
+    job: dict[str, Any] = {"status": "unseen"}
     while time.perf_counter() < deadline:
         await asyncio.sleep(POLL_INTERVAL)
-        load.polls += 1
+        started = time.perf_counter()
         response = await client.get(f"/admin/batch-jobs/{job_id}")
         if response.status_code != 200:
-            return f"GET HTTP {response.status_code}"
-        status = str(response.json()["batch_job"]["status"])
-        if status in FINAL:
-            return status
-    return f"stuck in {status} after {patience:.0f} s"
+            load.gets.failures[f"HTTP {response.status_code}"] += 1
+            return f"GET HTTP {response.status_code}", job
+        load.gets.latencies.append(time.perf_counter() - started)
+        job = response.json()["batch_job"]
+        if job["status"] in FINAL:
+            return str(job["status"]), job
+    return f"stuck in {job['status']} after {patience:.0f} s", job
 
 
 async def one_job(client: httpx.AsyncClient, load: Load, patience: float) -> None:
@@ -275,7 +331,7 @@ async def one_job(client: httpx.AsyncClient, load: Load, patience: float) -> Non
         if response.status_code != 201:
             load.sample.failures[f"create HTTP {response.status_code}"] += 1
             return
-        outcome = await until_final(
+        outcome, job = await until_final(
             client, response.json()["batch_job"]["id"], load, patience
         )
     except httpx.HTTPError as error:
@@ -287,6 +343,7 @@ async def one_job(client: httpx.AsyncClient, load: Load, patience: float) -> Non
     done = time.perf_counter()
     load.sample.latencies.append(done - started)
     load.last_completed = max(load.last_completed, done)
+    load.record_stages(job, datetime.now(UTC))
 
 
 async def run_jobs(
@@ -336,11 +393,20 @@ class Outcome:
     notes: list[str]
 
 
-def describe_cpu(used: dict[str, float], bench: float, wall: float) -> str:
+def machine_ticks() -> tuple[int, int]:
+    """Busy and total CPU ticks of the whole machine so far (/proc/stat)."""
+    first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(value) for value in first]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+def describe_cpu(used: dict[str, float], bench: float, wall: float, busy: float) -> str:
     roles = ", ".join(f"{role} {seconds:.1f} s" for role, seconds in used.items())
     cores = len(os.sched_getaffinity(0))
     return (
-        f"{roles}, bench (httpx) {bench:.1f} s; over {wall:.1f} s wall x {cores} cores"
+        f"{roles}, bench (httpx) {bench:.1f} s; over {wall:.1f} s wall x {cores} cores;"
+        f" the machine (every process on it) busy {busy:.0%}"
     )
 
 
@@ -353,11 +419,14 @@ def measure(fleet: Fleet, base_url: str, startup: float, params: Params) -> Meas
             f"the first job did not complete ({dict(cold.sample.failures)}); {details}"
         )
     cpu_before, own_before = fleet.cpu(), time.process_time()
+    busy_before, total_before = machine_ticks()
     wall = time.perf_counter()
     load = asyncio.run(run_jobs(base_url, params.concurrency, params.jobs))
     wall = time.perf_counter() - wall
+    busy, total = machine_ticks()
     used = {role: s - cpu_before.get(role, 0.0) for role, s in fleet.cpu().items()}
-    cpu = describe_cpu(used, time.process_time() - own_before, wall)
+    share = (busy - busy_before) / max(1, total - total_before)
+    cpu = describe_cpu(used, time.process_time() - own_before, wall, share)
     single = asyncio.run(run_jobs(base_url, 1, params.single))
     return Measured(startup, cold, load, single, cpu)
 
@@ -402,20 +471,24 @@ async def jetstream_state(env: dict[str, str]) -> str:
     return "; ".join(parts)
 
 
-def run_distributed(root: Path, nats_url: str, workers: int, params: Params) -> Outcome:
+def run_distributed(
+    root: Path, server: NatsServer, workers: int, params: Params
+) -> Outcome:
     path = f"nats {workers}w"
     directory = config_directory(root, f"nats-{workers}")
     with scratch_database() as database_url:
         env = server_env(directory, free_port(), database_url)
-        env |= nats_env(nats_url, params)
+        env |= nats_env(server.url, params)
         create_user(env)
         base_url = f"http://127.0.0.1:{env['JOBSTREAM_PORT']}"
         with running_fleet(directory, env) as fleet:
             api = fleet.spawn("api", [PYTHON, API_ONLY])
             startup = wait_healthy(api.process, base_url, api.log)
-            fleet.spawn("relay", [JOBSTREAM, "relay"])
-            for _ in range(workers):
-                fleet.spawn("worker", [JOBSTREAM, "worker"])
+            relay = fleet.spawn("relay", [JOBSTREAM, "relay"])
+            server.wait_connected(relay, "jobstream-relay", 1)
+            for started in range(1, workers + 1):
+                worker = fleet.spawn("worker", [JOBSTREAM, "worker"])
+                server.wait_connected(worker, "jobstream-worker", started)
             measured = measure(fleet, base_url, startup, params)
             state = asyncio.run(jetstream_state(env))
         notes = [
@@ -489,16 +562,29 @@ def print_table(outcomes: Sequence[Outcome], params: Params) -> None:
         print(f"{'  '.join(cells)}  {line[3]}".rstrip())
 
 
-def print_details(outcome: Outcome) -> None:
-    measured = outcome.measured
-    print(f"{outcome.path}: {'; '.join(outcome.notes)}")
-    print(f"{outcome.path}: CPU during the concurrent jobs: {measured.cpu}")
-    polls = measured.load.polls + measured.single.polls + measured.cold.polls
-    print(f"{outcome.path}: GET polls answered: {polls:,}")
+def quantiles(sample: Sample) -> str:
+    return f"{ms(sample.quantile(0.5))} / {ms(sample.quantile(0.99))}"
+
+
+def print_details(outcome: Outcome, params: Params) -> None:
+    path, measured, load = outcome.path, outcome.measured, outcome.measured.load
+    print(f"{path}: {'; '.join(outcome.notes)}")
+    print(f"{path}: CPU during the {params.jobs} jobs: {measured.cpu}")
+    stages = ", ".join(
+        f"->{stage} {quantiles(sample)}" for stage, sample in load.stages.items()
+    )
+    print(f"{path}: where the {params.jobs} jobs' time went, p50 / p99: {stages}")
+    gets = load.gets
+    print(
+        f"{path}: GET polls during the {params.jobs} jobs: {len(gets.latencies):,}"
+        f" answered, p50 / p99 {quantiles(gets)}" + failures_note(gets.failures)
+    )
     if not outcome.problems:
-        print(f"{outcome.path}: no process logged at warning or above; all exited 0")
+        print(
+            f"{path}: nothing logged at warning or above; every process stopped cleanly"
+        )
         return
-    print(f"{outcome.path}: {len(outcome.problems)} problem line(s):")
+    print(f"{path}: {len(outcome.problems)} problem line(s):")
     for line in outcome.problems[:8]:
         print(f"  {line[:300]}")
 
@@ -555,9 +641,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="jobstream-pipeline-") as tmp:
         root = Path(tmp)
-        with running_nats(root) as nats_url:
+        with running_nats(root) as server:
             for workers in params.workers:
-                outcomes.append(run_distributed(root, nats_url, workers, params))
+                outcomes.append(run_distributed(root, server, workers, params))
                 print(f"done: nats {workers}w ({time.perf_counter() - started:.0f} s)")
         outcomes.append(run_embedded(root, params))
         print(f"done: embedded ({time.perf_counter() - started:.0f} s)")
@@ -565,7 +651,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_table(outcomes, params)
     print()
     for outcome in outcomes:
-        print_details(outcome)
+        print_details(outcome, params)
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
     return 0
 

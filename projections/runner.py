@@ -34,6 +34,7 @@ class CatchUpRunner:
         batch_size: int = 500,
         idle_seconds: float = 1.0,
         on_error: Callable[[str, BaseException], None] | None = None,
+        on_skip: Callable[[int], None] | None = None,
     ) -> None:
         self.name = name
         self._recorder = recorder
@@ -44,6 +45,9 @@ class CatchUpRunner:
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
         self._on_error = on_error
+        # Told when the position moves past notifications that are not ours, so it can
+        # be recorded: a reader in another process waits on the recorded position.
+        self._on_skip = on_skip
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._progress = threading.Condition()
@@ -104,6 +108,8 @@ class CatchUpRunner:
             head = self._recorder.max_notification_id() or 0
             page = self._select_page()
             if not page:
+                if head > self._position and self._on_skip is not None:
+                    self._on_skip(head)
                 self._advance(head)
                 return 0
         self._handler([(n.id, self._mapper.to_domain_event(n)) for n in page])

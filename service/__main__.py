@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -31,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
         "relay", help="publish stored events to NATS JetStream (outbox)"
     )
     commands.add_parser("worker", help="run batch jobs delivered by NATS JetStream")
+    commands.add_parser("api", help="the HTTP API alone (with workers and projections)")
+    commands.add_parser("projections", help="keep the read models up to date")
     user = commands.add_parser("user", help="manage admin users")
     user_commands = user.add_subparsers(dest="user_command", required=True)
     create = user_commands.add_parser(
@@ -46,13 +50,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def serve(settings: Settings) -> None:
-    import uvicorn  # noqa: PLC0415 - only `serve` needs the server stack
+def serve(settings: Settings, *, roles: str = "serve") -> None:
+    """Serve HTTP: `serve` with projection and processor, `api` alone.
+
+    Alone, its jobs run on workers and its read model is kept by `jobstream projections`.
+    """
+    import uvicorn  # noqa: PLC0415 - only the HTTP roles need the server stack
 
     from service.http.app import create_app  # noqa: PLC0415
     from service.runtime import Runtime  # noqa: PLC0415
 
-    app = create_app(Runtime(settings))
+    alone = roles == "api"
+    app = create_app(Runtime(settings, process_jobs=not alone, project=not alone))
     uvicorn.run(
         app,
         host=settings.host,
@@ -61,6 +70,21 @@ def serve(settings: Settings) -> None:
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+
+
+def run_projections(settings: Settings) -> None:
+    """`projections`: keep the read models up to date until SIGTERM or SIGINT."""
+    from service.runtime import Runtime  # noqa: PLC0415 - only this role
+
+    stopped = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopped.set())
+    runtime = Runtime(settings, process_jobs=False)
+    runtime.start()
+    try:
+        stopped.wait()
+    finally:
+        runtime.stop()
 
 
 def create_user(settings: Settings, args: argparse.Namespace) -> int:
@@ -92,8 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    if args.command == "serve":
-        serve(settings)
+    if args.command in {"serve", "api"}:
+        serve(settings, roles=args.command)
+        return 0
+    if args.command == "projections":
+        run_projections(settings)
         return 0
     if args.command == "relay":
         from service.relay_process import serve_relay  # noqa: PLC0415 - relay role only

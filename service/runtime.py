@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+import time
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Tracking
 from eventsourcing.utils import Environment
 
 from projections.batch_jobs.postgres import PostgresBatchJobsView
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from projections.batch_jobs.view import BatchJobsView
 
 log = structlog.get_logger("runtime")
+REMOTE_POLL_SECONDS = 0.005
 MIN_SECRET_BYTES = 32
 
 
@@ -86,6 +89,7 @@ class Runtime(ApiRuntime):
         registry: StrategyRegistry | None = None,
         *,
         process_jobs: bool = True,
+        project: bool = True,
     ) -> None:
         self.settings = settings
         self.secrets = resolve_secrets(settings)
@@ -112,6 +116,8 @@ class Runtime(ApiRuntime):
         self.processing = self._build_processing_runner()
         # False when NATS workers run the jobs (`jobstream api`, and tests of workers).
         self.process_jobs = process_jobs
+        # False when `jobstream projections` runs the projection in another process.
+        self.project = project
         self._listener: NotificationListener | None = None
 
     def _build_projection_runner(self) -> CatchUpRunner:
@@ -123,7 +129,12 @@ class Runtime(ApiRuntime):
             start_position=lambda: self.view.max_tracking_id(self.app.name),
             handler=BatchJobsProjection(self.view, self.app.name),
             on_error=_log_runner_error,
+            on_skip=self._record_skip,
         )
+
+    def _record_skip(self, position: int) -> None:
+        with contextlib.suppress(IntegrityError):  # recorded further already
+            self.view.insert_tracking(Tracking(self.app.name, position))
 
     def _build_processing_runner(self) -> CatchUpRunner:
         return CatchUpRunner(
@@ -150,12 +161,8 @@ class Runtime(ApiRuntime):
         return SQLiteSessionStore(self.settings.data_path / "sessions.sqlite", ttl)
 
     def start(self) -> None:
-        runners = (
-            [self.projection, self.processing]
-            if self.process_jobs
-            else [self.projection]
-        )
-        for runner in runners:
+        wanted = ((self.projection, self.project), (self.processing, self.process_jobs))
+        for runner in [runner for runner, wanted_here in wanted if wanted_here]:
             self.app.save_listeners.append(runner.wake)
             runner.start()
         if self.settings.database_url is not None:
@@ -183,10 +190,20 @@ class Runtime(ApiRuntime):
 
     def wait_for_read_model(self, position: int) -> None:
         """Return once GET/list would show the write at `position`; else raise."""
-        if not self.projection.wait_for(
-            position, self.settings.read_your_writes_timeout
-        ):
+        if not self._wait_for_projection(position):
             raise ReadModelLagError(position)
+
+    def _wait_for_projection(self, position: int) -> bool:
+        timeout = self.settings.read_your_writes_timeout
+        if self.project:
+            return self.projection.wait_for(position, timeout)
+        # The projection runs in another process: watch its recorded position.
+        deadline = time.monotonic() + timeout
+        while (self.view.max_tracking_id(self.app.name) or 0) < position:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(REMOTE_POLL_SECONDS)
+        return True
 
     def catch_up_read_model(self) -> None:
         """Before a read: the view reflects every event stored when the request began."""
@@ -197,9 +214,7 @@ class Runtime(ApiRuntime):
 
         The write is durable either way; a lagging view only delays the answer.
         """
-        if not self.projection.wait_for(
-            position, self.settings.read_your_writes_timeout
-        ):
+        if not self._wait_for_projection(position):
             log.warning("runtime.read_model_lag", position=position)
 
     def health(self) -> dict[str, str]:
@@ -216,8 +231,11 @@ class Runtime(ApiRuntime):
                 checks[name] = "ok"
             except Exception as error:  # noqa: BLE001 - any failure means "down"
                 checks[name] = f"down: {error}"
-        for runner in (self.projection, self.processing):
-            if runner is self.projection or self.process_jobs:
+        for runner, wanted in (
+            (self.projection, self.project),
+            (self.processing, self.process_jobs),
+        ):
+            if wanted:
                 checks[runner.name] = runner.state
         return checks
 
