@@ -13,7 +13,7 @@ from service.messaging.leadership import FileLock, Leadership, PostgresAdvisoryL
 from service.messaging.relay import Relay
 from service.messaging.streams import ensure_stream
 from service.pg_listener import NotificationListener
-from service.runtime import build_app, infrastructure
+from service.runtime import build_app, infrastructure, schema_lock
 from service.signals import run_until_signalled
 
 if TYPE_CHECKING:
@@ -51,9 +51,11 @@ async def running_relay(settings: Settings) -> AsyncIterator[Relay]:
     try:
         js = nc.jetstream()
         await ensure_stream(js, settings.nats_stream, settings.nats_subject_prefix)
+        with schema_lock(settings):
+            tracking = store.tracking_recorder()
         relay = Relay(
             app=app,
-            tracking=store.tracking_recorder(),
+            tracking=tracking,
             js=js,
             subject_prefix=settings.nats_subject_prefix,
             leadership=leadership_for(settings),

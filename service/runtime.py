@@ -8,6 +8,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 import structlog
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Tracking
 from eventsourcing.utils import Environment
@@ -25,6 +26,8 @@ from service.settings import Settings, storage_env
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from projections.batch_jobs.view import BatchJobsView
 
 log = structlog.get_logger("runtime")
@@ -37,8 +40,24 @@ def pool_env(size: int) -> dict[str, str]:
     return {"POSTGRES_POOL_SIZE": str(size), "POSTGRES_MAX_OVERFLOW": str(size)}
 
 
+@contextlib.contextmanager
+def schema_lock(settings: Settings) -> Iterator[None]:
+    """Serialize table creation across processes starting together.
+
+    eventsourcing creates tables and functions on start; on PostgreSQL two processes
+    doing that at once fail ("tuple concurrently updated"). SQLite serializes itself.
+    """
+    if settings.database_url is None:
+        yield
+        return
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext('jobstream-schema'))")
+        yield  # the lock ends with the session
+
+
 def build_app(settings: Settings) -> Jobstream:
-    return Jobstream(env={**storage_env(settings, "events"), **pool_env(8)})
+    with schema_lock(settings):
+        return Jobstream(env={**storage_env(settings, "events"), **pool_env(8)})
 
 
 def infrastructure(
@@ -103,13 +122,15 @@ class Runtime(ApiRuntime):
             settings, BatchJobsProjection.name, pool_size=4
         )
         self._processor_factory = infrastructure(settings, "processor", pool_size=1)
-        self.view = self._build_view()
-        self.sessions = self._build_sessions()
+        with schema_lock(settings):
+            self.view = self._build_view()
+            self.sessions = self._build_sessions()
+            processor_position = self._processor_factory.tracking_recorder()
         self.projection = self._build_projection_runner()
         self.processor = processor.BatchJobProcessor(
             app=self.app,
             registry=registry,
-            position=self._processor_factory.tracking_recorder(),
+            position=processor_position,
             threads=settings.processor_threads,
             max_attempts=settings.max_processing_attempts,
         )

@@ -37,10 +37,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     nats_subject_prefix: str = "jobstream"
     # Workers (`jobstream worker`): a shared durable consumer per work subject.
     worker_durable: str = "jobstream-workers"
+    # Jobs at once per work subject (pre-processing and processing each).
     worker_concurrency: int = 4
-    lease_seconds: float = (
-        30.0  # no heartbeat for this long: the job goes to another worker
-    )
+    # No heartbeat for this long and the job goes to another worker.
+    lease_seconds: float = 30.0
     max_deliveries: int = 20
     # Medusa's ADMIN_CORS: origins of admin UIs, comma-separated; /…/ is a regex.
     admin_cors: str = "http://localhost:7000,http://localhost:7001"

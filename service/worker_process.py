@@ -106,9 +106,11 @@ async def running_worker(
                 delivery, handlers, heartbeat_seconds=heartbeat
             )
 
-        slots = asyncio.Semaphore(settings.worker_concurrency)
         consumers = []
         for config in configs:
+            # Slots per work subject: a fetch waiting on an idle subject must not hold
+            # the slots the other subject's work needs.
+            slots = asyncio.Semaphore(settings.worker_concurrency)
             assert config.durable_name is not None  # noqa: S101 - set just above
             subscription = await js.pull_subscribe_bind(
                 config.durable_name, stream=settings.nats_stream
