@@ -100,18 +100,23 @@ async def handle_delivery(
         try:
             await asyncio.to_thread(handler, message.job_id, attempt)
         except Redeliver as redeliver:
-            log.info("worker.redeliver_later", delay_s=redeliver.delay)
-            await delivery.nak(delay=redeliver.delay)
-            return "nak"
+            delay: float | None = redeliver.delay
+            log.info("worker.redeliver_later", delay_s=delay)
         except Exception as error:  # noqa: BLE001 - e.g. the store is down: try later
             delay = retry_delay * 2 ** min(attempt - 1, 6)
             log.warning("worker.retry_later", error=repr(error), delay_s=delay)
-            await delivery.nak(delay=delay)
-            return "nak"
-        finally:
-            heartbeat.cancel()
-        await delivery.ack()
-        return "ack"
+        else:
+            delay = None
+        # Stop heartbeating before settling the message: an in-progress ack sent after
+        # the nak would reach a message JetStream no longer considers ours.
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+        if delay is None:
+            await delivery.ack()
+            return "ack"
+        await delivery.nak(delay=delay)
+        return "nak"
 
 
 async def _heartbeat(delivery: Delivery, every: float) -> None:
@@ -147,6 +152,10 @@ async def run_consumer(
             deliveries = await fetcher.fetch(batch=free, timeout=1.0)
         except NatsTimeoutError:
             deliveries = []
+        except Exception as error:  # noqa: BLE001 - a consumer loop must never die
+            log.warning("worker.fetch_failed", error=repr(error))
+            deliveries = []
+            await asyncio.sleep(0.2)
         for _ in range(free - len(deliveries)):
             slots.release()
         for delivery in deliveries:
