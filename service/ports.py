@@ -53,3 +53,7 @@ class ApiRuntime(ABC):
     @abstractmethod
     def health(self) -> dict[str, str]:
         """Each dependency's state: "ok", or why not."""
+
+    @abstractmethod
+    def details(self) -> dict[str, object]:
+        """Health, the log's head, and how far each reader of it is behind."""

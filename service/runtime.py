@@ -17,6 +17,7 @@ from projections.batch_jobs.postgres import PostgresBatchJobsView
 from projections.batch_jobs.projection import BatchJobsProjection
 from projections.batch_jobs.sqlite import SQLiteBatchJobsView
 from projections.runner import CatchUpRunner
+from service import positions
 from service.application import Jobstream
 from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSessionStore
 from service.pg_listener import NotificationListener
@@ -27,6 +28,8 @@ from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from eventsourcing.persistence import TrackingRecorder
 
     from projections.batch_jobs.view import BatchJobsView
 
@@ -140,6 +143,8 @@ class Runtime(ApiRuntime):
         # False when `jobstream projections` runs the projection in another process.
         self.project = project
         self._listener: NotificationListener | None = None
+        self._relay_factory: InfrastructureFactory[Any] | None = None
+        self._relay_position: TrackingRecorder | None = None
 
     def _build_projection_runner(self) -> CatchUpRunner:
         return CatchUpRunner(
@@ -207,6 +212,8 @@ class Runtime(ApiRuntime):
         self.sessions.close()
         self._view_factory.close()
         self._processor_factory.close()
+        if self._relay_factory is not None:
+            self._relay_factory.close()
         self.app.close()
 
     def wait_for_read_model(self, position: int) -> None:
@@ -259,6 +266,36 @@ class Runtime(ApiRuntime):
             if wanted:
                 checks[runner.name] = runner.state
         return checks
+
+    def details(self) -> dict[str, object]:
+        """Health, the log's head, and how far each reader of it is behind."""
+        checks = self.health()
+        head = self.app.recorder.max_notification_id() or 0
+        projected = positions.recorded(self.view, self.app.name)
+        report: dict[str, object] = {
+            "status": "ok"
+            if all(v == "ok" for v in checks.values())
+            else "unavailable",
+            "checks": checks,
+            "event_store_head": head,
+            "projection_position": projected,
+            "projection_lag": positions.lag(head, projected),
+        }
+        if self.settings.nats_url is not None:
+            # Reported, not required: the outbox keeps the work while NATS is away.
+            relayed = positions.recorded(self._relay_tracking(), self.app.name)
+            report["nats"] = positions.nats_state(self.settings.nats_url)
+            report["relay_position"] = relayed
+            report["relay_lag"] = positions.lag(head, relayed)
+        return report
+
+    def _relay_tracking(self) -> TrackingRecorder:
+        if self._relay_position is None:
+            stream = self.settings.nats_stream.lower()
+            self._relay_factory = infrastructure(self.settings, f"relay_{stream}", 1)
+            with schema_lock(self.settings):
+                self._relay_position = self._relay_factory.tracking_recorder()
+        return self._relay_position
 
 
 def _log_runner_error(name: str, error: BaseException) -> None:

@@ -14,7 +14,7 @@ from service.http.auth import AuthController
 from service.http.batch_jobs import BatchJobController
 from service.http.dependencies import provide_caller, provide_runtime
 from service.http.errors import EXCEPTION_HANDLERS
-from service.http.health import health
+from service.http.health import health, health_details
 from service.http.request_context import request_context
 from service.ports import ApiRuntime
 
@@ -34,7 +34,7 @@ def create_app(runtime: ApiRuntime, *, manage_runtime: bool = True) -> Litestar:
                 runtime.stop()
 
     return Litestar(
-        route_handlers=[BatchJobController, AuthController, health],
+        route_handlers=[BatchJobController, AuthController, health, health_details],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "caller": Provide(provide_caller),

@@ -26,3 +26,18 @@ def health(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
         return Response(b"OK", media_type=MediaType.TEXT, status_code=200)
     body = msgspec.json.encode(HealthResponse(status="unavailable", checks=checks))
     return Response(body, media_type=MediaType.JSON, status_code=503)
+
+
+@get(
+    "/health/details",
+    sync_to_thread=True,
+    operation_id="GetHealthDetails",
+    tags=["Health"],
+)
+def health_details(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
+    """Checks, the event store's head, and the lag of the projection (and relay)."""
+    report = runtime.details()
+    status = 200 if report["status"] == "ok" else 503
+    return Response(
+        msgspec.json.encode(report), media_type=MediaType.JSON, status_code=status
+    )

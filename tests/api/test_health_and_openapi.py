@@ -125,3 +125,21 @@ def test_a_failing_read_model_shows_in_health_and_loses_nothing(
     job = wait_for_status(client, admin, job_id, {"pre_processed"})
     assert job["id"] == job_id
     assert client.get("/health").status_code == 200
+
+
+def test_health_details_report_the_head_and_the_projections_lag(
+    client: TestClient[Any], runtime: Runtime, admin: Caller
+) -> None:
+    job_id = seed_job(runtime, admin.user.id)
+    wait_for_status(client, admin, job_id, {"pre_processed"})  # the processor is done
+    runtime.catch_up_read_model()
+
+    response = client.get("/health/details")
+
+    assert response.status_code == 200
+    details = response.json()
+    assert details["status"] == "ok", details
+    assert details["event_store_head"] >= 1
+    assert details["projection_position"] == details["event_store_head"]
+    assert details["projection_lag"] == 0
+    assert "nats" not in details  # no NATS configured

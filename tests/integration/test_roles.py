@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
@@ -65,3 +66,38 @@ async def test_the_api_alone_reads_its_writes_from_a_remote_projection(
     assert health["event_store"] == "ok"
     assert "processor" not in health
     assert "projection.batchjobs" not in health
+
+
+async def test_health_details_report_nats_and_the_relays_position(
+    nats_settings: Settings, projections: Runtime, nats_url: str
+) -> None:
+    api = Runtime(nats_settings, registry=StrategyRegistry(), process_jobs=False)
+    api.start()
+    try:
+        async with running_relay(nats_settings) as relay:
+            head = api.app.recorder.max_notification_id() or 0
+            for _ in range(1000):  # until the relay has published everything
+                if relay.position >= head:
+                    break
+                await asyncio.sleep(0.01)
+            caught_up = await asyncio.to_thread(api.details)
+        unreachable = msgspec.structs.replace(
+            nats_settings, nats_url="nats://127.0.0.1:1"
+        )
+        api_without_nats = Runtime(
+            unreachable, registry=StrategyRegistry(), process_jobs=False, project=False
+        )
+        try:
+            down = await asyncio.to_thread(api_without_nats.details)
+        finally:
+            await asyncio.to_thread(api_without_nats.stop)
+    finally:
+        await asyncio.to_thread(api.stop)
+
+    assert caught_up["nats"] == "ok"
+    assert caught_up["relay_position"] == caught_up["event_store_head"]
+    assert caught_up["relay_lag"] == 0
+    assert str(down["nats"]).startswith("down")
+    assert (
+        down["status"] == "ok"
+    )  # NATS is reported, not required: the outbox holds work
