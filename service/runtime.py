@@ -24,6 +24,7 @@ from service.pg_listener import NotificationListener
 from service.ports import ApiRuntime, ReadModelLagError, Secrets
 from service.processing import processor
 from service.settings import Settings, storage_env
+from service.strategies.limits import TypeLimits, parse_limits
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
@@ -136,6 +137,7 @@ class Runtime(ApiRuntime):
             position=processor_position,
             threads=settings.processor_threads,
             max_attempts=settings.max_processing_attempts,
+            limits=TypeLimits(parse_limits(settings.type_concurrency)),
         )
         self.processing = self._build_processing_runner()
         # False when NATS workers run the jobs (`jobstream api`, and tests of workers).

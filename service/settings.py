@@ -42,6 +42,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # No heartbeat for this long and the job goes to another worker.
     lease_seconds: float = 30.0
     max_deliveries: int = 20
+    # Jobs of a type one process runs at once, e.g. "product-import=1,product-export=4".
+    type_concurrency: str = ""
     # Medusa's ADMIN_CORS: origins of admin UIs, comma-separated; /…/ is a regex.
     admin_cors: str = "http://localhost:7000,http://localhost:7001"
 

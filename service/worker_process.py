@@ -25,6 +25,7 @@ from service.messaging.worker import (
 from service.runtime import build_app
 from service.signals import run_until_signalled
 from service.strategies.lifecycle import JobLifecycle, RetryLater
+from service.strategies.limits import TypeLimits, parse_limits
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
@@ -44,14 +45,27 @@ class RunningWorker:
     registry: StrategyRegistry
 
 
-def job_handlers(lifecycle: JobLifecycle) -> dict[str, JobHandler]:
+# A worker at a type's limit gives the message back: another worker may take it.
+LIMITED_DELAY = 1.0
+
+
+def job_handlers(lifecycle: JobLifecycle, limits: TypeLimits) -> dict[str, JobHandler]:
+    def limited(work: Callable[[], None], job_id: str) -> None:
+        batch_type = lifecycle.batch_type_of(job_id)
+        if not limits.try_acquire(batch_type):
+            raise Redeliver(LIMITED_DELAY)
+        try:
+            work()
+        finally:
+            limits.release(batch_type)
+
     def pre_process(job_id: str, attempt: int) -> None:  # noqa: ARG001 - a JobHandler
-        lifecycle.pre_process(job_id)
+        limited(lambda: lifecycle.pre_process(job_id), job_id)
 
     def process(job_id: str, attempt: int) -> None:
         # A redelivery: the job's last worker stopped heartbeating, or asked to retry.
         try:
-            lifecycle.process(job_id, resume=attempt > 1)
+            limited(lambda: lifecycle.process(job_id, resume=attempt > 1), job_id)
         except RetryLater as retry:
             raise Redeliver(retry.delay) from retry
 
@@ -98,7 +112,8 @@ async def running_worker(
             for event in WORK_EVENTS
         ]
         await ensure_consumers(js, settings.nats_stream, configs)
-        handlers = job_handlers(lifecycle)
+        limits = TypeLimits(parse_limits(settings.type_concurrency))
+        handlers = job_handlers(lifecycle, limits)
         heartbeat = settings.lease_seconds / 3
 
         async def handle(delivery: Delivery) -> str:

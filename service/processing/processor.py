@@ -21,6 +21,7 @@ from eventsourcing.utils import get_topic
 
 from domain.batch_jobs import BatchJob
 from service.strategies.lifecycle import JobLifecycle, RetryLater
+from service.strategies.limits import TypeLimits
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -46,6 +47,7 @@ class BatchJobProcessor:
         threads: int = 4,
         max_attempts: int = 3,
         retry_delay: float = 1.0,
+        limits: TypeLimits | None = None,
     ) -> None:
         self._app = app
         self.lifecycle = JobLifecycle(
@@ -54,6 +56,7 @@ class BatchJobProcessor:
             max_attempts=max_attempts,
             retry_delay=retry_delay,
         )
+        self._limits = limits or TypeLimits({})
         self._position = position
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="batch-job")
         self._lock = threading.Lock()
@@ -98,13 +101,21 @@ class BatchJobProcessor:
     ) -> None:
         try:
             with structlog.contextvars.bound_contextvars(job_id=job_id):
-                self._with_retries(work, job_id)
+                self._limited(work, job_id)
         except Exception:
             log.exception("processor.unhandled_error", job_id=job_id)
         finally:
             with self._lock:
                 self._inflight.discard(notification_id)
             self._record_low_water()
+
+    def _limited(self, work: Callable[[str], None], job_id: str) -> None:
+        batch_type = self.lifecycle.batch_type_of(job_id)
+        self._limits.acquire(batch_type)  # this pool thread waits for the type's slot
+        try:
+            self._with_retries(work, job_id)
+        finally:
+            self._limits.release(batch_type)
 
     def _with_retries(self, work: Callable[[str], None], job_id: str) -> None:
         # In process, a retry waits in this thread: the event stays in flight, so a

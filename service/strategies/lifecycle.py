@@ -53,6 +53,9 @@ class JobLifecycle:
         self._actor = worker_actor()
         self.signals = CancelSignals()  # fed by the caller from the event stream
 
+    def batch_type_of(self, job_id: str) -> str:
+        return self._app.get_batch_job(job_id).type
+
     def pre_process(self, job_id: str) -> None:
         job = self._app.get_batch_job(job_id)
         if job.status is not BatchJobStatus.CREATED:

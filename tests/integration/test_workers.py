@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator, Mapping
 
+import msgspec
 import nats
 import pytest
 
@@ -178,3 +180,30 @@ async def test_a_worker_stops_a_canceled_job_within_a_page(
     job = api.app.get_batch_job(job_id)
     assert job.status is BatchJobStatus.CANCELED
     assert (job.result or {})["advancement_count"] <= done_at_cancel + 2
+
+
+async def test_a_type_limit_keeps_its_jobs_from_running_at_once(
+    api: Runtime, nats_settings: Settings
+) -> None:
+    limited = msgspec.structs.replace(
+        nats_settings, type_concurrency="product-export=1"
+    )
+    job_ids = create_jobs(api, 3, {"pages": 4, "sleep": 0.05})
+
+    async with (
+        running_relay(limited),
+        running_worker(limited, StrategyRegistry([ScriptedStrategy()])),
+    ):
+        await until_final(api, job_ids)
+
+    windows = []
+    for job_id in job_ids:
+        job = api.app.get_batch_job(job_id)
+        assert job.status is BatchJobStatus.COMPLETED
+        assert job.processing_at is not None and job.completed_at is not None
+        windows.append((job.processing_at, job.completed_at))
+    windows.sort()
+    for (_, earlier_end), (later_start, _) in itertools.pairwise(windows):
+        assert (
+            later_start >= earlier_end
+        )  # one at a time, though the worker has 4 slots

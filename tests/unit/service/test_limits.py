@@ -1,0 +1,47 @@
+"""Per-type concurrency limits: parsing, and counting slots."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from service.strategies.limits import TypeLimits, parse_limits
+
+
+def test_limits_are_parsed_from_the_setting() -> None:
+    assert parse_limits("") == {}
+    assert parse_limits("product-import=1, product-export=4") == {
+        "product-import": 1,
+        "product-export": 4,
+    }
+    for bad in ("product-import", "x=0", "x=two", "=3"[1:]):
+        with pytest.raises(ValueError, match="JOBSTREAM_TYPE_CONCURRENCY"):
+            parse_limits(bad)
+
+
+def test_a_limited_type_gets_no_more_slots_than_its_limit() -> None:
+    limits = TypeLimits({"import": 2})
+
+    assert limits.try_acquire("import") and limits.try_acquire("import")
+    assert not limits.try_acquire("import")
+    assert all(limits.try_acquire("export") for _ in range(10))  # unlisted: unlimited
+    limits.release("import")
+    assert limits.try_acquire("import")
+
+
+def test_acquire_waits_for_a_release() -> None:
+    limits = TypeLimits({"import": 1})
+    limits.acquire("import")
+    got_it = threading.Event()
+
+    def wait_for_a_slot() -> None:
+        limits.acquire("import")
+        got_it.set()
+
+    waiter = threading.Thread(target=wait_for_a_slot)
+    waiter.start()
+    assert not got_it.wait(0.1)
+    limits.release("import")
+    assert got_it.wait(2)
+    waiter.join(2)
