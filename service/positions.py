@@ -10,8 +10,13 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import TrackingRecorder
 
 
-def nats_state(url: str, timeout: float = 1.0) -> str:
-    """Whether a NATS server answers with its INFO line: "ok", or why not."""
+def nats_state(urls: list[str], timeout: float = 1.0) -> str:
+    """Whether a NATS node answers with its INFO line: "ok" if any does, or why not."""
+    states = [_node_state(url, timeout) for url in urls]
+    return "ok" if "ok" in states else "; ".join(states) or "down: no NATS URL"
+
+
+def _node_state(url: str, timeout: float) -> str:
     parts = urlsplit(url)
     try:
         with socket.create_connection(

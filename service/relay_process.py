@@ -14,6 +14,7 @@ from service.messaging.relay import Relay
 from service.messaging.streams import ensure_stream
 from service.pg_listener import NotificationListener
 from service.runtime import build_app, infrastructure, schema_lock
+from service.settings import nats_servers
 from service.signals import run_until_signalled
 
 if TYPE_CHECKING:
@@ -44,13 +45,18 @@ async def running_relay(settings: Settings) -> AsyncIterator[Relay]:
     store = infrastructure(
         settings, f"relay_{settings.nats_stream.lower()}", pool_size=1
     )
-    nc = await nats.connect(settings.nats_url, name="jobstream-relay")
+    nc = await nats.connect(nats_servers(settings.nats_url), name="jobstream-relay")
     stop, wake = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()
     listener = None
     try:
         js = nc.jetstream()
-        await ensure_stream(js, settings.nats_stream, settings.nats_subject_prefix)
+        await ensure_stream(
+            js,
+            settings.nats_stream,
+            settings.nats_subject_prefix,
+            settings.nats_replicas,
+        )
         with schema_lock(settings):
             tracking = store.tracking_recorder()
         relay = Relay(

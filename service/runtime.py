@@ -23,7 +23,7 @@ from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSess
 from service.pg_listener import NotificationListener
 from service.ports import ApiRuntime, ReadModelLagError, Secrets
 from service.processing import processor
-from service.settings import Settings, storage_env
+from service.settings import Settings, nats_servers, storage_env
 from service.strategies.limits import TypeLimits, parse_limits
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
@@ -286,7 +286,7 @@ class Runtime(ApiRuntime):
         if self.settings.nats_url is not None:
             # Reported, not required: the outbox keeps the work while NATS is away.
             relayed = positions.recorded(self._relay_tracking(), self.app.name)
-            report["nats"] = positions.nats_state(self.settings.nats_url)
+            report["nats"] = positions.nats_state(nats_servers(self.settings.nats_url))
             report["relay_position"] = relayed
             report["relay_lag"] = positions.lag(head, relayed)
         return report

@@ -35,6 +35,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     nats_url: str | None = None
     nats_stream: str = "JOBSTREAM"
     nats_subject_prefix: str = "jobstream"
+    nats_replicas: int = 1  # of the stream, when the relay creates it (3 on a cluster)
     # Workers (`jobstream worker`): a shared durable consumer per work subject.
     worker_durable: str = "jobstream-workers"
     # Jobs at once per work subject (pre-processing and processing each).
@@ -68,6 +69,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     # An empty value means "not set" (as `KEY=` in an env file usually intends).
     raw = {key: value for key, value in raw.items() if value != ""}
     return msgspec.convert(raw, Settings, strict=False)
+
+
+def nats_servers(nats_url: str) -> list[str]:
+    """JOBSTREAM_NATS_URL may name several nodes of a cluster, comma-separated."""
+    return [url.strip() for url in nats_url.split(",") if url.strip()]
 
 
 def postgres_env(database_url: str) -> dict[str, str]:

@@ -23,6 +23,7 @@ from service.messaging.worker import (
     run_consumer,
 )
 from service.runtime import build_app
+from service.settings import nats_servers
 from service.signals import run_until_signalled
 from service.strategies.lifecycle import JobLifecycle, RetryLater
 from service.strategies.limits import TypeLimits, parse_limits
@@ -96,11 +97,16 @@ async def running_worker(
     lifecycle = JobLifecycle(
         app=app, registry=registry, max_attempts=settings.max_processing_attempts
     )
-    nc = await nats.connect(settings.nats_url, name="jobstream-worker")
+    nc = await nats.connect(nats_servers(settings.nats_url), name="jobstream-worker")
     stop = asyncio.Event()
     try:
         js = nc.jetstream()
-        await ensure_stream(js, settings.nats_stream, settings.nats_subject_prefix)
+        await ensure_stream(
+            js,
+            settings.nats_stream,
+            settings.nats_subject_prefix,
+            settings.nats_replicas,
+        )
         configs = [
             consumer_config(
                 settings.worker_durable,

@@ -14,16 +14,19 @@ if TYPE_CHECKING:
 DUPLICATE_WINDOW_SECONDS = 600.0
 
 
-def stream_config(name: str, prefix: str) -> StreamConfig:
+def stream_config(name: str, prefix: str, replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=name,
         subjects=[f"{prefix}.>"],
         storage=StorageType.FILE,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=replicas,
     )
 
 
-async def ensure_stream(js: JetStreamContext, name: str, prefix: str) -> None:
+async def ensure_stream(
+    js: JetStreamContext, name: str, prefix: str, replicas: int = 1
+) -> None:
     """Create the stream if it is missing; an existing one is left as operators set it.
 
     (Updating it here would undo limits set by hand, such as max_age or replicas.)
@@ -31,4 +34,4 @@ async def ensure_stream(js: JetStreamContext, name: str, prefix: str) -> None:
     try:
         await js.stream_info(name)
     except NotFoundError:
-        await js.add_stream(stream_config(name, prefix))
+        await js.add_stream(stream_config(name, prefix, replicas))

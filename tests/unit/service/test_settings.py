@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from service.settings import Settings, load_settings, postgres_env, storage_env
+from service.settings import (
+    Settings,
+    load_settings,
+    nats_servers,
+    postgres_env,
+    storage_env,
+)
 
 
 def test_defaults_without_any_variable() -> None:
@@ -54,3 +60,12 @@ def test_embedded_stores_are_files_under_the_data_dir(tmp_path: object) -> None:
     assert env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
     assert env["SQLITE_DBNAME"] == f"{tmp_path}/events.sqlite"
     assert env["ORIGINATOR_ID_TYPE"] == "text"
+
+
+def test_a_nats_url_may_name_a_cluster() -> None:
+    assert nats_servers("nats://a:4222, nats://b:4222,") == [
+        "nats://a:4222",
+        "nats://b:4222",
+    ]
+    assert nats_servers("nats://127.0.0.1:4222") == ["nats://127.0.0.1:4222"]
+    assert load_settings({"JOBSTREAM_NATS_REPLICAS": "3"}).nats_replicas == 3
