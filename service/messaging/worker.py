@@ -150,7 +150,9 @@ async def run_consumer(
             free += 1
         try:
             deliveries = await fetcher.fetch(batch=free, timeout=1.0)
-        except NatsTimeoutError:
+        except (NatsTimeoutError, TimeoutError):
+            # An idle fetch: nats-py raises its own TimeoutError or asyncio's (builtin)
+            # one. Catching only the first is what used to end a consumer's loop.
             deliveries = []
         except Exception as error:  # noqa: BLE001 - a consumer loop must never die
             log.warning("worker.fetch_failed", error=repr(error))

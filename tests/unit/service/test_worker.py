@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
+from nats.errors import TimeoutError as NatsTimeoutError
+
 from service.messaging import envelope
-from service.messaging.worker import handle_delivery
+from service.messaging.worker import handle_delivery, run_consumer
 
 
 @dataclass
@@ -105,3 +108,42 @@ async def test_a_long_job_sends_heartbeats() -> None:
 
     assert delivery.outcome[-1] == "ack"
     assert delivery.outcome.count("in_progress") >= 3
+
+
+class ScriptedFetcher:
+    """Raises what nats-py may raise on idle or failed fetches, then delivers."""
+
+    def __init__(self, outcomes: list[Any]) -> None:
+        self.outcomes = outcomes
+        self.unsubscribed = False
+
+    async def fetch(self, batch: int = 1, timeout: float | None = 5) -> list[Any]:  # noqa: ASYNC109
+        await asyncio.sleep(0)
+        outcome = self.outcomes.pop(0) if self.outcomes else []
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return list(outcome)
+
+    async def unsubscribe(self) -> None:
+        self.unsubscribed = True
+
+
+async def test_a_consumer_survives_every_kind_of_failed_fetch() -> None:
+    delivery = FakeDelivery(message())
+    fetcher = ScriptedFetcher(
+        [NatsTimeoutError(), TimeoutError(), OSError("connection reset"), [delivery]]
+    )
+    stop = asyncio.Event()
+    handled: list[str] = []
+
+    async def handle(d: Any) -> str:
+        handled.append("handled")
+        stop.set()
+        return "ack"
+
+    await asyncio.wait_for(
+        run_consumer(fetcher, handle, asyncio.Semaphore(4), stop), 10
+    )
+
+    assert handled == ["handled"]
+    assert fetcher.unsubscribed
