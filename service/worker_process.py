@@ -52,6 +52,9 @@ LIMITED_DELAY = 1.0
 
 def job_handlers(lifecycle: JobLifecycle, limits: TypeLimits) -> dict[str, JobHandler]:
     def limited(work: Callable[[], None], job_id: str) -> None:
+        if not limits.active:
+            work()  # no type limited: no need to read the job
+            return
         batch_type = lifecycle.batch_type_of(job_id)
         if not limits.try_acquire(batch_type):
             raise Redeliver(LIMITED_DELAY)

@@ -40,9 +40,14 @@ def _list_from_documents(
     return cast("Response[BatchJobListResponse]", response)
 
 
-def _written(runtime: ApiRuntime, job: BatchJob, position: int) -> BatchJobResponse:
+def _written(
+    runtime: ApiRuntime,
+    job: BatchJob,
+    position: int,
+    fields: tuple[str, ...] = ALL_FIELDS,
+) -> BatchJobResponse:
     runtime.settle(position)  # the caller's next GET/list shows this write
-    return BatchJobResponse(render_batch_job(job))
+    return BatchJobResponse(render_batch_job(job, fields))
 
 
 class BatchJobController(Controller):
@@ -101,8 +106,7 @@ class BatchJobController(Controller):
         prepared = strategy.prepare_batch_job_for_processing(draft, caller.id)
         job, position = runtime.app.create_batch_job(prepared, caller.id)
         log.info("batch_job.created", job_id=job.id, batch_type=job.type)
-        runtime.settle(position)
-        return BatchJobResponse(render_batch_job(job, CREATED_FIELDS))
+        return _written(runtime, job, position, CREATED_FIELDS)
 
     @get(
         "/{job_id:str}",

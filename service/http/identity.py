@@ -22,6 +22,17 @@ def session_id_of(request: Request[Any, Any, Any], runtime: ApiRuntime) -> str |
     return unsign_session_id(cookie, runtime.secrets.cookie_secret)
 
 
+def _credentials(
+    request: Request[Any, Any, Any], runtime: ApiRuntime
+) -> tuple[str | None, str | None]:
+    """The user id of a valid bearer JWT, and the API token, each if present."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    jwt_user_id = None
+    if scheme.lower() == "bearer" and token:
+        jwt_user_id = admin_user_id_from_jwt(token.strip(), runtime.secrets.jwt_secret)
+    return jwt_user_id, request.headers.get(API_TOKEN_HEADER) or None
+
+
 def authenticate_from_memory(
     request: Request[Any, Any, Any], runtime: ApiRuntime
 ) -> User | None:
@@ -31,12 +42,9 @@ def authenticate_from_memory(
     """
     if request.cookies.get(SESSION_COOKIE):
         return None
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token:
-        user_id = admin_user_id_from_jwt(token.strip(), runtime.secrets.jwt_secret)
-        if user_id is not None:
-            return runtime.app.cached_user(user_id)
-    api_token = request.headers.get(API_TOKEN_HEADER)
+    jwt_user_id, api_token = _credentials(request, runtime)
+    if jwt_user_id is not None:
+        return runtime.app.cached_user(jwt_user_id)
     return runtime.app.cached_user_by_api_token(api_token) if api_token else None
 
 
@@ -49,15 +57,10 @@ def authenticate(request: Request[Any, Any, Any], runtime: ApiRuntime) -> User:
         user = app.get_user(user_id) if user_id else None
         if user is not None:
             return user
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token:
-        user_id = admin_user_id_from_jwt(token.strip(), runtime.secrets.jwt_secret)
-        user = app.get_user(user_id) if user_id else None
-        if user is not None:
-            return user
-    api_token = request.headers.get(API_TOKEN_HEADER)
-    if api_token:
+    jwt_user_id, api_token = _credentials(request, runtime)
+    user = app.get_user(jwt_user_id) if jwt_user_id else None
+    if user is None and api_token:
         user = app.find_user_by_api_token(api_token)
-        if user is not None:
-            return user
-    raise Unauthenticated
+    if user is None:
+        raise Unauthenticated
+    return user

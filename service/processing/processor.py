@@ -110,6 +110,9 @@ class BatchJobProcessor:
             self._record_low_water()
 
     def _limited(self, work: Callable[[str], None], job_id: str) -> None:
+        if not self._limits.active:
+            self._with_retries(work, job_id)  # no type limited: no need to read the job
+            return
         batch_type = self.lifecycle.batch_type_of(job_id)
         self._limits.acquire(batch_type)  # this pool thread waits for the type's slot
         try:

@@ -27,6 +27,11 @@ class TypeLimits:
         self._running: Counter[str] = Counter()
         self._changed = threading.Condition()
 
+    @property
+    def active(self) -> bool:
+        """Whether any type is limited (if not, callers need not look up job types)."""
+        return bool(self._limits)
+
     def try_acquire(self, batch_type: str) -> bool:
         with self._changed:
             limit = self._limits.get(batch_type)
