@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from eventsourcing.domain import BaseAggregate
 
-from domain import aggregates, ids
+from domain import aggregates, ids, leases
 from domain.errors import InvalidDataError, NotAllowedError, NotJobOwnerError
+from domain.leases import LeaseStep
 
 JsonObject = dict[str, Any]
 
@@ -101,6 +102,7 @@ class BatchJob(BaseAggregate[str]):
 
         def apply(self, aggregate: BatchJob) -> None:
             aggregate.pre_processed_at = self.timestamp
+            clear_lease(aggregate)
 
     @dataclass(frozen=True)
     class Confirmed(Event):
@@ -122,6 +124,7 @@ class BatchJob(BaseAggregate[str]):
 
         def apply(self, aggregate: BatchJob) -> None:
             aggregate.completed_at = self.timestamp
+            clear_lease(aggregate)
 
     @dataclass(frozen=True)
     class Canceled(Event):
@@ -129,6 +132,7 @@ class BatchJob(BaseAggregate[str]):
 
         def apply(self, aggregate: BatchJob) -> None:
             aggregate.canceled_at = self.timestamp
+            clear_lease(aggregate)
 
     @dataclass(frozen=True)
     class Failed(Event):
@@ -145,6 +149,46 @@ class BatchJob(BaseAggregate[str]):
                     aggregate.result, {"errors": errors}, ()
                 )
             aggregate.failed_at = self.timestamp
+            clear_lease(aggregate)
+
+    @dataclass(frozen=True)
+    class LeaseTaken(Event):
+        """A worker started a step (first run, retry, or takeover of a lost lease)."""
+
+        NAME = "batch.lease_taken"
+        holder: str
+        step: str
+        expires_at: datetime
+
+        def apply(self, aggregate: BatchJob) -> None:
+            attempts = dict(aggregate.attempts)
+            attempts[self.step] = attempts.get(self.step, 0) + 1
+            aggregate.attempts = attempts
+            aggregate.lease_holder = self.holder
+            aggregate.lease_step = self.step
+            aggregate.lease_acquired_at = self.timestamp
+            aggregate.lease_expires_at = self.expires_at
+
+    @dataclass(frozen=True)
+    class LeaseRenewed(Event):
+        """The holder is still working: its lease runs until `expires_at`."""
+
+        NAME = "batch.lease_renewed"
+        expires_at: datetime
+
+        def apply(self, aggregate: BatchJob) -> None:
+            aggregate.lease_expires_at = self.expires_at
+
+    @dataclass(frozen=True)
+    class LeaseReleased(Event):
+        """The holder let go to retry later: a worker must take it by `expires_at`."""
+
+        NAME = "batch.lease_released"
+        expires_at: datetime
+
+        def apply(self, aggregate: BatchJob) -> None:
+            aggregate.lease_holder = None
+            aggregate.lease_expires_at = self.expires_at
 
     @staticmethod
     def create_id(*_: Any, **__: Any) -> str:
@@ -170,6 +214,12 @@ class BatchJob(BaseAggregate[str]):
         self.canceled_at: datetime | None = None
         self.failed_at: datetime | None = None
         self.created_actor = actor
+        # Jobstream's extension: the current step's lease, and runs per step.
+        self.attempts: dict[str, int] = {}
+        self.lease_holder: str | None = None
+        self.lease_step: str | None = None
+        self.lease_acquired_at: datetime | None = None
+        self.lease_expires_at: datetime | None = None
 
     @classmethod
     def create(  # noqa: PLR0913 - Medusa's create input plus identity, all by name
@@ -278,6 +328,72 @@ class BatchJob(BaseAggregate[str]):
     def set_failed(self, actor: str, error: Any = None) -> None:
         self.trigger_event(self.Failed, actor=actor, error=error)
 
+    # -- leases ----------------------------------------------------------------
+
+    def lease_is_live(self, now: datetime) -> bool:
+        return leases.is_live(self.lease_holder, self.lease_expires_at, now)
+
+    def attempts_at(self, step: LeaseStep) -> int:
+        return self.attempts.get(step.value, 0)
+
+    def take_lease(
+        self, holder: str, step: LeaseStep, now: datetime, seconds: float
+    ) -> None:
+        """Start `step` as `holder`; refused while another lease on the job is live."""
+        if self.is_final:
+            raise NotAllowedError(f"Cannot lease a batch job that is {self.status}")
+        if self.lease_is_live(now):
+            raise LeaseHeldError(self.lease_holder, self.lease_expires_at)
+        self.trigger_event(
+            self.LeaseTaken,
+            actor=holder,
+            holder=holder,
+            step=step.value,
+            expires_at=now + timedelta(seconds=seconds),
+        )
+
+    def renew_lease(self, holder: str, now: datetime, seconds: float) -> bool:
+        """Extend `holder`'s lease; False (and no event) if it is not theirs anymore."""
+        if self.is_final or self.lease_holder != holder:
+            return False
+        expires_at = now + timedelta(seconds=seconds)
+        self.trigger_event(self.LeaseRenewed, actor=holder, expires_at=expires_at)
+        return True
+
+    def release_lease(self, holder: str, take_by: datetime) -> None:
+        """Let go for a retry: the next worker must take the job by `take_by`."""
+        if self.is_final or self.lease_holder != holder:
+            return
+        self.trigger_event(self.LeaseReleased, actor=holder, expires_at=take_by)
+
+    def fail_if_abandoned(self, actor: str, now: datetime, grace: float) -> bool:
+        """The reaper's rule: a lease expired `grace` ago and never taken up again."""
+        if self.is_final or self.lease_expires_at is None:
+            return False
+        if not leases.is_abandoned(self.lease_expires_at, now, grace):
+            return False
+        message = leases.abandoned_message(
+            self.lease_holder, self.lease_step or "work", self.lease_expires_at, grace
+        )
+        self.set_failed(actor, message)
+        return True
+
+
+class LeaseHeldError(NotAllowedError):
+    """Another worker holds the job's lease and has renewed it in time."""
+
+    def __init__(self, holder: str | None, expires_at: datetime | None) -> None:
+        super().__init__(f"The batch job is leased to {holder} until {expires_at}")
+        self.expires_at = expires_at
+
+
+def clear_lease(aggregate: BatchJob) -> None:
+    """A step ended: no worker holds the job (the attempt counts stay)."""
+    aggregate.lease_holder = None
+    aggregate.lease_step = None
+    aggregate.lease_acquired_at = None
+    aggregate.lease_expires_at = None
+
 
 EVENT_CLASSES: tuple[type[BatchJob.Event], ...] = (
     BatchJob.Created,
@@ -288,4 +404,7 @@ EVENT_CLASSES: tuple[type[BatchJob.Event], ...] = (
     BatchJob.Completed,
     BatchJob.Canceled,
     BatchJob.Failed,
+    BatchJob.LeaseTaken,
+    BatchJob.LeaseRenewed,
+    BatchJob.LeaseReleased,
 )

@@ -23,6 +23,7 @@ from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSess
 from service.pg_listener import NotificationListener
 from service.ports import ApiRuntime, ReadModelLagError, Secrets
 from service.processing import processor
+from service.processing.reaper import StuckJobReaper
 from service.settings import Settings, nats_servers, storage_env
 from service.strategies.limits import TypeLimits, parse_limits
 from service.strategies.registry import StrategyRegistry, StrategyServices
@@ -70,6 +71,20 @@ def infrastructure(
     """The eventsourcing factory of one store (its own SQLite file, or the database)."""
     env = {**storage_env(settings, name), **pool_env(pool_size)}
     return InfrastructureFactory.construct(Environment(name, env))
+
+
+def build_view(
+    settings: Settings, factory: InfrastructureFactory[Any], *, owner: bool
+) -> BatchJobsView:
+    """The batch-jobs view; its `owner` (the projection's process) rebuilds it."""
+    view_class: type[Any] = (
+        PostgresBatchJobsView if settings.is_postgres else SQLiteBatchJobsView
+    )
+    with schema_lock(settings):
+        view: BatchJobsView = factory.tracking_recorder(view_class)
+        if owner and view.rebuild_if_outdated():
+            log.warning("runtime.read_model_rebuilding", reason="columns changed")
+    return view
 
 
 def resolve_secrets(settings: Settings) -> Secrets:
@@ -126,8 +141,8 @@ class Runtime(ApiRuntime):
             settings, BatchJobsProjection.name, pool_size=4
         )
         self._processor_factory = infrastructure(settings, "processor", pool_size=1)
+        self.view = build_view(settings, self._view_factory, owner=project)
         with schema_lock(settings):
-            self.view = self._build_view()
             self.sessions = self._build_sessions()
             processor_position = self._processor_factory.tracking_recorder()
         self.projection = self._build_projection_runner()
@@ -137,9 +152,13 @@ class Runtime(ApiRuntime):
             position=processor_position,
             threads=settings.processor_threads,
             max_attempts=settings.max_processing_attempts,
+            lease_seconds=settings.lease_seconds,
             limits=TypeLimits(parse_limits(settings.type_concurrency)),
         )
         self.processing = self._build_processing_runner()
+        self.reaper = StuckJobReaper(
+            self.app, self.view, stuck_after=settings.stuck_job_seconds
+        )
         # False when NATS workers run the jobs (`jobstream api`, and tests of workers).
         self.process_jobs = process_jobs
         # False when `jobstream projections` runs the projection in another process.
@@ -175,13 +194,6 @@ class Runtime(ApiRuntime):
             on_error=_log_runner_error,
         )
 
-    def _build_view(self) -> BatchJobsView:
-        view_class: type[Any] = (
-            PostgresBatchJobsView if self.settings.is_postgres else SQLiteBatchJobsView
-        )
-        view: BatchJobsView = self._view_factory.tracking_recorder(view_class)
-        return view
-
     def _build_sessions(self) -> SessionStore:
         ttl = self.settings.session_ttl_seconds
         if self.settings.database_url is not None:
@@ -193,6 +205,10 @@ class Runtime(ApiRuntime):
         for runner in [runner for runner, wanted_here in wanted if wanted_here]:
             self.app.save_listeners.append(runner.wake)
             runner.start()
+        if self.process_jobs or self.project:
+            # Where jobs run or the read model is kept, lapsed leases are looked for:
+            # the projections process reaps even when every worker is gone.
+            self.reaper.start()
         if self.settings.database_url is not None:
             channel = getattr(self.app.recorder, "channel_name", "jobstream_events")
             self._listener = NotificationListener(
@@ -208,6 +224,7 @@ class Runtime(ApiRuntime):
     def stop(self) -> None:
         if self._listener is not None:
             self._listener.stop()
+        self.reaper.stop()
         self.processing.stop()
         self.processor.shutdown()
         self.projection.stop()

@@ -42,7 +42,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_concurrency: int = 4
     # No heartbeat for this long and the job goes to another worker.
     lease_seconds: float = 30.0
-    max_deliveries: int = 20
+    # Deliveries of one message, at most; -1: no limit. The job's own attempts are
+    # bounded by max_processing_attempts, counted in the event store, so a lost
+    # delivery count never drops a job (a job waiting on a type limit is redelivered).
+    max_deliveries: int = -1
+    # A job whose lease lapsed this long ago, not taken up again, is failed (reaper).
+    stuck_job_seconds: float = 300.0
     # Jobs of a type one process runs at once, e.g. "product-import=1,product-export=4".
     type_concurrency: str = ""
     # Medusa's ADMIN_CORS: origins of admin UIs, comma-separated; /…/ is a regex.

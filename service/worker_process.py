@@ -11,6 +11,8 @@ import msgspec
 import nats
 import structlog
 
+from domain.errors import BatchJobNotFoundError
+from projections.batch_jobs.projection import BatchJobsProjection
 from service.messaging import envelope
 from service.messaging.streams import ensure_stream
 from service.messaging.worker import (
@@ -22,7 +24,8 @@ from service.messaging.worker import (
     handle_delivery,
     run_consumer,
 )
-from service.runtime import build_app
+from service.processing.reaper import StuckJobReaper
+from service.runtime import build_app, build_view, infrastructure
 from service.settings import nats_servers
 from service.signals import run_until_signalled
 from service.strategies.lifecycle import JobLifecycle, RetryLater
@@ -63,17 +66,23 @@ def job_handlers(lifecycle: JobLifecycle, limits: TypeLimits) -> dict[str, JobHa
         finally:
             limits.release(batch_type)
 
-    def pre_process(job_id: str, attempt: int) -> None:  # noqa: ARG001 - a JobHandler
-        limited(lambda: lifecycle.pre_process(job_id), job_id)
+    def handler(step: Callable[[str], None]) -> JobHandler:
+        def handle(job_id: str, attempt: int) -> None:  # noqa: ARG001 - a JobHandler
+            # A retry, or another worker's live lease: give the message back for then.
+            try:
+                limited(lambda: step(job_id), job_id)
+            except RetryLater as retry:
+                raise Redeliver(retry.delay) from retry
+            except BatchJobNotFoundError:
+                # Another deployment's event on a shared stream: not ours, ever.
+                log.warning("worker.unknown_job")
 
-    def process(job_id: str, attempt: int) -> None:
-        # A redelivery: the job's last worker stopped heartbeating, or asked to retry.
-        try:
-            limited(lambda: lifecycle.process(job_id, resume=attempt > 1), job_id)
-        except RetryLater as retry:
-            raise Redeliver(retry.delay) from retry
+        return handle
 
-    return {"batch.created": pre_process, "batch.confirmed": process}
+    return {
+        "batch.created": handler(lifecycle.pre_process),
+        "batch.confirmed": handler(lifecycle.process),
+    }
 
 
 def cancel_listener(lifecycle: JobLifecycle) -> Callable[[Msg], Awaitable[None]]:
@@ -98,10 +107,21 @@ async def running_worker(
         registry = StrategyRegistry()
         registry.load_entry_points(StrategyServices(app, settings))
     lifecycle = JobLifecycle(
-        app=app, registry=registry, max_attempts=settings.max_processing_attempts
+        app=app,
+        registry=registry,
+        max_attempts=settings.max_processing_attempts,
+        lease_seconds=settings.lease_seconds,
+    )
+    # Every worker reaps: the read model finds lapsed leases, the job decides.
+    view_store = infrastructure(settings, BatchJobsProjection.name, pool_size=1)
+    reaper = StuckJobReaper(
+        app,
+        build_view(settings, view_store, owner=False),
+        stuck_after=settings.stuck_job_seconds,
     )
     nc = await nats.connect(nats_servers(settings.nats_url), name="jobstream-worker")
     stop = asyncio.Event()
+    reaper.start()
     try:
         js = nc.jetstream()
         await ensure_stream(
@@ -156,6 +176,8 @@ async def running_worker(
             await canceled.unsubscribe()
     finally:
         await nc.drain()
+        reaper.stop()
+        view_store.close()
         app.close()
 
 

@@ -35,14 +35,38 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def batch_job_fields(job: Any, fields: Iterable[str] = ALL_FIELDS) -> dict[str, Any]:
-    """`job` is a BatchJob aggregate or a view row: they share attribute names."""
+    """`job` is a BatchJob aggregate or a view row: they share attribute names.
+
+    Every field (the default) includes Jobstream's `jobstream` extension once a
+    worker has taken the job; a selection of Medusa's fields never does.
+    """
+    fields = tuple(fields)
     values = {field: getattr(job, field) for field in fields}
     # Medusa derives status from the columns it loaded, selected or not.
     status = derive_status(values)
     for field in TIME_COLUMNS.intersection(values):
         values[field] = iso(values[field])
     values["status"] = status.value
+    if fields == ALL_FIELDS and job.attempts:
+        values[EXTENSION_KEY] = extension(job)
     return values
+
+
+EXTENSION_KEY = "jobstream"
+
+
+def extension(job: Any) -> dict[str, Any]:
+    """Runs per step and the current lease (null between steps and when final)."""
+    lease = None
+    if job.lease_step is not None:
+        lease = {
+            "holder": job.lease_holder,  # null: released, waiting for its retry
+            "step": job.lease_step,
+            "attempt": job.attempts.get(job.lease_step, 0),
+            "acquired_at": iso(job.lease_acquired_at),
+            "expires_at": iso(job.lease_expires_at),
+        }
+    return {"attempts": dict(job.attempts), "lease": lease}
 
 
 def document(job: Any) -> str:

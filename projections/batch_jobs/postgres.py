@@ -11,7 +11,7 @@ from psycopg.types.json import Jsonb
 from projections.batch_jobs.view import (
     SqlBatchJobsView,
     column_definitions,
-    created_by_index,
+    index_statements,
 )
 
 if TYPE_CHECKING:
@@ -29,7 +29,20 @@ class PostgresBatchJobsView(PostgresTrackingRecorder, SqlBatchJobsView):
         self.sql_create_statements.append(
             SQL(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")  # type: ignore[arg-type]
         )
-        self.sql_create_statements.append(SQL(created_by_index(self.table)))  # type: ignore[arg-type]
+        self.tracking_table = self.tracking_table_name
+        self.sql_create_statements.extend(
+            SQL(statement)  # type: ignore[misc]
+            for statement in index_statements(self.table)
+        )
+
+    def _column_names(self, curs: Any) -> list[str]:
+        curs.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s "
+            "ORDER BY ordinal_position",
+            [self.table],
+        )
+        return [record["column_name"] for record in curs.fetchall()]
 
     def _transaction(self, *, commit: bool) -> Any:
         return self.datastore.transaction(commit=commit)

@@ -32,6 +32,12 @@ class BatchJobRow:
     canceled_at: datetime | None = None
     failed_at: datetime | None = None
     version: int = field(default=1)
+    # Jobstream's extension (domain.leases): runs per step and the current lease.
+    attempts: dict[str, int] = field(default_factory=dict)
+    lease_holder: str | None = None
+    lease_step: str | None = None
+    lease_acquired_at: datetime | None = None
+    lease_expires_at: datetime | None = None
 
     @property
     def status(self) -> BatchJobStatus:
@@ -54,7 +60,7 @@ class BatchJobRow:
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(BatchJobRow))
 TIME_COLUMNS = frozenset(name for name in COLUMNS if name.endswith("_at"))
-JSON_COLUMNS = frozenset({"context", "result"})
+JSON_COLUMNS = frozenset({"context", "result", "attempts"})
 
 
 def fold(rows: dict[str, BatchJobRow], events: Iterable[BatchJob.Event]) -> set[str]:

@@ -11,13 +11,14 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from projections.batch_jobs.view import (
     SqlBatchJobsView,
     column_definitions,
-    created_by_index,
+    index_statements,
 )
 
 
 class SQLiteBatchJobsView(SQLiteTrackingRecorder, SqlBatchJobsView):
     placeholder = "?"
     table = "batch_jobs"
+    tracking_table = "tracking"  # this view's own file: its only tracking table
     unlimited = " LIMIT -1"
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
@@ -28,8 +29,12 @@ class SQLiteBatchJobsView(SQLiteTrackingRecorder, SqlBatchJobsView):
         # Times are ISO text in UTC with microseconds: one width, so text order is time order.
         columns = column_definitions("TEXT", "TEXT", "INTEGER")
         statements.append(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
-        statements.append(created_by_index(self.table))
+        statements.extend(index_statements(self.table))
         return statements
+
+    def _column_names(self, curs: Any) -> list[str]:
+        curs.execute(f"PRAGMA table_info({self.table})")
+        return [record["name"] for record in curs.fetchall()]
 
     def _transaction(self, *, commit: bool) -> Any:
         return self.datastore.transaction(commit=commit)

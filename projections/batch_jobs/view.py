@@ -48,12 +48,24 @@ class BatchJobsView(TrackingRecorder, ABC):
     def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
         """As list_batch_jobs, but each job's stored Medusa JSON (every field)."""
 
+    @abstractmethod
+    def expired_leases(self, before: datetime, limit: int) -> list[str]:
+        """Ids of unfinished jobs whose lease expired before `before`, oldest first."""
+
+    @abstractmethod
+    def rebuild_if_outdated(self) -> bool:
+        """Drop rows and position if the table predates this code's columns.
+
+        The projection then rebuilds the view from the events; True if it must.
+        """
+
 
 class SqlBatchJobsView(BatchJobsView, ABC):
     """The SQL both backends run; they differ in placeholders, DDL and value types."""
 
     placeholder: str
     table: str
+    tracking_table: str
     # What an OFFSET needs before it when there is no limit (SQLite wants a LIMIT).
     unlimited: str = ""
 
@@ -64,6 +76,14 @@ class SqlBatchJobsView(BatchJobsView, ABC):
     @abstractmethod
     def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
         """Provided by the backend's TrackingRecorder (first in the MRO)."""
+
+    @abstractmethod
+    def _column_names(self, curs: Any) -> list[str]:
+        """The view table's columns as the database has them, in order."""
+
+    @abstractmethod
+    def create_table(self) -> None:
+        """Provided by the backend's recorder: runs its CREATE statements."""
 
     @abstractmethod
     def _encode_time(self, value: datetime) -> object: ...
@@ -143,6 +163,26 @@ class SqlBatchJobsView(BatchJobsView, ABC):
             records = list(curs.fetchall())
         return records, count
 
+    def expired_leases(self, before: datetime, limit: int) -> list[str]:
+        p = self.placeholder
+        select_sql = (
+            f"SELECT id FROM {self.table} WHERE lease_expires_at < {p} "  # noqa: S608
+            "AND completed_at IS NULL AND canceled_at IS NULL AND failed_at IS NULL "
+            f"ORDER BY lease_expires_at LIMIT {p}"
+        )
+        with self._transaction(commit=False) as curs:
+            curs.execute(select_sql, [self._encode_time(before), limit])
+            return [record["id"] for record in curs.fetchall()]
+
+    def rebuild_if_outdated(self) -> bool:
+        with self._transaction(commit=True) as curs:
+            if self._column_names(curs) == [*COLUMNS, "document"]:
+                return False
+            curs.execute(f"DROP TABLE {self.table}")
+            curs.execute(f"DELETE FROM {self.tracking_table}")  # noqa: S608
+        self.create_table()
+        return True
+
     def _select_rows(self, curs: Any, job_ids: Sequence[str]) -> list[BatchJobRow]:
         if not job_ids:
             return []
@@ -197,9 +237,12 @@ def column_definitions(time_type: str, json_type: str, bool_type: str) -> str:
     return ", ".join([*definitions, "document TEXT NOT NULL"])
 
 
-def created_by_index(table: str) -> str:
-    # Every list query filters by creator and orders by a stamp (created_at by default).
-    return (
-        f"CREATE INDEX IF NOT EXISTS {table}_creator_created "
-        f"ON {table} (created_by, created_at, id)"
+def index_statements(table: str) -> list[str]:
+    # Every list query filters by creator and orders by a stamp (created_at first).
+    by_creator = f"{table}_creator_created ON {table} (created_by, created_at, id)"
+    # The reaper's scan: only jobs a worker holds (or must take up) have one.
+    by_expiry = (
+        f"{table}_lease_expiry ON {table} (lease_expires_at) "
+        "WHERE lease_expires_at IS NOT NULL"
     )
+    return [f"CREATE INDEX IF NOT EXISTS {index}" for index in (by_creator, by_expiry)]

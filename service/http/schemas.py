@@ -44,6 +44,8 @@ class BatchJobResponseItem(msgspec.Struct, frozen=True, kw_only=True):
     canceled_at: Timestamp | UnsetType | None = UNSET
     failed_at: Timestamp | UnsetType | None = UNSET
     status: str
+    # Jobstream's extension (docs/api.md): attempts per step and the current lease.
+    jobstream: JsonObject | UnsetType = UNSET
 
 
 class BatchJobResponse(msgspec.Struct, frozen=True):

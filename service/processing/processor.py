@@ -12,7 +12,6 @@ import contextlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -47,6 +46,7 @@ class BatchJobProcessor:
         threads: int = 4,
         max_attempts: int = 3,
         retry_delay: float = 1.0,
+        lease_seconds: float = 30.0,
         limits: TypeLimits | None = None,
     ) -> None:
         self._app = app
@@ -55,6 +55,7 @@ class BatchJobProcessor:
             registry=registry,
             max_attempts=max_attempts,
             retry_delay=retry_delay,
+            lease_seconds=lease_seconds,
         )
         self._limits = limits or TypeLimits({})
         self._position = position
@@ -64,6 +65,8 @@ class BatchJobProcessor:
         self._dispatched = 0
         self._recorded = position.max_tracking_id(app.name) or 0
         self._recorded_at = 0.0
+        self._stopping = threading.Event()
+        self._timers: set[threading.Timer] = set()
 
     def start_position(self) -> int | None:
         return self._position.max_tracking_id(self._app.name)
@@ -85,7 +88,13 @@ class BatchJobProcessor:
         self._record_low_water()
 
     def shutdown(self) -> None:
-        # Queued work is dropped; its events stay above the low-water mark for next time.
+        # Queued and waiting work is dropped; its events stay above the low-water mark
+        # for next time. Running strategies are waited for.
+        self._stopping.set()
+        with self._lock:
+            timers, self._timers = self._timers, set()
+        for timer in timers:
+            timer.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._record_low_water(flush=True)
 
@@ -99,35 +108,57 @@ class BatchJobProcessor:
     def _run(
         self, notification_id: int, work: Callable[[str], None], job_id: str
     ) -> None:
+        finished = True
         try:
             with structlog.contextvars.bound_contextvars(job_id=job_id):
                 self._limited(work, job_id)
+        except RetryLater as retry:
+            finished = False  # in flight until the retry: a crash meanwhile redoes it
+            self._retry_later(retry.delay, notification_id, work, job_id)
         except Exception:
             log.exception("processor.unhandled_error", job_id=job_id)
         finally:
-            with self._lock:
-                self._inflight.discard(notification_id)
-            self._record_low_water()
+            if finished:
+                with self._lock:
+                    self._inflight.discard(notification_id)
+                self._record_low_water()
 
     def _limited(self, work: Callable[[str], None], job_id: str) -> None:
         if not self._limits.active:
-            self._with_retries(work, job_id)  # no type limited: no need to read the job
+            work(job_id)  # no type limited: no need to read the job
             return
         batch_type = self.lifecycle.batch_type_of(job_id)
         self._limits.acquire(batch_type)  # this pool thread waits for the type's slot
         try:
-            self._with_retries(work, job_id)
+            work(job_id)
         finally:
             self._limits.release(batch_type)
 
-    def _with_retries(self, work: Callable[[str], None], job_id: str) -> None:
-        # In process, a retry waits in this thread: the event stays in flight, so a
-        # crash meanwhile leaves it above the low-water mark, to be handled again.
-        try:
-            work(job_id)
-        except RetryLater as retry:
-            time.sleep(retry.delay)
-            self._with_retries(partial(self.lifecycle.process, resume=True), job_id)
+    def _retry_later(
+        self,
+        delay: float,
+        notification_id: int,
+        work: Callable[[str], None],
+        job_id: str,
+    ) -> None:
+        """Run the work again after `delay` (a retry, or another's lease lapsing).
+
+        A timer, not a sleep: a waiting job must not hold a pool thread others need.
+        """
+
+        def resubmit() -> None:
+            with self._lock:
+                self._timers.discard(timer)
+            if not self._stopping.is_set():
+                self._pool.submit(self._run, notification_id, work, job_id)
+
+        timer = threading.Timer(delay, resubmit)
+        timer.daemon = True
+        with self._lock:
+            if self._stopping.is_set():
+                return  # shutting down: the event stays in flight for next time
+            self._timers.add(timer)
+        timer.start()
 
     def _record_low_water(self, *, flush: bool = False) -> None:
         # Recorded at most every RECORD_INTERVAL: each record is a commit, and a crash

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
 
-from domain.batch_jobs import BatchJob, BatchJobStatus
+from domain.batch_jobs import BatchJob, BatchJobStatus, LeaseHeldError
+from domain.errors import NotAllowedError
+from domain.leases import LeaseStep, gave_up_message
 from service.strategies.cancellation import CancelSignals
+from service.strategies.lease_keeper import LeaseKeeper, utcnow
 from service.strategies.run import ApplicationJobRun
 
 if TYPE_CHECKING:
@@ -45,11 +49,13 @@ class JobLifecycle:
         registry: StrategyRegistry,
         max_attempts: int = 3,
         retry_delay: float = 1.0,
+        lease_seconds: float = 30.0,
     ) -> None:
         self._app = app
         self._registry = registry
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
+        self._lease_seconds = lease_seconds
         self._actor = worker_actor()
         self.signals = CancelSignals()  # fed by the caller from the event stream
 
@@ -60,48 +66,80 @@ class JobLifecycle:
         job = self._app.get_batch_job(job_id)
         if job.status is not BatchJobStatus.CREATED:
             return  # already pre-processed, or canceled: a replayed event is a no-op
+        leased = self._take_lease(job, LeaseStep.PRE_PROCESSING)
+        if leased is None:
+            return
         log.info("processor.pre_processing", batch_type=job.type)
-        try:
-            strategy = self._registry.get(job.type)
-            run = ApplicationJobRun(self._app, job_id, self._actor)
-            strategy.pre_process_batch_job(run)
-            self._app.change_batch_job(
-                job_id,
-                lambda j: j.set_pre_processing_done(self._actor),
-                current=run.latest or job,
-            )
-        except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
-            self._fail(job_id, error, working_on=BatchJobStatus.CREATED)
-
-    def process(self, job_id: str, *, resume: bool = False) -> None:
-        """Claim and run a confirmed job; with `resume`, also one left in processing.
-
-        A redelivered batch.confirmed (`resume`) means the worker that held the job
-        stopped heartbeating: its job is run again from the start (strategies restart).
-        """
-        job = self._app.get_batch_job(job_id)
-        if resume and job.status is BatchJobStatus.PROCESSING:
-            log.info("processor.resuming", batch_type=job.type)
+        with self._keeping_lease(job_id):
             try:
                 strategy = self._registry.get(job.type)
-            except Exception as error:  # noqa: BLE001 - as in the claim below
-                self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
+                run = ApplicationJobRun(self._app, job_id, self._actor)
+                strategy.pre_process_batch_job(run)
+                self._app.change_batch_job(
+                    job_id,
+                    lambda j: j.set_pre_processing_done(self._actor),
+                    current=run.latest or leased,
+                )
+            except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
+                self._fail(job_id, error, working_on=BatchJobStatus.CREATED)
+
+    def process(self, job_id: str) -> None:
+        """Claim and run a confirmed job, or take over one whose worker stopped.
+
+        A job found processing with a lapsed lease lost its worker (or waits for a
+        retry): it is run again from the start (strategies restart). One whose lease
+        is live is another worker's: RetryLater, for when that lease would lapse.
+        """
+        job = self._app.get_batch_job(job_id)
+        if job.status is BatchJobStatus.PROCESSING:
+            if self._take_lease(job, LeaseStep.PROCESSING) is None:
                 return
-            self._process_attempts(strategy, job_id)
-            return
-        if job.status is not BatchJobStatus.CONFIRMED:
+            log.info("processor.resuming", batch_type=job.type)
+        elif job.status is BatchJobStatus.CONFIRMED:
+            try:
+                # The claim: of processors racing here, optimistic concurrency lets
+                # one win. The lease is taken in the same save.
+                self._app.change_batch_job(job_id, self._claim, current=job)
+            except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
+                self._fail(job_id, error, working_on=BatchJobStatus.CONFIRMED)
+                return
+            log.info("processor.processing", batch_type=job.type)
+        else:
             return
         try:
             strategy = self._registry.get(job.type)
-            # The claim: of processors racing here, optimistic concurrency lets one win.
-            self._app.change_batch_job(
-                job_id, lambda j: j.set_processing(self._actor), current=job
-            )
         except Exception as error:  # noqa: BLE001 - as above
-            self._fail(job_id, error, working_on=BatchJobStatus.CONFIRMED)
+            self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
             return
-        log.info("processor.processing", batch_type=job.type)
-        self._process_attempts(strategy, job_id)
+        with self._keeping_lease(job_id):
+            self._process_attempts(strategy, job_id)
+
+    def _claim(self, job: BatchJob) -> None:
+        job.set_processing(self._actor)
+        job.take_lease(self._actor, LeaseStep.PROCESSING, utcnow(), self._lease_seconds)
+
+    def _take_lease(self, job: BatchJob, step: LeaseStep) -> BatchJob | None:
+        """The job with this worker's new lease; None if there is nothing to do."""
+        if job.lease_is_live(utcnow()):
+            raise RetryLater(_until_lapsed(job))
+        if job.attempts_at(step) >= self._max_attempts:
+            message = gave_up_message(step, job.attempts_at(step), job.lease_holder)
+            self._fail(job.id, message, working_on=job.status)
+            return None
+
+        def take(current: BatchJob) -> None:
+            current.take_lease(self._actor, step, utcnow(), self._lease_seconds)
+
+        try:
+            leased, _ = self._app.change_batch_job(job.id, take, current=job)
+        except LeaseHeldError:
+            raise RetryLater(_until_lapsed(self._app.get_batch_job(job.id))) from None
+        except NotAllowedError:
+            return None  # finished or canceled meanwhile
+        return leased
+
+    def _keeping_lease(self, job_id: str) -> LeaseKeeper:
+        return LeaseKeeper(self._app, job_id, self._actor, self._lease_seconds)
 
     def _process_attempts(self, strategy: BatchJobStrategy, job_id: str) -> None:
         """One attempt; a retryable failure raises RetryLater for the caller to wait."""
@@ -120,8 +158,9 @@ class JobLifecycle:
             attempt = int(job.context.get("retry_count", 0)) + 1
             retry = strategy.should_retry_on_processing_error(job, error)
             if retry and attempt < self._max_attempts:
-                self._record_retry(run, error, attempt)
-                raise RetryLater(self._retry_delay * 2 ** (attempt - 1)) from error
+                delay = self._retry_delay * 2 ** (attempt - 1)
+                self._record_retry(job_id, error, attempt, delay)
+                raise RetryLater(delay) from error
             self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
         else:
             log.info("processor.completed")
@@ -129,23 +168,34 @@ class JobLifecycle:
             self.signals.forget(job_id)
 
     def _record_retry(
-        self, run: ApplicationJobRun, error: Exception, attempt: int
+        self, job_id: str, error: Exception, attempt: int, delay: float
     ) -> None:
-        """Medusa's handleProcessingError for a retry: count it, keep its message."""
-        snapshot = run.job()
-        errors = [
-            *(snapshot.result or {}).get("errors", []),
-            _message(error, run.job_id),
-        ]
-        run.update(context={"retry_count": attempt}, result={"errors": errors})
+        """Medusa's handleProcessingError for a retry: count it, keep its message.
+
+        The lease is released in the same save: the retry may run on any worker, and
+        one must take it up within a lease length of its delay, or the reaper will.
+        """
+        message = _message(error, job_id)
+        take_by = utcnow() + timedelta(seconds=delay + self._lease_seconds)
+
+        def record(job: BatchJob) -> None:
+            errors = [*(job.result or {}).get("errors", []), message]
+            job.update(
+                self._actor, context={"retry_count": attempt}, result={"errors": errors}
+            )
+            job.release_lease(self._actor, take_by)
+
+        self._app.change_batch_job(job_id, record)
         log.warning("processor.retrying", attempt=attempt, error=str(error))
 
     def _is_canceled(self, job_id: str) -> bool:
         return self._app.get_batch_job(job_id).status is BatchJobStatus.CANCELED
 
-    def _fail(self, job_id: str, error: Exception, working_on: BatchJobStatus) -> None:
+    def _fail(
+        self, job_id: str, error: Exception | str, working_on: BatchJobStatus
+    ) -> None:
         """Record the failure, unless the job moved on from the step that failed."""
-        message = _message(error, job_id)
+        message = error if isinstance(error, str) else _message(error, job_id)
 
         def fail(job: BatchJob) -> None:
             # Canceled meanwhile: it stays canceled (Medusa turns it failed by accident).
@@ -157,6 +207,13 @@ class JobLifecycle:
                 log.info("processor.superseded", status=job.status.value, error=message)
 
         self._app.change_batch_job(job_id, fail)
+
+
+def _until_lapsed(job: BatchJob) -> float:
+    """Seconds until the job's lease lapses, and a little more."""
+    if job.lease_expires_at is None:
+        return 0.0
+    return max(0.0, (job.lease_expires_at - utcnow()).total_seconds()) + 0.5
 
 
 def _message(error: Exception, job_id: str) -> str:
