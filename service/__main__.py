@@ -51,17 +51,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve(settings: Settings, *, roles: str = "serve") -> None:
-    """Serve HTTP: `serve` with projection and processor, `api` alone.
+    """Serve HTTP: `serve` with every role, `api` alone.
 
-    Alone, its jobs run on workers and its read model is kept by `jobstream projections`.
+    `serve` runs jobs in process, or with JOBSTREAM_NATS_URL on a relay and a worker
+    of its own. Alone, the API's jobs run on workers and its read model is kept by
+    `jobstream projections`.
     """
     import uvicorn  # noqa: PLC0415 - only the HTTP roles need the server stack
 
+    from service.all_roles import relay_and_worker  # noqa: PLC0415
     from service.http.app import create_app  # noqa: PLC0415
     from service.runtime import Runtime  # noqa: PLC0415
 
     alone = roles == "api"
-    app = create_app(Runtime(settings, process_jobs=not alone, project=not alone))
+    over_nats = not alone and settings.nats_url is not None
+    runtime = Runtime(
+        settings, process_jobs=not alone and not over_nats, project=not alone
+    )
+    extra = [relay_and_worker(settings, runtime.registry)] if over_nats else []
+    app = create_app(runtime, roles=extra)
     uvicorn.run(
         app,
         host=settings.host,

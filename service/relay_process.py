@@ -88,10 +88,10 @@ async def running_relay(settings: Settings) -> AsyncIterator[Relay]:
         await nc.drain()
         store.close()
         app.close()
+        log.info("relay.stopped")
 
 
 async def serve_relay(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT."""
     log.info("relay.started", stream=settings.nats_stream)
     await run_until_signalled(running_relay(settings))
-    log.info("relay.stopped")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import secrets
 import time
@@ -41,8 +42,17 @@ MIN_SECRET_BYTES = 32
 
 
 def pool_env(size: int) -> dict[str, str]:
-    # Bounded overflow: one process stays well under PostgreSQL's 100 connections.
-    return {"POSTGRES_POOL_SIZE": str(size), "POSTGRES_MAX_OVERFLOW": str(size)}
+    """Up to twice `size` connections, opened as load needs them.
+
+    Bounded, so one process stays well under PostgreSQL's 100 connections; two kept
+    open, so the many processes of a deployment (and of the tests) do not hold idle
+    connections they would need only under load.
+    """
+    kept = min(size, 2)
+    return {
+        "POSTGRES_POOL_SIZE": str(kept),
+        "POSTGRES_MAX_OVERFLOW": str(2 * size - kept),
+    }
 
 
 @contextlib.contextmanager
@@ -50,10 +60,14 @@ def schema_lock(settings: Settings) -> Iterator[None]:
     """Serialize table creation across processes starting together.
 
     eventsourcing creates tables and functions on start; on PostgreSQL two processes
-    doing that at once fail ("tuple concurrently updated"). SQLite serializes itself.
+    doing that at once fail ("tuple concurrently updated"), and on SQLite two
+    recorders both record the tracking table's migration (IntegrityError).
     """
     if settings.database_url is None:
-        yield
+        settings.data_path.mkdir(parents=True, exist_ok=True)
+        with (settings.data_path / "schema.lock").open("a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes
+            yield
         return
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(hashtext('jobstream-schema'))")
@@ -234,6 +248,7 @@ class Runtime(ApiRuntime):
         if self._relay_factory is not None:
             self._relay_factory.close()
         self.app.close()
+        log.info("runtime.stopped")
 
     def wait_for_read_model(self, position: int) -> None:
         """Return once GET/list would show the write at `position`; else raise."""

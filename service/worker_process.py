@@ -179,9 +179,9 @@ async def running_worker(
         reaper.stop()
         view_store.close()
         app.close()
+        log.info("worker.stopped")
 
 
 async def serve_worker(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT, then finish the jobs in hand and drain."""
     await run_until_signalled(running_worker(settings))
-    log.info("worker.stopped")

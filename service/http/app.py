@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
@@ -18,9 +18,19 @@ from service.http.health import health, health_details
 from service.http.request_context import request_context
 from service.ports import ApiRuntime
 
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
-def create_app(runtime: ApiRuntime, *, manage_runtime: bool = True) -> Litestar:
-    """The API over `runtime`; with `manage_runtime`, the app starts and stops it."""
+
+def create_app(
+    runtime: ApiRuntime,
+    *,
+    manage_runtime: bool = True,
+    roles: Sequence[Lifespan] = (),
+) -> Litestar:
+    """The API over `runtime`; with `manage_runtime`, the app starts and stops it.
+
+    `roles` run beside the API once the runtime has started, and stop before it.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -42,7 +52,7 @@ def create_app(runtime: ApiRuntime, *, manage_runtime: bool = True) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=admin_cors(runtime.settings.admin_cors),
         middleware=[request_context],
-        lifespan=[lifespan],
+        lifespan=[lifespan, *roles],
         logging_config=None,
         openapi_config=OpenAPIConfig(
             title="Jobstream",

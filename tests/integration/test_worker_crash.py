@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,43 +19,14 @@ from service.runtime import Runtime
 from service.settings import Settings
 from service.strategies.registry import StrategyRegistry
 from service.worker_process import running_worker
+from tests.integration.processes import install_test_strategy, start_role
 from tests.support import ScriptedStrategy, named
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).parents[2]
-
-
-def install_test_strategy(directory: Path) -> None:
-    """A dist-info on the worker's path, naming tests.support:scripted_strategy."""
-    dist_info = directory / "jobstream_tests-0.0.0.dist-info"
-    dist_info.mkdir(parents=True)
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: jobstream-tests\nVersion: 0.0.0\n"
-    )
-    (dist_info / "entry_points.txt").write_text(
-        "[jobstream.strategies]\nscripted = tests.support:scripted_strategy\n"
-    )
 
 
 def worker_process(settings: Settings, plugins: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{plugins}:{ROOT}",
-        "JOBSTREAM_DATA_DIR": settings.data_dir,
-        "JOBSTREAM_DATABASE_URL": settings.database_url or "",
-        "JOBSTREAM_NATS_URL": settings.nats_url or "",
-        "JOBSTREAM_NATS_STREAM": settings.nats_stream,
-        "JOBSTREAM_NATS_SUBJECT_PREFIX": settings.nats_subject_prefix,
-        "JOBSTREAM_WORKER_DURABLE": settings.worker_durable,
-        "JOBSTREAM_LEASE_SECONDS": str(settings.lease_seconds),
-        "JOBSTREAM_LOG_FORMAT": "json",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "service", "worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return start_role(settings, "worker", plugins / "worker.log", plugins)
 
 
 @pytest.fixture

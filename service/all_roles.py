@@ -1,0 +1,36 @@
+"""`jobstream serve` with NATS: every role in one process, jobs over JetStream.
+
+Without JOBSTREAM_NATS_URL, `serve` runs jobs on the in-process processor. With it,
+the same process also runs the outbox relay and a worker, so a single machine runs
+the distributed path end to end (and can be joined by more workers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from service.relay_process import running_relay
+from service.worker_process import running_worker
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from contextlib import AbstractAsyncContextManager
+
+    from litestar import Litestar
+
+    from service.settings import Settings
+    from service.strategies.registry import StrategyRegistry
+
+
+def relay_and_worker(
+    settings: Settings, registry: StrategyRegistry
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """A Litestar lifespan running the relay and a worker beside the API."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        async with running_relay(settings), running_worker(settings, registry):
+            yield
+
+    return lifespan
