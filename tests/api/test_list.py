@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 
 from service.http.rendering import render_batch_job
 from service.runtime import Runtime
-from tests.support import Caller, seed_job
+from tests.support import Caller, seed_job, wait_for_status
 
 
 def listed(client: TestClient[Any], caller: Caller, query: str = "") -> dict[str, Any]:
@@ -165,7 +165,10 @@ def test_bad_parameters_are_refused_over_http(
 def test_the_stored_documents_list_equals_the_rendered_jobs(
     client: TestClient[Any], runtime: Runtime, admin: Caller, five_jobs: list[str]
 ) -> None:
-    # The list answers from stored documents; compare with each row rendered afresh.
+    # The list answers from stored documents; compare with each row rendered afresh,
+    # once the processor has pre-processed them all (no write races the comparison).
+    for job_id in five_jobs:
+        wait_for_status(client, admin, job_id, {"pre_processed"})
     listed = client.get("/admin/batch-jobs?limit=3&offset=1", headers=admin.headers)
 
     assert listed.status_code == 200
