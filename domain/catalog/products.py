@@ -146,10 +146,12 @@ class Product(CatalogAggregate):
 
         def change(self, aggregate: Any) -> None:
             moment = iso(self.timestamp)
+            changes = dict(self.changes)
+            for key in ("options", "prices"):  # the children sent are stamped
+                if key in changes:
+                    changes[key] = [stamped(item, moment) for item in changes[key]]
             aggregate.variants = [
-                _stamp_variant({**v, **self.changes}, moment)
-                if v["id"] == self.variant_id
-                else v
+                stamped({**v, **changes}, moment) if v["id"] == self.variant_id else v
                 for v in aggregate.variants
             ]
 
