@@ -205,7 +205,6 @@ class Runtime(ApiRuntime):
             self.app.save_listeners.append(runner.wake)
             runner.start()
         self.catalog_reads.start()
-        self.catalog.store()  # the default sales channel and shipping profiles
         if self.settings.database_url is not None:
             channel = getattr(self.app.recorder, "channel_name", "jobstream_events")
             self._listener = NotificationListener(

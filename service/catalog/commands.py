@@ -54,22 +54,33 @@ class Catalog:
     # -- the store's defaults ------------------------------------------------------
 
     def store(self) -> Store:
-        """The default sales channel and shipping profiles, made on first use.
-
-        Idempotent across processes: the store has a fixed id, so a second creation
-        conflicts, and the loser reads the winner's.
-        """
-        if self._store is None:
-            try:
-                found: object = self.app.repository.get(STORE_ID)
-            except AggregateNotFoundError:
-                found = self._create_store()
-            if not isinstance(found, Store):
-                raise TypeError(f"{STORE_ID} is not a Store")
-            self._store = found
+        """The default sales channel and shipping profiles (made on first use)."""
+        self.ensure_store()
+        if self._store is None:  # pragma: no cover - ensure_store sets it
+            raise TypeError("no store")
         return self._store
 
-    def _create_store(self) -> object:
+    def ensure_store(self) -> int:
+        """Make the store's defaults unless they exist.
+
+        Returns the position of their events when this call made them, else 0.
+        Idempotent across processes: the store has a fixed id, so a second creation
+        conflicts, and the loser reads the winner's. Made on first use, not at start,
+        so a store that never uses the catalog records no catalog events.
+        """
+        if self._store is not None:
+            return 0
+        position = 0
+        try:
+            found: object = self.app.repository.get(STORE_ID)
+        except AggregateNotFoundError:
+            found, position = self._create_store()
+        if not isinstance(found, Store):
+            raise TypeError(f"{STORE_ID} is not a Store")
+        self._store = found
+        return position
+
+    def _create_store(self) -> tuple[object, int]:
         channel = SalesChannel.create(
             name=DEFAULT_NAME, description=DEFAULT_DESCRIPTION, is_disabled=False,
             actor=SYSTEM_ACTOR,
@@ -83,10 +94,15 @@ class Catalog:
             gift_card_profile_id=gift_card.id, actor=SYSTEM_ACTOR,
         )  # fmt: skip
         try:
-            self.app.save(store, channel, profile, gift_card)
+            recordings = self.app.save(store, channel, profile, gift_card)
         except IntegrityError:
-            return self.app.repository.get(STORE_ID)
-        return store
+            return self.app.repository.get(STORE_ID), 0
+        return store, recordings[-1].notification.id
+
+    @property
+    def has_store(self) -> bool:
+        """True once this process has read or made the store's defaults."""
+        return self._store is not None
 
     # -- records -------------------------------------------------------------------
 

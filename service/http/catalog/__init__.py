@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import MediaType, Request, Response
+from litestar import MediaType, Request, Response, Router
 from litestar.types import ExceptionHandlersMap
 
 from domain.errors import SalesChannelsNotFoundError
@@ -13,13 +13,25 @@ from service.http.catalog.categories import ProductCategoryController
 from service.http.catalog.collections import CollectionController
 from service.http.catalog.products import ProductController
 from service.http.catalog.regions import RegionController
+from service.http.catalog.responses import ensure_catalog
 from service.http.catalog.sales_channels import SalesChannelController
 from service.http.catalog.shipping_profiles import ShippingProfileController
 
+# One router, so every catalog request first makes sure the store's defaults exist.
 CONTROLLERS = [
-    ProductController, RegionController, CollectionController, SalesChannelController,
-    ProductCategoryController, ShippingProfileController,
-]  # fmt: skip
+    Router(
+        path="/",
+        route_handlers=[
+            ProductController,
+            RegionController,
+            CollectionController,
+            SalesChannelController,
+            ProductCategoryController,
+            ShippingProfileController,
+        ],
+        before_request=ensure_catalog,
+    )
+]
 
 
 def missing_sales_channels(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import anyio.to_thread
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.openapi import ResponseSpec
@@ -13,6 +14,22 @@ from service.http.schemas import ErrorResponse
 from service.ports import ApiRuntime, ReadModelLagError
 
 T = TypeVar("T")
+
+
+async def ensure_catalog(request: Request[Any, Any, Any]) -> None:
+    """Before every catalog request: the store's defaults exist and are projected.
+
+    The defaults are the default sales channel and the two shipping profiles.
+    """
+    runtime = cast("ApiRuntime", request.app.state.runtime)
+    if not runtime.catalog.has_store:
+        await anyio.to_thread.run_sync(_make_store, runtime)
+
+
+def _make_store(runtime: ApiRuntime) -> None:
+    position = runtime.catalog.ensure_store()
+    if position:
+        runtime.catalog_reads.settle(position)
 
 
 def query_params(request: Request[Any, Any, Any]) -> dict[str, Any]:

@@ -11,7 +11,11 @@ from litestar.params import FromPath
 from domain.errors import NotFoundError
 from domain.users import User
 from projections.catalog.query import ProductFilter
-from service.http.catalog.responses import documented_errors, encoded, raw_json
+from service.http.catalog.responses import (
+    documented_errors,
+    encoded,
+    raw_json,
+)
 from service.http.catalog.shaping import ALL_COLUMNS
 from service.ports import ApiRuntime
 
