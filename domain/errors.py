@@ -47,3 +47,14 @@ class NotJobOwnerError(NotAllowedError):
         super().__init__(
             "Cannot access a batch job that does not belong to the logged in user"
         )
+
+
+class SalesChannelsNotFoundError(InvalidDataError):
+    """Medusa's validateSalesChannelsExist: a list of errors, in a body of its own."""
+
+    def __init__(self, channel_ids: list[str]) -> None:
+        super().__init__(
+            "Provided request body contains errors. Please check the data and retry "
+            "the request"
+        )
+        self.errors = [f"Sales Channels {', '.join(channel_ids)} do not exist"]

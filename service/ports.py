@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from projections.batch_jobs.view import BatchJobsView
     from service.application import Jobstream
     from service.auth.sessions import SessionStore
+    from service.catalog.commands import Catalog
+    from service.catalog.readmodel import CatalogReadModel
     from service.settings import Settings
     from service.strategies.registry import StrategyRegistry
 
@@ -33,6 +35,8 @@ class ApiRuntime(ABC):
     view: BatchJobsView
     registry: StrategyRegistry
     sessions: SessionStore
+    catalog: Catalog
+    catalog_reads: CatalogReadModel
 
     @abstractmethod
     def start(self) -> None:

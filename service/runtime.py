@@ -21,6 +21,8 @@ from projections.runner import CatchUpRunner
 from service import positions
 from service.application import Jobstream
 from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSessionStore
+from service.catalog.commands import Catalog
+from service.catalog.readmodel import CatalogReadModel
 from service.pg_listener import NotificationListener
 from service.ports import ApiRuntime, ReadModelLagError, Secrets
 from service.processing import processor
@@ -177,6 +179,15 @@ class Runtime(ApiRuntime):
         self.process_jobs = process_jobs
         # False when `jobstream projections` runs the projection in another process.
         self.project = project
+        with schema_lock(settings):
+            self.catalog_reads = CatalogReadModel(
+                app=self.app,
+                factory=infrastructure(settings, "catalog", pool_size=4),
+                postgres=settings.is_postgres,
+                project=project,
+                timeout=settings.read_your_writes_timeout,
+            )
+        self.catalog = Catalog(self.app)
         self._listener: NotificationListener | None = None
         self._relay_factory: InfrastructureFactory[Any] | None = None
         self._relay_position: TrackingRecorder | None = None
@@ -223,6 +234,7 @@ class Runtime(ApiRuntime):
             # Where jobs run or the read model is kept, lapsed leases are looked for:
             # the projections process reaps even when every worker is gone.
             self.reaper.start()
+        self.catalog_reads.start()
         if self.settings.database_url is not None:
             channel = getattr(self.app.recorder, "channel_name", "jobstream_events")
             self._listener = NotificationListener(
@@ -234,6 +246,7 @@ class Runtime(ApiRuntime):
     def _wake_runners(self) -> None:
         self.projection.wake()
         self.processing.wake()
+        self.catalog_reads.wake()
 
     def stop(self) -> None:
         if self._listener is not None:
@@ -242,6 +255,7 @@ class Runtime(ApiRuntime):
         self.processing.stop()
         self.processor.shutdown()
         self.projection.stop()
+        self.catalog_reads.stop()
         self.sessions.close()
         self._view_factory.close()
         self._processor_factory.close()

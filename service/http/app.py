@@ -10,6 +10,7 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from service.http import catalog
 from service.http.auth import AuthController
 from service.http.batch_jobs import BatchJobController
 from service.http.dependencies import provide_caller, provide_runtime
@@ -44,12 +45,18 @@ def create_app(
                 runtime.stop()
 
     return Litestar(
-        route_handlers=[BatchJobController, AuthController, health, health_details],
+        route_handlers=[
+            BatchJobController,
+            AuthController,
+            health,
+            health_details,
+            *catalog.CONTROLLERS,
+        ],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "caller": Provide(provide_caller),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, **catalog.EXCEPTION_HANDLERS},
         cors_config=admin_cors(runtime.settings.admin_cors),
         middleware=[request_context],
         lifespan=[lifespan, *roles],

@@ -1,0 +1,1 @@
+"""The catalog: products, variants, regions, collections, sales channels, categories."""

@@ -1,0 +1,60 @@
+"""Cell text as Medusa's export writes it: JavaScript's toString, its quoting rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DELIMITER = ";"
+NEWLINE = "\r\n"
+# Medusa's csv-cell-content-formatter quotes a cell only when it holds one of these.
+_QUOTE_TRIGGERS = ("\n", ",", ";")
+# Currencies without minor units (medusa-core-utils' zeroDecimalCurrencies).
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    {
+        "bif",
+        "clp",
+        "djf",
+        "gnf",
+        "jpy",
+        "kmf",
+        "krw",
+        "mga",
+        "pyg",
+        "rwf",
+        "ugx",
+        "vnd",
+        "vuv",
+        "xaf",
+        "xof",
+        "xpf",
+    }  # fmt: skip
+)
+
+
+def js_text(value: Any) -> str:
+    """`value?.toString() ?? ""`: null is empty, booleans lower case, 1.0 is "1"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def escape(text: str) -> str:
+    """Quoted (with `"` doubled) only if it holds a newline, `,` or `;`; else as is."""
+    if any(trigger in text for trigger in _QUOTE_TRIGGERS):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def humanize_amount(amount: int, currency_code: str) -> str:
+    """Minor units as Medusa writes them: 110 EUR is "1.1", 100 JPY is "100".
+
+    An amount of 0 (or none) is an empty cell, as `price?.amount ? … : ""` makes it.
+    """
+    if not amount:
+        return ""
+    divisor = 1 if currency_code.lower() in ZERO_DECIMAL_CURRENCIES else 100
+    return js_text(amount / divisor)

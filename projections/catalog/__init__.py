@@ -1,0 +1,1 @@
+"""The catalog read model: products (with their full documents) and catalog records."""

@@ -1,0 +1,23 @@
+"""The catalog view in PostgreSQL, beside its tracking table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from psycopg.sql import SQL
+
+from projections.catalog.sql import SqlCatalogView
+from projections.catalog.view import DDL
+
+
+class PostgresCatalogView(PostgresTrackingRecorder, SqlCatalogView):
+    placeholder = "%s"
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        for statement in DDL:
+            self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
+
+    def _transaction(self, *, commit: bool) -> Any:
+        return self.datastore.transaction(commit=commit)

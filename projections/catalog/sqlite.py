@@ -1,0 +1,24 @@
+"""The catalog view in a SQLite file (the embedded default)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+from projections.catalog.sql import SqlCatalogView
+from projections.catalog.view import DDL
+
+
+class SQLiteCatalogView(SQLiteTrackingRecorder, SqlCatalogView):
+    placeholder = "?"
+    unlimited = " LIMIT -1"
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *DDL]
+
+    def _transaction(self, *, commit: bool) -> Any:
+        return self.datastore.transaction(commit=commit)

@@ -1,0 +1,1 @@
+"""The catalog's application layer: commands, atomic change sets, lookups, read model."""

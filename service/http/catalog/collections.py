@@ -1,0 +1,131 @@
+"""/admin/collections: create, list and get (Medusa v1)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, RawBody
+
+from domain.errors import InvalidDataError, NotFoundError
+from domain.users import User
+from projections.catalog.query import ProductFilter
+from service.http.catalog.checks import Checks
+from service.http.catalog.product_listing import number_param
+from service.http.catalog.responses import (
+    documented_errors,
+    encoded,
+    envelope,
+    page,
+    paged,
+    query_params,
+)
+from service.http.catalog.shaping import ALL_COLUMNS
+from service.http.requests import decode_json_object
+from service.ports import ApiRuntime
+
+LIST_PARAMETERS = (
+    "limit", "offset", "title", "handle", "q", "discount_condition_id", "created_at",
+    "updated_at", "deleted_at", "order",
+)  # fmt: skip
+LIST_COLUMNS = ("id", "created_at", "updated_at", "title", "handle")
+
+
+def validate_create(body: dict[str, Any]) -> dict[str, Any]:
+    """AdminPostCollectionsReq."""
+    checks = Checks(body, ("title", "handle", "metadata"))
+    checks.string("title", required=True, not_empty=True)
+    checks.string("handle")
+    checks.obj("metadata")
+    checks.raise_if_any()
+    return {"title": body["title"], "handle": body.get("handle"),
+            "metadata": body.get("metadata")}  # fmt: skip
+
+
+def with_products(runtime: ApiRuntime, collection: dict[str, Any]) -> dict[str, Any]:
+    """The collection's `products`: columns and shipping profiles (products.profiles)."""
+    documents, _ = runtime.catalog_reads.view.list_products(
+        ProductFilter(collection_ids=(collection["id"],)), limit=None
+    )
+    keep = {*ALL_COLUMNS, "profiles", "profile", "profile_id"}
+    products = [
+        {k: v for k, v in json.loads(d).items() if k in keep} for d in documents
+    ]
+    return {**collection, "products": products}
+
+
+class CollectionController(Controller):
+    path = "/admin/collections"
+    tags = ["Collections"]
+
+    @post(sync_to_thread=True, status_code=200, operation_id="PostCollections",
+          responses=documented_errors(400, 401, 422))  # fmt: skip
+    def create_collection(
+        self, body: RawBody, runtime: NamedDependency[ApiRuntime],
+        caller: NamedDependency[User],
+    ) -> Response[bytes]:  # fmt: skip
+        """Create a collection; the handle defaults to the kebab-cased title."""
+        data = validate_create(decode_json_object(body))
+        collection, position = runtime.catalog.create_collection(data, caller.id)
+        runtime.catalog_reads.settle(position)
+        return _found(runtime, collection.id)
+
+    @get(sync_to_thread=True, operation_id="GetCollections",
+         responses=documented_errors(400, 401))  # fmt: skip
+    def list_collections(
+        self, request: Request[Any, Any, Any], runtime: NamedDependency[ApiRuntime],
+        caller: NamedDependency[User],
+    ) -> Response[bytes]:  # fmt: skip
+        """List collections, newest first; `title`, `handle` exact, `q` on both."""
+        params = query_params(request)
+        errors = [
+            f"property {k} should not exist" for k in params if k not in LIST_PARAMETERS
+        ]
+        limit = number_param(params, "limit", 10, errors)
+        offset = number_param(params, "offset", 0, errors)
+        if errors:
+            raise InvalidDataError(", ".join(errors))
+        runtime.catalog_reads.catch_up()
+        records = [
+            json.loads(r.document)
+            for r in runtime.catalog_reads.view.list_records("collection")
+            if _matches(r.state, params)
+        ]
+        documents = [
+            encoded(with_products(runtime, {k: c[k] for k in LIST_COLUMNS}))
+            for c in paged(records, offset, limit)
+        ]
+        return page("collections", documents, len(records), offset, limit)
+
+    @get("/{collection_id:str}", sync_to_thread=True, operation_id="GetCollectionsCollection",
+         responses=documented_errors(401, 404))  # fmt: skip
+    def get_collection(
+        self, collection_id: FromPath[str], runtime: NamedDependency[ApiRuntime],
+        caller: NamedDependency[User],
+    ) -> Response[bytes]:  # fmt: skip
+        """One collection with its products."""
+        runtime.catalog_reads.catch_up()
+        return _found(runtime, collection_id)
+
+
+def _matches(state: dict[str, Any], params: dict[str, Any]) -> bool:
+    if "title" in params and state["title"] != params["title"]:
+        return False
+    if "handle" in params and state["handle"] != params["handle"]:
+        return False
+    if "discount_condition_id" in params:
+        return False  # no discounts exist in Jobstream
+    q = str(params.get("q") or "").lower()
+    return q in state["title"].lower() or q in state["handle"].lower()
+
+
+def _found(runtime: ApiRuntime, collection_id: str) -> Response[bytes]:
+    record = runtime.catalog_reads.view.get_record("collection", collection_id)
+    if record is None:
+        raise NotFoundError(
+            f"Product collection with id: {collection_id} was not found"
+        )
+    document = with_products(runtime, json.loads(record.document))
+    return envelope("collection", encoded(document))

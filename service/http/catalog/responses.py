@@ -1,0 +1,90 @@
+"""JSON answers spliced from stored documents, and the query string as Medusa parses it."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar, cast
+
+import anyio.to_thread
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.openapi import ResponseSpec
+
+from service.http import openapi, qs
+from service.http.schemas import ErrorResponse
+from service.ports import ApiRuntime, ReadModelLagError
+
+T = TypeVar("T")
+
+
+async def ensure_catalog(request: Request[Any, Any, Any]) -> None:
+    """Before every catalog request: the store's defaults exist and are projected.
+
+    The defaults are the default sales channel and the two shipping profiles.
+    """
+    runtime = cast("ApiRuntime", request.app.state.runtime)
+    if not runtime.catalog.has_store:
+        await anyio.to_thread.run_sync(_make_store, runtime)
+
+
+def _make_store(runtime: ApiRuntime) -> None:
+    position = runtime.catalog.ensure_store()
+    if position:
+        runtime.catalog_reads.settle(position)
+
+
+def query_params(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    raw = bytes(request.scope.get("query_string", b"")).decode("utf-8", "replace")
+    return qs.parse(raw)
+
+
+def raw_json(body: str) -> Response[bytes]:
+    return Response(body.encode(), media_type=MediaType.JSON, status_code=200)
+
+
+def encoded(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def envelope(key: str, document: str) -> Response[bytes]:
+    """`{"<key>": <document>}`, with the document's stored bytes."""
+    return raw_json(f'{{"{key}":{document}}}')
+
+
+def page(
+    key: str, documents: list[str], count: int, offset: int, limit: int
+) -> Response[bytes]:
+    """Medusa's list envelope, spliced from stored documents."""
+    joined = ",".join(documents)
+    return raw_json(
+        f'{{"{key}":[{joined}],"count":{count},"offset":{offset},"limit":{limit}}}'
+    )
+
+
+def written_product(
+    runtime: ApiRuntime, product_id: str, position: int
+) -> Response[bytes]:
+    """After a write: wait for the read model, then answer with the stored document."""
+    runtime.catalog_reads.settle(position)
+    document = runtime.catalog_reads.view.get_product(product_id)
+    if document is None:
+        raise ReadModelLagError(position)
+    return envelope("product", document)
+
+
+_DUPLICATE = ResponseSpec(
+    ErrorResponse,
+    description="`duplicate_error` (`code: invalid_request_error`): a handle, SKU or "
+    "country is taken",
+    generate_examples=False,
+)
+
+
+def documented_errors(*codes: int) -> dict[int, ResponseSpec]:
+    """The documented error responses of a catalog handler (422 included)."""
+    listed = openapi.errors(*(code for code in codes if code != 422))  # noqa: PLR2004
+    return {**listed, 422: _DUPLICATE} if 422 in codes else listed  # noqa: PLR2004
+
+
+def paged(records: list[T], offset: int, limit: int) -> list[T]:
+    """One page of an in-memory list; `limit` 0 means all (TypeORM's take: 0)."""
+    return records[offset : offset + limit] if limit else records[offset:]
