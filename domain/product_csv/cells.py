@@ -9,26 +9,8 @@ NEWLINE = "\r\n"
 # Medusa's csv-cell-content-formatter quotes a cell only when it holds one of these.
 _QUOTE_TRIGGERS = ("\n", ",", ";")
 # Currencies without minor units (medusa-core-utils' zeroDecimalCurrencies).
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    {
-        "bif",
-        "clp",
-        "djf",
-        "gnf",
-        "jpy",
-        "kmf",
-        "krw",
-        "mga",
-        "pyg",
-        "rwf",
-        "ugx",
-        "vnd",
-        "vuv",
-        "xaf",
-        "xof",
-        "xpf",
-    }  # fmt: skip
-)
+_ZERO_DECIMAL = "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf"
+ZERO_DECIMAL_CURRENCIES = frozenset(_ZERO_DECIMAL.split(" "))
 
 
 def js_text(value: Any) -> str:
