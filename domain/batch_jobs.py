@@ -339,9 +339,15 @@ class BatchJob(BaseAggregate[str]):
     def take_lease(
         self, holder: str, step: LeaseStep, now: datetime, seconds: float
     ) -> None:
-        """Start `step` as `holder`; refused while another lease on the job is live."""
-        if self.is_final:
-            raise NotAllowedError(f"Cannot lease a batch job that is {self.status}")
+        """Start `step` as `holder`; refused while another lease on the job is live.
+
+        Only in the step's own status: a worker that read the job before another
+        finished the step must not lease a step that is over.
+        """
+        if self.status is not STEP_STATUS[step]:
+            raise NotAllowedError(
+                f"Cannot lease a batch job's {step} when it is {self.status}"
+            )
         if self.lease_is_live(now):
             raise LeaseHeldError(self.lease_holder, self.lease_expires_at)
         self.trigger_event(
@@ -377,6 +383,12 @@ class BatchJob(BaseAggregate[str]):
         )
         self.set_failed(actor, message)
         return True
+
+
+STEP_STATUS = {
+    LeaseStep.PRE_PROCESSING: BatchJobStatus.CREATED,
+    LeaseStep.PROCESSING: BatchJobStatus.PROCESSING,
+}
 
 
 class LeaseHeldError(NotAllowedError):

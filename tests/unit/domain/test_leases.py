@@ -102,6 +102,18 @@ def test_a_final_job_has_no_lease_and_keeps_its_attempt_count(finish: str) -> No
     assert not job.renew_lease(WORKER_A, NOW, 30)
 
 
+def test_a_step_is_leased_only_in_its_own_status() -> None:
+    created = new_job(dry_run=False)
+    created.take_lease(WORKER_A, LeaseStep.PRE_PROCESSING, NOW, 30)
+    created.set_pre_processing_done(WORKER_A)  # and confirmed: pre-processing is over
+
+    with pytest.raises(NotAllowedError):
+        created.take_lease(WORKER_B, LeaseStep.PRE_PROCESSING, NOW, 30)
+    with pytest.raises(NotAllowedError):
+        created.take_lease(WORKER_B, LeaseStep.PROCESSING, NOW, 30)  # not claimed yet
+    assert created.lease_holder is None
+
+
 def test_pre_processing_done_ends_that_steps_lease() -> None:
     job = new_job(dry_run=True)
     job.take_lease(WORKER_A, LeaseStep.PRE_PROCESSING, NOW, 30)
