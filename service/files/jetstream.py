@@ -1,0 +1,289 @@
+"""Files in a NATS JetStream object store, behind the blocking FileStorage interface.
+
+nats-py is asyncio; strategies and handlers are threads. The store runs its own event
+loop on a daemon thread, and bytes cross between the two through bounded queues, so
+neither a write nor a read ever holds more than a few chunks in memory.
+An object becomes visible only when nats-py publishes its metadata after the last
+chunk; a failed or aborted `put` purges the chunks it sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import concurrent.futures
+import contextlib
+import hashlib
+import io
+import queue
+import threading
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import nats
+from nats.js import api
+from nats.js.errors import BucketNotFoundError, ObjectNotFoundError
+from nats.js.object_store import (
+    OBJ_CHUNKS_PRE_TEMPLATE,
+    OBJ_DIGEST_TYPE,
+    ObjectStore,
+)
+
+from service.files.storage import (
+    CHUNK_SIZE,
+    FileReader,
+    FileStorage,
+    FileWriter,
+    StoredFileNotFoundError,
+    check_key,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine, Iterator
+
+    from nats.aio.client import Client
+    from nats.js import JetStreamContext
+
+T = TypeVar("T")
+QUEUE_CHUNKS = 8  # chunks in flight between the loop and a caller's thread
+POLL_SECONDS = 0.1
+OPERATION_TIMEOUT = 30.0
+
+
+class TransferAbortedError(Exception):
+    """The other side of a transfer gave up (abort, close, or failure)."""
+
+
+class LoopThread:
+    """An asyncio loop on a daemon thread, and blocking calls into it."""
+
+    def __init__(self, name: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        # Transfers block a thread each while they wait on the caller: give them room.
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            64, thread_name_prefix=name
+        )
+        self.loop.set_default_executor(self.executor)
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name=name, daemon=True
+        )
+        self._thread.start()
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+    def run(
+        self, coroutine: Coroutine[Any, Any, T], timeout: float = OPERATION_TIMEOUT
+    ) -> T:
+        return self.submit(coroutine).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        self.loop.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _hand_over(
+    chunks: queue.Queue[bytes | None],
+    item: bytes | None,
+    peer: concurrent.futures.Future[Any] | threading.Event,
+) -> None:
+    """Block until `item` is queued; give up once the peer has stopped listening."""
+    while True:
+        stopped = (
+            peer.done()
+            if isinstance(peer, concurrent.futures.Future)
+            else peer.is_set()
+        )
+        if stopped:
+            raise TransferAbortedError
+        try:
+            chunks.put(item, timeout=POLL_SECONDS)
+        except queue.Full:
+            continue
+        return
+
+
+class _Pipe(io.RawIOBase):
+    """What nats-py's `put` reads from (in its executor): the writer's chunks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chunks: queue.Queue[bytes | None] = queue.Queue(QUEUE_CHUNKS)
+        self.aborted = threading.Event()
+        self._pending = b""
+        self._ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        while not self._pending and not self._ended:
+            if self.aborted.is_set():
+                raise TransferAbortedError
+            try:
+                chunk = self.chunks.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                continue
+            self._ended = chunk is None
+            self._pending = chunk or b""
+        if self.aborted.is_set():
+            raise TransferAbortedError
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+class JetStreamFileWriter(FileWriter):
+    def __init__(self, key: str, store: ObjectStore, loop: LoopThread) -> None:
+        super().__init__(key)
+        self._pipe = _Pipe()
+        self._upload = loop.submit(store.put(key, self._pipe))  # type: ignore[arg-type]
+
+    def _write_chunk(self, chunk: bytes) -> None:
+        try:
+            _hand_over(self._pipe.chunks, chunk, self._upload)
+        except TransferAbortedError:
+            self._upload.result(OPERATION_TIMEOUT)  # the upload's own error, if any
+            raise
+
+    def _commit(self) -> None:
+        _hand_over(self._pipe.chunks, None, self._upload)
+        self._upload.result(OPERATION_TIMEOUT)
+
+    def _abort(self) -> None:
+        self._pipe.aborted.set()  # put() raises, then purges the chunks it sent
+        with contextlib.suppress(Exception):
+            self._upload.result(OPERATION_TIMEOUT)
+
+
+class JetStreamFileReader(FileReader):
+    def __init__(self, chunks: queue.Queue[bytes | None], download: Download) -> None:
+        super().__init__(self._receive(chunks, download))
+        self._download = download
+
+    @staticmethod
+    def _receive(
+        chunks: queue.Queue[bytes | None], download: Download
+    ) -> Iterator[bytes]:
+        while True:
+            try:
+                chunk = chunks.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if download.future.done() and chunks.empty():
+                    download.future.result()  # raises the download's error
+                    return
+                continue
+            if chunk is None:
+                download.future.result(OPERATION_TIMEOUT)
+                return
+            yield chunk
+
+    def _release(self) -> None:
+        self._download.stop.set()
+
+
+class Download:
+    """One object's chunks, from an ordered consumer into a bounded queue."""
+
+    def __init__(self, loop: LoopThread) -> None:
+        self.stop = threading.Event()
+        self.chunks: queue.Queue[bytes | None] = queue.Queue(QUEUE_CHUNKS)
+        self._loop = loop
+        self.future: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    def start(self, js: JetStreamContext, bucket: str, info: api.ObjectInfo) -> None:
+        self.future = self._loop.submit(self._run(js, bucket, info))
+
+    async def _run(
+        self, js: JetStreamContext, bucket: str, info: api.ObjectInfo
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        subject = OBJ_CHUNKS_PRE_TEMPLATE.format(bucket=bucket, obj=info.nuid)
+        digest, received, size = hashlib.sha256(), 0, info.size or 0
+        subscription = await js.subscribe(subject, ordered_consumer=True)
+        try:
+            while received < size:
+                message = await subscription.next_msg(timeout=OPERATION_TIMEOUT)
+                digest.update(message.data)
+                received += len(message.data)
+                await loop.run_in_executor(
+                    None, _hand_over, self.chunks, message.data, self.stop
+                )
+        finally:
+            await subscription.unsubscribe()
+        expected = (info.digest or "").removeprefix(OBJ_DIGEST_TYPE)
+        if base64.urlsafe_b64decode(expected) != digest.digest():
+            raise OSError(f"object {info.name}: content does not match its digest")
+        await loop.run_in_executor(None, _hand_over, self.chunks, None, self.stop)
+
+
+class JetStreamFileStorage(FileStorage):
+    """Keys are object names in one bucket (created if missing)."""
+
+    def __init__(self, servers: list[str], bucket: str, replicas: int = 1) -> None:
+        self._loop = LoopThread("files-nats")
+        self.bucket = bucket
+        try:
+            self._nc, self._js, self._store = self._loop.run(
+                self._connect(servers, bucket, replicas)
+            )
+        except BaseException:
+            self._loop.stop()
+            raise
+
+    @staticmethod
+    async def _connect(
+        servers: list[str], bucket: str, replicas: int
+    ) -> tuple[Client, JetStreamContext, ObjectStore]:
+        nc = await nats.connect(servers, name="jobstream-files")
+        js = nc.jetstream()
+        try:
+            store = await js.object_store(bucket)
+        except BucketNotFoundError:
+            config = api.ObjectStoreConfig(
+                bucket=bucket, storage=api.StorageType.FILE, replicas=replicas
+            )
+            store = await js.create_object_store(bucket, config=config)
+        return nc, js, store
+
+    def _info(self, key: str) -> api.ObjectInfo:
+        try:
+            return self._loop.run(self._store.get_info(check_key(key)))
+        except ObjectNotFoundError:
+            raise StoredFileNotFoundError(key) from None
+
+    def open_writer(self, key: str) -> JetStreamFileWriter:
+        return JetStreamFileWriter(check_key(key), self._store, self._loop)
+
+    def open_reader(self, key: str) -> JetStreamFileReader:
+        info = self._info(key)
+        download = Download(self._loop)
+        download.start(self._js, self.bucket, info)
+        return JetStreamFileReader(download.chunks, download)
+
+    def size(self, key: str) -> int:
+        return self._info(key).size or 0
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._info(key)
+        except StoredFileNotFoundError:
+            return False
+        return True
+
+    def delete(self, key: str) -> bool:
+        try:
+            self._loop.run(self._store.delete(check_key(key)))
+        except ObjectNotFoundError:
+            return False
+        return True
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._loop.run(self._nc.close(), timeout=10)
+        self._loop.stop()
+
+
+__all__ = ["CHUNK_SIZE", "JetStreamFileStorage"]
