@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from projections.batch_jobs.view import BatchJobsView
     from service.application import Jobstream
     from service.auth.sessions import SessionStore
+    from service.files.storage import FileStorage
     from service.settings import Settings
     from service.strategies.registry import StrategyRegistry
 
@@ -33,6 +34,7 @@ class ApiRuntime(ABC):
     view: BatchJobsView
     registry: StrategyRegistry
     sessions: SessionStore
+    files: FileStorage
 
     @abstractmethod
     def start(self) -> None:

@@ -20,6 +20,7 @@ from projections.runner import CatchUpRunner
 from service import positions
 from service.application import Jobstream
 from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSessionStore
+from service.files.backends import build_file_storage
 from service.pg_listener import NotificationListener
 from service.ports import ApiRuntime, ReadModelLagError, Secrets
 from service.processing import processor
@@ -117,9 +118,10 @@ class Runtime(ApiRuntime):
         self.settings = settings
         self.secrets = resolve_secrets(settings)
         self.app = build_app(settings)
+        self.files = build_file_storage(settings)
         if registry is None:
             registry = StrategyRegistry()
-            registry.load_entry_points(StrategyServices(self.app, settings))
+            registry.load_entry_points(StrategyServices(self.app, settings, self.files))
         self.registry = registry
         # Each factory owns a connection pool; stop() closes them all.
         self._view_factory = infrastructure(
@@ -212,6 +214,7 @@ class Runtime(ApiRuntime):
         self.processor.shutdown()
         self.projection.stop()
         self.sessions.close()
+        self.files.close()
         self._view_factory.close()
         self._processor_factory.close()
         if self._relay_factory is not None:

@@ -11,6 +11,7 @@ import msgspec
 import nats
 import structlog
 
+from service.files.backends import build_file_storage
 from service.messaging import envelope
 from service.messaging.streams import ensure_stream
 from service.messaging.worker import (
@@ -94,9 +95,10 @@ async def running_worker(
             "Set JOBSTREAM_NATS_URL: workers take jobs from NATS JetStream"
         )
     app = build_app(settings)
+    files = await asyncio.to_thread(build_file_storage, settings)
     if registry is None:
         registry = StrategyRegistry()
-        registry.load_entry_points(StrategyServices(app, settings))
+        registry.load_entry_points(StrategyServices(app, settings, files))
     lifecycle = JobLifecycle(
         app=app, registry=registry, max_attempts=settings.max_processing_attempts
     )
@@ -156,6 +158,7 @@ async def running_worker(
             await canceled.unsubscribe()
     finally:
         await nc.drain()
+        files.close()
         app.close()
 
 

@@ -25,6 +25,8 @@ from nats.js.errors import BucketNotFoundError, ObjectNotFoundError
 from nats.js.object_store import (
     OBJ_CHUNKS_PRE_TEMPLATE,
     OBJ_DIGEST_TYPE,
+    OBJ_META_PRE_TEMPLATE,
+    OBJ_STREAM_TEMPLATE,
     ObjectStore,
 )
 
@@ -275,10 +277,18 @@ class JetStreamFileStorage(FileStorage):
 
     def delete(self, key: str) -> bool:
         try:
-            self._loop.run(self._store.delete(check_key(key)))
+            self._loop.run(self._delete(check_key(key)))
         except ObjectNotFoundError:
             return False
         return True
+
+    async def _delete(self, key: str) -> None:
+        await self._store.delete(key)  # purges the chunks, leaves a "deleted" record
+        name = base64.urlsafe_b64encode(key.encode()).decode()
+        meta = OBJ_META_PRE_TEMPLATE.format(bucket=self.bucket, obj=name)
+        await self._js.purge_stream(
+            OBJ_STREAM_TEMPLATE.format(bucket=self.bucket), subject=meta
+        )
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -13,9 +13,11 @@ from litestar.openapi import OpenAPIConfig
 from service.http.auth import AuthController
 from service.http.batch_jobs import BatchJobController
 from service.http.dependencies import provide_caller, provide_runtime
+from service.http.downloads import download
 from service.http.errors import EXCEPTION_HANDLERS
 from service.http.health import health, health_details
 from service.http.request_context import request_context
+from service.http.uploads import UploadController
 from service.ports import ApiRuntime
 
 
@@ -34,7 +36,10 @@ def create_app(runtime: ApiRuntime, *, manage_runtime: bool = True) -> Litestar:
                 runtime.stop()
 
     return Litestar(
-        route_handlers=[BatchJobController, AuthController, health, health_details],
+        route_handlers=[
+            *(BatchJobController, AuthController, health, health_details),
+            *(UploadController, download),
+        ],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),
             "caller": Provide(provide_caller),

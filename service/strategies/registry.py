@@ -12,6 +12,7 @@ from domain.errors import NotFoundError
 if TYPE_CHECKING:
     from domain.strategies import BatchJobStrategy
     from service.application import Jobstream
+    from service.files.storage import FileStorage
     from service.settings import Settings
 
 ENTRY_POINT_GROUP = "jobstream.strategies"
@@ -23,6 +24,7 @@ class StrategyServices:
 
     app: Jobstream
     settings: Settings
+    files: FileStorage  # exports write here, imports read uploads from here
 
 
 StrategyFactory = Callable[[StrategyServices], "BatchJobStrategy"]

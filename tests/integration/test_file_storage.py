@@ -19,6 +19,7 @@ from service.files.storage import (
     InvalidFileKeyError,
     StoredFileNotFoundError,
 )
+from tests.file_support import leftovers
 
 MEGABYTE = 1024 * 1024
 
@@ -46,15 +47,6 @@ def random_chunks(count: int, size: int = 300_001) -> Iterator[bytes]:
     """Chunks of a size that lines up with no backend chunk."""
     for _ in range(count):
         yield os.urandom(size)
-
-
-def leftovers(storage: FileStorage) -> list[str]:
-    """What an aborted write may have left behind, where the backend keeps it."""
-    if isinstance(storage, LocalFileStorage):
-        return [str(p) for p in storage.root.rglob("*") if p.is_file()]
-    assert isinstance(storage, JetStreamFileStorage)
-    status = storage._loop.run(storage._store.status())
-    return [f"{status.size} bytes"] if status.size else []
 
 
 def test_a_multi_megabyte_file_round_trips_in_chunks(storage: FileStorage) -> None:
