@@ -12,5 +12,5 @@ def leftovers(storage: FileStorage) -> list[str]:
     if isinstance(storage, LocalFileStorage):
         return [str(p) for p in storage.root.rglob("*") if p.is_file()]
     assert isinstance(storage, JetStreamFileStorage)
-    status = storage._loop.run(storage._store.status())
+    status = storage.store_status()
     return [f"{status.size} bytes"] if status.size else []

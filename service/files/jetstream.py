@@ -17,9 +17,11 @@ import hashlib
 import io
 import queue
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import nats
+import structlog
 from nats.js import api
 from nats.js.errors import BucketNotFoundError, ObjectNotFoundError
 from nats.js.object_store import (
@@ -31,7 +33,6 @@ from nats.js.object_store import (
 )
 
 from service.files.storage import (
-    CHUNK_SIZE,
     FileReader,
     FileStorage,
     FileWriter,
@@ -46,9 +47,11 @@ if TYPE_CHECKING:
     from nats.js import JetStreamContext
 
 T = TypeVar("T")
+log = structlog.get_logger("files")
 QUEUE_CHUNKS = 8  # chunks in flight between the loop and a caller's thread
 POLL_SECONDS = 0.1
 OPERATION_TIMEOUT = 30.0
+CONNECT_ATTEMPTS = 3
 
 
 class TransferAbortedError(Exception):
@@ -76,7 +79,12 @@ class LoopThread:
     def run(
         self, coroutine: Coroutine[Any, Any, T], timeout: float = OPERATION_TIMEOUT
     ) -> T:
-        return self.submit(coroutine).result(timeout)
+        future = self.submit(coroutine)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
 
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -221,48 +229,77 @@ class Download:
         await loop.run_in_executor(None, _hand_over, self.chunks, None, self.stop)
 
 
+async def _log_error(error: Exception) -> None:
+    log.warning("files.nats_error", error=repr(error))
+
+
+@dataclass(frozen=True)
+class _Connection:
+    nc: Client
+    js: JetStreamContext
+    store: ObjectStore
+
+
 class JetStreamFileStorage(FileStorage):
-    """Keys are object names in one bucket (created if missing)."""
+    """Keys are object names in one bucket (created if missing).
+
+    It connects on first use, not on construction: a process starts (and serves batch
+    jobs) while NATS is away, and a failed connection is tried again on the next call.
+    """
 
     def __init__(self, servers: list[str], bucket: str, replicas: int = 1) -> None:
         self._loop = LoopThread("files-nats")
-        self.bucket = bucket
-        try:
-            self._nc, self._js, self._store = self._loop.run(
-                self._connect(servers, bucket, replicas)
-            )
-        except BaseException:
-            self._loop.stop()
-            raise
+        self.bucket, self._servers, self._replicas = bucket, servers, replicas
+        self._connection: _Connection | None = None
+        self._lock = threading.Lock()
 
-    @staticmethod
-    async def _connect(
-        servers: list[str], bucket: str, replicas: int
-    ) -> tuple[Client, JetStreamContext, ObjectStore]:
-        nc = await nats.connect(servers, name="jobstream-files")
+    def _connected(self) -> _Connection:
+        with self._lock:
+            if self._connection is None or self._connection.nc.is_closed:
+                self._connection = self._loop.run(self._connect())
+            return self._connection
+
+    async def _connect(self) -> _Connection:
+        # A few quick attempts: a call fails within seconds while NATS is away. Once
+        # nats-py gives up reconnecting, the next call connects again (above).
+        nc = await nats.connect(
+            self._servers,
+            name="jobstream-files",
+            connect_timeout=2,
+            reconnect_time_wait=1,
+            max_reconnect_attempts=CONNECT_ATTEMPTS,
+            error_cb=_log_error,
+        )
         js = nc.jetstream()
         try:
-            store = await js.object_store(bucket)
+            store = await js.object_store(self.bucket)
         except BucketNotFoundError:
             config = api.ObjectStoreConfig(
-                bucket=bucket, storage=api.StorageType.FILE, replicas=replicas
+                bucket=self.bucket,
+                storage=api.StorageType.FILE,
+                replicas=self._replicas,
             )
-            store = await js.create_object_store(bucket, config=config)
-        return nc, js, store
+            store = await js.create_object_store(self.bucket, config=config)
+        except BaseException:
+            await nc.close()
+            raise
+        return _Connection(nc, js, store)
 
     def _info(self, key: str) -> api.ObjectInfo:
+        store = self._connected().store
         try:
-            return self._loop.run(self._store.get_info(check_key(key)))
+            return self._loop.run(store.get_info(check_key(key)))
         except ObjectNotFoundError:
             raise StoredFileNotFoundError(key) from None
 
     def open_writer(self, key: str) -> JetStreamFileWriter:
-        return JetStreamFileWriter(check_key(key), self._store, self._loop)
+        check_key(key)
+        return JetStreamFileWriter(key, self._connected().store, self._loop)
 
     def open_reader(self, key: str) -> JetStreamFileReader:
         info = self._info(key)
         download = Download(self._loop)
-        download.start(self._js, self.bucket, info)
+        download.start(self._connected().js, self.bucket, info)
         return JetStreamFileReader(download.chunks, download)
 
     def size(self, key: str) -> int:
@@ -276,24 +313,26 @@ class JetStreamFileStorage(FileStorage):
         return True
 
     def delete(self, key: str) -> bool:
+        check_key(key)
         try:
-            self._loop.run(self._delete(check_key(key)))
+            self._loop.run(self._delete(self._connected(), key))
         except ObjectNotFoundError:
             return False
         return True
 
-    async def _delete(self, key: str) -> None:
-        await self._store.delete(key)  # purges the chunks, leaves a "deleted" record
+    async def _delete(self, connection: _Connection, key: str) -> None:
+        await connection.store.delete(key)  # purges the chunks, leaves a record
         name = base64.urlsafe_b64encode(key.encode()).decode()
         meta = OBJ_META_PRE_TEMPLATE.format(bucket=self.bucket, obj=name)
-        await self._js.purge_stream(
-            OBJ_STREAM_TEMPLATE.format(bucket=self.bucket), subject=meta
-        )
+        stream = OBJ_STREAM_TEMPLATE.format(bucket=self.bucket)
+        await connection.js.purge_stream(stream, subject=meta)  # and that record
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._loop.run(self._nc.close(), timeout=10)
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._loop.run(self._connection.nc.close(), timeout=10)
         self._loop.stop()
 
-
-__all__ = ["CHUNK_SIZE", "JetStreamFileStorage"]
+    def store_status(self) -> ObjectStore.ObjectStoreStatus:
+        """The bucket's state (its size includes chunks of unfinished writes)."""
+        return self._loop.run(self._connected().store.status())

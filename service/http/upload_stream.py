@@ -62,8 +62,8 @@ class UploadReceiver:
         self._text_bytes = 0
 
     async def on_segment(self, segment: MultipartSegment) -> None:
-        if segment.filename is None:
-            self._text_bytes = 0  # a text field: multer puts it in req.body; unused
+        if not segment.filename:  # a text field, or a file input left empty
+            self._text_bytes = 0  # multer puts text in req.body; nothing reads it
             return
         if segment.name != FIELD:
             raise InvalidDataError(f"Unexpected field {segment.name}")

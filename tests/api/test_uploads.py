@@ -13,12 +13,13 @@ import pytest
 from litestar.testing import TestClient
 
 from service.files import signing
+from service.http.app import create_app
 from service.runtime import Runtime
 from service.settings import Settings
 from service.strategies.registry import StrategyRegistry
 from tests.file_support import leftovers
 from tests.integration.conftest import nats_url  # noqa: F401 - the NATS variant's server
-from tests.support import Caller, ScriptedStrategy
+from tests.support import Caller, ScriptedStrategy, new_user
 
 LIMIT = 2 * 1024 * 1024
 CSV = b"Product Id,Product Handle\nprod_1,shirt\n"
@@ -158,6 +159,10 @@ def test_an_oversized_file_is_refused_and_nothing_stays(
             "files must contain at least one file",
         ),
         (
+            {"files": [("files", ("", b"", "application/octet-stream"))]},
+            "files must contain at least one file",
+        ),
+        (
             {"files": [("attachment", ("a.csv", CSV, "text/csv"))]},
             "Unexpected field attachment",
         ),
@@ -287,3 +292,29 @@ def test_every_upload_route_needs_an_admin(client: TestClient[Any]) -> None:
     for method, path in calls:
         response = client.request(method, path, json={"file_key": "a"})
         assert (response.status_code, response.text) == (401, "Unauthorized")
+
+
+@pytest.mark.integration
+def test_a_file_uploaded_through_one_process_is_served_by_another(
+    settings: Settings,
+    nats_url: str,  # noqa: F811 - the fixture imported above
+    strategy: ScriptedStrategy,
+) -> None:
+    shared = msgspec.structs.replace(
+        settings,
+        nats_url=nats_url,
+        file_store="nats",
+        file_bucket=f"files_{uuid.uuid4().hex[:8]}",
+    )
+    first = Runtime(shared, registry=StrategyRegistry([strategy]))
+    second = Runtime(shared, registry=StrategyRegistry([strategy]))
+    with (
+        TestClient(app=create_app(first)) as one,
+        TestClient(app=create_app(second)) as other,
+    ):
+        caller = new_user(first)
+        [item] = upload(one, caller, ("import.csv", CSV), protected=True)
+        signed = download_url(one, caller, item["key"])
+
+        assert other.get(path_of(signed)).content == CSV
+        assert second.files.size(item["key"]) == len(CSV)

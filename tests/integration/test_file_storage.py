@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from nats.errors import NoServersError
 
 from service.files.jetstream import JetStreamFileStorage
 from service.files.local import TEMPORARY_DIR, LocalFileStorage
@@ -172,3 +173,14 @@ def test_local_files_never_escape_the_root(tmp_path: Path) -> None:
     with pytest.raises(InvalidFileKeyError):
         storage.open_reader("link/outside.txt")
     assert (tmp_path / "uploads" / TEMPORARY_DIR).is_dir()
+
+
+def test_a_nats_store_connects_on_first_use_and_retries() -> None:
+    """A process starts while NATS is away; file calls fail until it is back."""
+    storage = JetStreamFileStorage(["nats://127.0.0.1:1"], "files_unreachable")
+    try:
+        for _ in range(2):
+            with pytest.raises(NoServersError):
+                storage.exists("a.csv")
+    finally:
+        storage.close()
