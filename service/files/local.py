@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import uuid
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 TEMPORARY_DIR = ".tmp"  # inside the root, so a rename never crosses file systems
+STALE_PART_SECONDS = 24 * 3600
 
 
 class LocalFileWriter(FileWriter):
@@ -64,6 +66,15 @@ class LocalFileStorage(FileStorage):
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         (self.root / TEMPORARY_DIR).mkdir(parents=True, exist_ok=True)
+        self._remove_stale_parts()
+
+    def _remove_stale_parts(self) -> None:
+        """What writers of a crashed process left; a live writer keeps its mtime fresh."""
+        cutoff = time.time() - STALE_PART_SECONDS
+        for part in (self.root / TEMPORARY_DIR).glob("*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                if part.stat().st_mtime < cutoff:
+                    part.unlink()
 
     def _path(self, key: str) -> Path:
         path = (self.root / check_key(key)).resolve()

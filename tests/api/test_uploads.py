@@ -318,3 +318,14 @@ def test_a_file_uploaded_through_one_process_is_served_by_another(
 
         assert other.get(path_of(signed)).content == CSV
         assert second.files.size(item["key"]) == len(CSV)
+
+
+def test_openapi_documents_the_upload_routes(client: TestClient[Any]) -> None:
+    paths = client.get("/schema/openapi.json").json()["paths"]
+
+    body = paths["/admin/uploads"]["post"]["requestBody"]["content"]
+    assert body["multipart/form-data"]["schema"]["required"] == ["files"]
+    assert {"post", "delete"} <= set(paths["/admin/uploads"])
+    assert "post" in paths["/admin/uploads/protected"]
+    assert "post" in paths["/admin/uploads/download-url"]
+    assert "get" in paths["/uploads/{key}"]

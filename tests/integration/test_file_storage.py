@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,3 +185,18 @@ def test_a_nats_store_connects_on_first_use_and_retries() -> None:
                 storage.exists("a.csv")
     finally:
         storage.close()
+
+
+def test_parts_a_crashed_writer_left_are_removed_on_start(tmp_path: Path) -> None:
+    LocalFileStorage(tmp_path / "uploads")
+    parts = tmp_path / "uploads" / TEMPORARY_DIR
+    stale, live = parts / "stale.part", parts / "live.part"
+    stale.write_bytes(b"x")
+    live.write_bytes(b"y")
+    day_ago = time.time() - 25 * 3600
+    os.utime(stale, (day_ago, day_ago))
+
+    LocalFileStorage(tmp_path / "uploads")
+
+    assert not stale.exists()
+    assert live.exists()
