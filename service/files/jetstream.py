@@ -14,11 +14,10 @@ import base64
 import concurrent.futures
 import contextlib
 import hashlib
-import io
 import queue
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import nats
 import structlog
@@ -32,6 +31,15 @@ from nats.js.object_store import (
     ObjectStore,
 )
 
+from service.files.bridge import (
+    OPERATION_TIMEOUT,
+    POLL_SECONDS,
+    QUEUE_CHUNKS,
+    LoopThread,
+    Pipe,
+    TransferAbortedError,
+    hand_over,
+)
 from service.files.storage import (
     FileReader,
     FileStorage,
@@ -40,126 +48,31 @@ from service.files.storage import (
     check_key,
 )
 
+log = structlog.get_logger("files")
+CONNECT_ATTEMPTS = 3
+
 if TYPE_CHECKING:
-    from collections.abc import Coroutine, Iterator
+    from collections.abc import Iterator
 
     from nats.aio.client import Client
     from nats.js import JetStreamContext
-
-T = TypeVar("T")
-log = structlog.get_logger("files")
-QUEUE_CHUNKS = 8  # chunks in flight between the loop and a caller's thread
-POLL_SECONDS = 0.1
-OPERATION_TIMEOUT = 30.0
-CONNECT_ATTEMPTS = 3
-
-
-class TransferAbortedError(Exception):
-    """The other side of a transfer gave up (abort, close, or failure)."""
-
-
-class LoopThread:
-    """An asyncio loop on a daemon thread, and blocking calls into it."""
-
-    def __init__(self, name: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        # Transfers block a thread each while they wait on the caller: give them room.
-        self.executor = concurrent.futures.ThreadPoolExecutor(
-            64, thread_name_prefix=name
-        )
-        self.loop.set_default_executor(self.executor)
-        self._thread = threading.Thread(
-            target=self.loop.run_forever, name=name, daemon=True
-        )
-        self._thread.start()
-
-    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
-
-    def run(
-        self, coroutine: Coroutine[Any, Any, T], timeout: float = OPERATION_TIMEOUT
-    ) -> T:
-        future = self.submit(coroutine)
-        try:
-            return future.result(timeout)
-        except TimeoutError:
-            future.cancel()
-            raise
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=10)
-        self.loop.close()
-        self.executor.shutdown(wait=False, cancel_futures=True)
-
-
-def _hand_over(
-    chunks: queue.Queue[bytes | None],
-    item: bytes | None,
-    peer: concurrent.futures.Future[Any] | threading.Event,
-) -> None:
-    """Block until `item` is queued; give up once the peer has stopped listening."""
-    while True:
-        stopped = (
-            peer.done()
-            if isinstance(peer, concurrent.futures.Future)
-            else peer.is_set()
-        )
-        if stopped:
-            raise TransferAbortedError
-        try:
-            chunks.put(item, timeout=POLL_SECONDS)
-        except queue.Full:
-            continue
-        return
-
-
-class _Pipe(io.RawIOBase):
-    """What nats-py's `put` reads from (in its executor): the writer's chunks."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.chunks: queue.Queue[bytes | None] = queue.Queue(QUEUE_CHUNKS)
-        self.aborted = threading.Event()
-        self._pending = b""
-        self._ended = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
-        while not self._pending and not self._ended:
-            if self.aborted.is_set():
-                raise TransferAbortedError
-            try:
-                chunk = self.chunks.get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                continue
-            self._ended = chunk is None
-            self._pending = chunk or b""
-        if self.aborted.is_set():
-            raise TransferAbortedError
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
 
 
 class JetStreamFileWriter(FileWriter):
     def __init__(self, key: str, store: ObjectStore, loop: LoopThread) -> None:
         super().__init__(key)
-        self._pipe = _Pipe()
+        self._pipe = Pipe()
         self._upload = loop.submit(store.put(key, self._pipe))  # type: ignore[arg-type]
 
     def _write_chunk(self, chunk: bytes) -> None:
         try:
-            _hand_over(self._pipe.chunks, chunk, self._upload)
+            hand_over(self._pipe.chunks, chunk, self._upload)
         except TransferAbortedError:
             self._upload.result(OPERATION_TIMEOUT)  # the upload's own error, if any
             raise
 
     def _commit(self) -> None:
-        _hand_over(self._pipe.chunks, None, self._upload)
+        hand_over(self._pipe.chunks, None, self._upload)
         self._upload.result(OPERATION_TIMEOUT)
 
     def _abort(self) -> None:
@@ -219,14 +132,14 @@ class Download:
                 digest.update(message.data)
                 received += len(message.data)
                 await loop.run_in_executor(
-                    None, _hand_over, self.chunks, message.data, self.stop
+                    None, hand_over, self.chunks, message.data, self.stop
                 )
         finally:
             await subscription.unsubscribe()
         expected = (info.digest or "").removeprefix(OBJ_DIGEST_TYPE)
         if base64.urlsafe_b64decode(expected) != digest.digest():
             raise OSError(f"object {info.name}: content does not match its digest")
-        await loop.run_in_executor(None, _hand_over, self.chunks, None, self.stop)
+        await loop.run_in_executor(None, hand_over, self.chunks, None, self.stop)
 
 
 async def _log_error(error: Exception) -> None:
