@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import io
 import queue
 import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
+    from collections.abc import Callable, Coroutine
 
 T = TypeVar("T")
 QUEUE_CHUNKS = 8  # chunks in flight between the loop and a caller's thread
@@ -27,6 +28,7 @@ class LoopThread:
 
     def __init__(self, name: str) -> None:
         self.loop = asyncio.new_event_loop()
+        self.stopped = threading.Event()
         # Transfers block a thread each while they wait on the caller: give them room.
         self.executor = concurrent.futures.ThreadPoolExecutor(
             64, thread_name_prefix=name
@@ -38,6 +40,9 @@ class LoopThread:
         self._thread.start()
 
     def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        if self.stopped.is_set():
+            coroutine.close()
+            raise RuntimeError("the file storage is closed")
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
 
     def run(
@@ -51,40 +56,47 @@ class LoopThread:
             raise
 
     def stop(self) -> None:
+        """Give up transfers in progress, cancel what still runs, close the loop."""
+        if self.stopped.is_set():
+            return
+        self.stopped.set()
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(_cancel_tasks(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
-        self.loop.close()
+        if not self.loop.is_running():
+            self.loop.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
+async def _cancel_tasks() -> None:
+    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def hand_over(
-    chunks: queue.Queue[bytes | None],
-    item: bytes | None,
-    peer: concurrent.futures.Future[Any] | threading.Event,
+    chunks: queue.Queue[bytes | None], item: bytes | None, gave_up: Callable[[], bool]
 ) -> None:
     """Block until `item` is queued; give up once the peer has stopped listening."""
-    while True:
-        stopped = (
-            peer.done()
-            if isinstance(peer, concurrent.futures.Future)
-            else peer.is_set()
-        )
-        if stopped:
-            raise TransferAbortedError
+    while not gave_up():
         try:
             chunks.put(item, timeout=POLL_SECONDS)
         except queue.Full:
             continue
         return
+    raise TransferAbortedError
 
 
 class Pipe(io.RawIOBase):
     """What nats-py's `put` reads from (in its executor): the writer's chunks."""
 
-    def __init__(self) -> None:
+    def __init__(self, closing: threading.Event) -> None:
         super().__init__()
         self.chunks: queue.Queue[bytes | None] = queue.Queue(QUEUE_CHUNKS)
         self.aborted = threading.Event()
+        self._closing = closing  # the storage is closing: no one will write more
         self._pending = b""
         self._ended = False
 
@@ -93,7 +105,7 @@ class Pipe(io.RawIOBase):
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         while not self._pending and not self._ended:
-            if self.aborted.is_set():
+            if self.aborted.is_set() or self._closing.is_set():
                 raise TransferAbortedError
             try:
                 chunk = self.chunks.get(timeout=POLL_SECONDS)

@@ -61,19 +61,25 @@ if TYPE_CHECKING:
 class JetStreamFileWriter(FileWriter):
     def __init__(self, key: str, store: ObjectStore, loop: LoopThread) -> None:
         super().__init__(key)
-        self._pipe = Pipe()
+        self._pipe = Pipe(loop.stopped)
         self._upload = loop.submit(store.put(key, self._pipe))  # type: ignore[arg-type]
 
     def _write_chunk(self, chunk: bytes) -> None:
-        try:
-            hand_over(self._pipe.chunks, chunk, self._upload)
-        except TransferAbortedError:
-            self._upload.result(OPERATION_TIMEOUT)  # the upload's own error, if any
-            raise
+        self._hand_over(chunk)
 
     def _commit(self) -> None:
-        hand_over(self._pipe.chunks, None, self._upload)
+        self._hand_over(None)
         self._upload.result(OPERATION_TIMEOUT)
+
+    def _hand_over(self, chunk: bytes | None) -> None:
+        try:
+            hand_over(self._pipe.chunks, chunk, self._upload.done)
+        except TransferAbortedError:
+            # The upload ended early: report why (its own error, or the store closed).
+            if self._upload.cancelled():
+                raise RuntimeError("the file storage is closed") from None
+            self._upload.result(OPERATION_TIMEOUT)
+            raise
 
     def _abort(self) -> None:
         self._pipe.aborted.set()  # put() raises, then purges the chunks it sent
@@ -119,6 +125,10 @@ class Download:
     def start(self, js: JetStreamContext, bucket: str, info: api.ObjectInfo) -> None:
         self.future = self._loop.submit(self._run(js, bucket, info))
 
+    def _gave_up(self) -> bool:
+        """The reader was closed, or the storage is closing."""
+        return self.stop.is_set() or self._loop.stopped.is_set()
+
     async def _run(
         self, js: JetStreamContext, bucket: str, info: api.ObjectInfo
     ) -> None:
@@ -132,14 +142,14 @@ class Download:
                 digest.update(message.data)
                 received += len(message.data)
                 await loop.run_in_executor(
-                    None, hand_over, self.chunks, message.data, self.stop
+                    None, hand_over, self.chunks, message.data, self._gave_up
                 )
         finally:
             await subscription.unsubscribe()
         expected = (info.digest or "").removeprefix(OBJ_DIGEST_TYPE)
         if base64.urlsafe_b64decode(expected) != digest.digest():
             raise OSError(f"object {info.name}: content does not match its digest")
-        await loop.run_in_executor(None, hand_over, self.chunks, None, self.stop)
+        await loop.run_in_executor(None, hand_over, self.chunks, None, self._gave_up)
 
 
 async def _log_error(error: Exception) -> None:

@@ -200,3 +200,22 @@ def test_parts_a_crashed_writer_left_are_removed_on_start(tmp_path: Path) -> Non
 
     assert not stale.exists()
     assert live.exists()
+
+
+@pytest.mark.integration
+def test_closing_a_nats_store_ends_transfers_in_progress(nats_url: str) -> None:
+    storage = JetStreamFileStorage([nats_url], f"files_{uuid.uuid4().hex[:8]}")
+    storage.put("big.bin", random_chunks(8))
+    reader = storage.open_reader("big.bin")
+    writer = storage.open_writer("other.bin")
+    writer.write(os.urandom(CHUNK_SIZE * 2))
+    started = time.monotonic()
+
+    storage.close()
+
+    reader.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        writer.commit()
+    with pytest.raises(RuntimeError, match="closed"):
+        storage.exists("big.bin")
+    assert time.monotonic() - started < 5
