@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from service.auth.sessions import SessionStore
     from service.catalog.commands import Catalog
     from service.catalog.readmodel import CatalogReadModel
+    from service.files.storage import FileStorage
     from service.settings import Settings
     from service.strategies.registry import StrategyRegistry
 
@@ -37,6 +38,7 @@ class ApiRuntime(ABC):
     sessions: SessionStore
     catalog: Catalog
     catalog_reads: CatalogReadModel
+    files: FileStorage
 
     @abstractmethod
     def start(self) -> None:

@@ -23,6 +23,7 @@ from service.application import Jobstream
 from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSessionStore
 from service.catalog.commands import Catalog
 from service.catalog.readmodel import CatalogReadModel
+from service.files.backends import build_file_storage
 from service.pg_listener import NotificationListener
 from service.ports import ApiRuntime, ReadModelLagError, Secrets
 from service.processing import processor
@@ -103,6 +104,20 @@ def build_view(
     return view
 
 
+def catalog_read_model(
+    app: Jobstream, settings: Settings, *, project: bool, pool_size: int = 4
+) -> CatalogReadModel:
+    """The catalog view, kept here (`project`) or read as another process keeps it."""
+    with schema_lock(settings):
+        return CatalogReadModel(
+            app=app,
+            factory=infrastructure(settings, "catalog", pool_size=pool_size),
+            postgres=settings.is_postgres,
+            project=project,
+            timeout=settings.read_your_writes_timeout,
+        )
+
+
 def resolve_secrets(settings: Settings) -> Secrets:
     """Env first; embedded mode keeps generated ones under the data dir across restarts."""
     for name, value in (
@@ -148,9 +163,13 @@ class Runtime(ApiRuntime):
         self.settings = settings
         self.secrets = resolve_secrets(settings)
         self.app = build_app(settings)
+        self.files = build_file_storage(settings)
         if registry is None:
             registry = StrategyRegistry()
-            registry.load_entry_points(StrategyServices(self.app, settings))
+            services = StrategyServices(
+                self.app, settings, self.files, lambda: self.catalog_reads
+            )
+            registry.load_entry_points(services)
         self.registry = registry
         # Each factory owns a connection pool; stop() closes them all.
         self._view_factory = infrastructure(
@@ -179,14 +198,7 @@ class Runtime(ApiRuntime):
         self.process_jobs = process_jobs
         # False when `jobstream projections` runs the projection in another process.
         self.project = project
-        with schema_lock(settings):
-            self.catalog_reads = CatalogReadModel(
-                app=self.app,
-                factory=infrastructure(settings, "catalog", pool_size=4),
-                postgres=settings.is_postgres,
-                project=project,
-                timeout=settings.read_your_writes_timeout,
-            )
+        self.catalog_reads = catalog_read_model(self.app, settings, project=project)
         self.catalog = Catalog(self.app)
         self._listener: NotificationListener | None = None
         self._relay_factory: InfrastructureFactory[Any] | None = None
@@ -257,6 +269,7 @@ class Runtime(ApiRuntime):
         self.projection.stop()
         self.catalog_reads.stop()
         self.sessions.close()
+        self.files.close()
         self._view_factory.close()
         self._processor_factory.close()
         if self._relay_factory is not None:

@@ -52,6 +52,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     type_concurrency: str = ""
     # Medusa's ADMIN_CORS: origins of admin UIs, comma-separated; /…/ is a regex.
     admin_cors: str = "http://localhost:7000,http://localhost:7001"
+    # Files (uploads, exports, imports): "local" keeps them under <data_dir>/uploads,
+    # "nats" in a JetStream object store; unset: "nats" if nats_url is set, else local.
+    file_store: Literal["local", "nats"] | None = None
+    file_bucket: str = "jobstream-files"  # the object store's bucket
+    upload_max_bytes: int = 50 * 1024 * 1024  # per uploaded file
+    download_url_ttl_seconds: int = 900  # signed download URLs (S3's presign default)
+    # The public base of file URLs, e.g. https://api.shop.io; unset: the request's own.
+    backend_url: str | None = None
 
     @property
     def is_postgres(self) -> bool:

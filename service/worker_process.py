@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ import structlog
 
 from domain.errors import BatchJobNotFoundError
 from projections.batch_jobs.projection import BatchJobsProjection
+from service.files.backends import build_file_storage
 from service.messaging import envelope
 from service.messaging.streams import ensure_stream
 from service.messaging.worker import (
@@ -25,7 +27,12 @@ from service.messaging.worker import (
     run_consumer,
 )
 from service.processing.reaper import StuckJobReaper
-from service.runtime import build_app, build_view, infrastructure
+from service.runtime import (
+    build_app,
+    build_view,
+    catalog_read_model,
+    infrastructure,
+)
 from service.settings import nats_servers
 from service.signals import run_until_signalled
 from service.strategies.lifecycle import JobLifecycle, RetryLater
@@ -37,6 +44,8 @@ if TYPE_CHECKING:
 
     from nats.aio.msg import Msg
 
+    from service.application import Jobstream
+    from service.catalog.readmodel import CatalogReadModel
     from service.settings import Settings
 
 log = structlog.get_logger("worker")
@@ -47,6 +56,27 @@ WORK_EVENTS = ("batch.created", "batch.confirmed")
 class RunningWorker:
     lifecycle: JobLifecycle
     registry: StrategyRegistry
+
+
+class LazyCatalog:
+    """The catalog read model (kept by `jobstream projections`), opened on first use."""
+
+    def __init__(self, app: Jobstream, settings: Settings) -> None:
+        self._app, self._settings = app, settings
+        self._reads: CatalogReadModel | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> CatalogReadModel:
+        with self._lock:
+            if self._reads is None:
+                self._reads = catalog_read_model(
+                    self._app, self._settings, project=False, pool_size=2
+                )
+            return self._reads
+
+    def close(self) -> None:
+        if self._reads is not None:
+            self._reads.stop()
 
 
 # A worker at a type's limit gives the message back: another worker may take it.
@@ -103,9 +133,11 @@ async def running_worker(
             "Set JOBSTREAM_NATS_URL: workers take jobs from NATS JetStream"
         )
     app = build_app(settings)
+    files = await asyncio.to_thread(build_file_storage, settings)
+    catalog = LazyCatalog(app, settings)
     if registry is None:
         registry = StrategyRegistry()
-        registry.load_entry_points(StrategyServices(app, settings))
+        registry.load_entry_points(StrategyServices(app, settings, files, catalog))
     lifecycle = JobLifecycle(
         app=app,
         registry=registry,
@@ -178,6 +210,8 @@ async def running_worker(
         await nc.drain()
         reaper.stop()
         view_store.close()
+        files.close()
+        catalog.close()
         app.close()
         log.info("worker.stopped")
 

@@ -14,9 +14,11 @@ from service.http import catalog
 from service.http.auth import AuthController
 from service.http.batch_jobs import BatchJobController
 from service.http.dependencies import provide_caller, provide_runtime
+from service.http.downloads import download
 from service.http.errors import EXCEPTION_HANDLERS
 from service.http.health import health, health_details
 from service.http.request_context import request_context
+from service.http.uploads import UploadController
 from service.ports import ApiRuntime
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
@@ -51,6 +53,8 @@ def create_app(
             health,
             health_details,
             *catalog.CONTROLLERS,
+            UploadController,
+            download,
         ],
         dependencies={
             "runtime": Provide(provide_runtime, sync_to_thread=False),

@@ -12,6 +12,8 @@ from domain.errors import NotFoundError
 if TYPE_CHECKING:
     from domain.strategies import BatchJobStrategy
     from service.application import Jobstream
+    from service.catalog.readmodel import CatalogReadModel
+    from service.files.storage import FileStorage
     from service.settings import Settings
 
 ENTRY_POINT_GROUP = "jobstream.strategies"
@@ -23,6 +25,10 @@ class StrategyServices:
 
     app: Jobstream
     settings: Settings
+    files: FileStorage  # exports write here, imports read uploads from here
+    # The catalog's read model, built on first use (a worker builds it only if a
+    # strategy reads the catalog).
+    catalog: Callable[[], CatalogReadModel]
 
 
 StrategyFactory = Callable[[StrategyServices], "BatchJobStrategy"]

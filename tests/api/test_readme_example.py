@@ -36,7 +36,11 @@ def test_the_readme_strategy_runs_a_job(
     monkeypatch.setitem(sys.modules, "readme_example", example)
     runtime = Runtime(settings, registry=StrategyRegistry())
     runtime.registry.register(
-        example.make_echo(StrategyServices(runtime.app, settings))
+        example.make_echo(
+            StrategyServices(
+                runtime.app, settings, runtime.files, lambda: runtime.catalog_reads
+            )
+        )
     )
 
     with TestClient(app=create_app(runtime)) as client:

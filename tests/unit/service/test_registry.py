@@ -46,7 +46,7 @@ def test_strategies_installed_as_entry_points_are_registered(
         "[jobstream.strategies]\nplugin-type = plugin_strategies:factory\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    services = StrategyServices(app=Any, settings=Any)  # type: ignore[arg-type]
+    services = StrategyServices(app=Any, settings=Any, files=Any, catalog=Any)  # type: ignore[arg-type]
     registry = StrategyRegistry()
 
     registry.load_entry_points(services)

@@ -1,0 +1,261 @@
+"""Files in a NATS JetStream object store, behind the blocking FileStorage interface.
+
+nats-py is asyncio; strategies and handlers are threads. The store runs its own event
+loop on a daemon thread, and bytes cross between the two through bounded queues, so
+neither a write nor a read ever holds more than a few chunks in memory.
+An object becomes visible only when nats-py publishes its metadata after the last
+chunk; a failed or aborted `put` purges the chunks it sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import concurrent.futures
+import contextlib
+import hashlib
+import queue
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import nats
+import structlog
+from nats.js import api
+from nats.js.errors import BucketNotFoundError, ObjectNotFoundError
+from nats.js.object_store import (
+    OBJ_CHUNKS_PRE_TEMPLATE,
+    OBJ_DIGEST_TYPE,
+    OBJ_META_PRE_TEMPLATE,
+    OBJ_STREAM_TEMPLATE,
+    ObjectStore,
+)
+
+from service.files.bridge import (
+    OPERATION_TIMEOUT,
+    POLL_SECONDS,
+    QUEUE_CHUNKS,
+    LoopThread,
+    Pipe,
+    TransferAbortedError,
+    hand_over,
+)
+from service.files.storage import (
+    FileReader,
+    FileStorage,
+    FileWriter,
+    StoredFileNotFoundError,
+    check_key,
+)
+
+log = structlog.get_logger("files")
+CONNECT_ATTEMPTS = 3
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from nats.aio.client import Client
+    from nats.js import JetStreamContext
+
+
+class JetStreamFileWriter(FileWriter):
+    def __init__(self, key: str, store: ObjectStore, loop: LoopThread) -> None:
+        super().__init__(key)
+        self._pipe = Pipe(loop.stopped)
+        self._upload = loop.submit(store.put(key, self._pipe))  # type: ignore[arg-type]
+
+    def _write_chunk(self, chunk: bytes) -> None:
+        self._hand_over(chunk)
+
+    def _commit(self) -> None:
+        self._hand_over(None)
+        self._upload.result(OPERATION_TIMEOUT)
+
+    def _hand_over(self, chunk: bytes | None) -> None:
+        try:
+            hand_over(self._pipe.chunks, chunk, self._upload.done)
+        except TransferAbortedError:
+            # The upload ended early: report why (its own error, or the store closed).
+            if self._upload.cancelled():
+                raise RuntimeError("the file storage is closed") from None
+            self._upload.result(OPERATION_TIMEOUT)
+            raise
+
+    def _abort(self) -> None:
+        self._pipe.aborted.set()  # put() raises, then purges the chunks it sent
+        with contextlib.suppress(Exception):
+            self._upload.result(OPERATION_TIMEOUT)
+
+
+class JetStreamFileReader(FileReader):
+    def __init__(self, chunks: queue.Queue[bytes | None], download: Download) -> None:
+        super().__init__(self._receive(chunks, download))
+        self._download = download
+
+    @staticmethod
+    def _receive(
+        chunks: queue.Queue[bytes | None], download: Download
+    ) -> Iterator[bytes]:
+        while True:
+            try:
+                chunk = chunks.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if download.future.done() and chunks.empty():
+                    download.future.result()  # raises the download's error
+                    return
+                continue
+            if chunk is None:
+                download.future.result(OPERATION_TIMEOUT)
+                return
+            yield chunk
+
+    def _release(self) -> None:
+        self._download.stop.set()
+
+
+class Download:
+    """One object's chunks, from an ordered consumer into a bounded queue."""
+
+    def __init__(self, loop: LoopThread) -> None:
+        self.stop = threading.Event()
+        self.chunks: queue.Queue[bytes | None] = queue.Queue(QUEUE_CHUNKS)
+        self._loop = loop
+        self.future: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    def start(self, js: JetStreamContext, bucket: str, info: api.ObjectInfo) -> None:
+        self.future = self._loop.submit(self._run(js, bucket, info))
+
+    def _gave_up(self) -> bool:
+        """The reader was closed, or the storage is closing."""
+        return self.stop.is_set() or self._loop.stopped.is_set()
+
+    async def _run(
+        self, js: JetStreamContext, bucket: str, info: api.ObjectInfo
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        subject = OBJ_CHUNKS_PRE_TEMPLATE.format(bucket=bucket, obj=info.nuid)
+        digest, received, size = hashlib.sha256(), 0, info.size or 0
+        subscription = await js.subscribe(subject, ordered_consumer=True)
+        try:
+            while received < size:
+                message = await subscription.next_msg(timeout=OPERATION_TIMEOUT)
+                digest.update(message.data)
+                received += len(message.data)
+                await loop.run_in_executor(
+                    None, hand_over, self.chunks, message.data, self._gave_up
+                )
+        finally:
+            await subscription.unsubscribe()
+        expected = (info.digest or "").removeprefix(OBJ_DIGEST_TYPE)
+        if base64.urlsafe_b64decode(expected) != digest.digest():
+            raise OSError(f"object {info.name}: content does not match its digest")
+        await loop.run_in_executor(None, hand_over, self.chunks, None, self._gave_up)
+
+
+async def _log_error(error: Exception) -> None:
+    log.warning("files.nats_error", error=repr(error))
+
+
+@dataclass(frozen=True)
+class _Connection:
+    nc: Client
+    js: JetStreamContext
+    store: ObjectStore
+
+
+class JetStreamFileStorage(FileStorage):
+    """Keys are object names in one bucket (created if missing).
+
+    It connects on first use, not on construction: a process starts (and serves batch
+    jobs) while NATS is away, and a failed connection is tried again on the next call.
+    """
+
+    def __init__(self, servers: list[str], bucket: str, replicas: int = 1) -> None:
+        self._loop = LoopThread("files-nats")
+        self.bucket, self._servers, self._replicas = bucket, servers, replicas
+        self._connection: _Connection | None = None
+        self._lock = threading.Lock()
+
+    def _connected(self) -> _Connection:
+        with self._lock:
+            if self._connection is None or self._connection.nc.is_closed:
+                self._connection = self._loop.run(self._connect())
+            return self._connection
+
+    async def _connect(self) -> _Connection:
+        # A few quick attempts: a call fails within seconds while NATS is away. Once
+        # nats-py gives up reconnecting, the next call connects again (above).
+        nc = await nats.connect(
+            self._servers,
+            name="jobstream-files",
+            connect_timeout=2,
+            reconnect_time_wait=1,
+            max_reconnect_attempts=CONNECT_ATTEMPTS,
+            error_cb=_log_error,
+        )
+        js = nc.jetstream()
+        try:
+            store = await js.object_store(self.bucket)
+        except BucketNotFoundError:
+            config = api.ObjectStoreConfig(
+                bucket=self.bucket,
+                storage=api.StorageType.FILE,
+                replicas=self._replicas,
+            )
+            store = await js.create_object_store(self.bucket, config=config)
+        except BaseException:
+            await nc.close()
+            raise
+        return _Connection(nc, js, store)
+
+    def _info(self, key: str) -> api.ObjectInfo:
+        store = self._connected().store
+        try:
+            return self._loop.run(store.get_info(check_key(key)))
+        except ObjectNotFoundError:
+            raise StoredFileNotFoundError(key) from None
+
+    def open_writer(self, key: str) -> JetStreamFileWriter:
+        check_key(key)
+        return JetStreamFileWriter(key, self._connected().store, self._loop)
+
+    def open_reader(self, key: str) -> JetStreamFileReader:
+        info = self._info(key)
+        download = Download(self._loop)
+        download.start(self._connected().js, self.bucket, info)
+        return JetStreamFileReader(download.chunks, download)
+
+    def size(self, key: str) -> int:
+        return self._info(key).size or 0
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._info(key)
+        except StoredFileNotFoundError:
+            return False
+        return True
+
+    def delete(self, key: str) -> bool:
+        check_key(key)
+        try:
+            self._loop.run(self._delete(self._connected(), key))
+        except ObjectNotFoundError:
+            return False
+        return True
+
+    async def _delete(self, connection: _Connection, key: str) -> None:
+        await connection.store.delete(key)  # purges the chunks, leaves a record
+        name = base64.urlsafe_b64encode(key.encode()).decode()
+        meta = OBJ_META_PRE_TEMPLATE.format(bucket=self.bucket, obj=name)
+        stream = OBJ_STREAM_TEMPLATE.format(bucket=self.bucket)
+        await connection.js.purge_stream(stream, subject=meta)  # and that record
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._loop.run(self._connection.nc.close(), timeout=10)
+        self._loop.stop()
+
+    def store_status(self) -> ObjectStore.ObjectStoreStatus:
+        """The bucket's state (its size includes chunks of unfinished writes)."""
+        return self._loop.run(self._connected().store.status())

@@ -1,0 +1,31 @@
+"""Wire shapes of /admin/uploads (Medusa v1)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+
+class UploadResponseItem(msgspec.Struct, frozen=True):
+    url: str
+    key: str
+
+
+class UploadsResponse(msgspec.Struct, frozen=True):
+    uploads: list[UploadResponseItem]
+
+
+class DeleteFileResponse(msgspec.Struct, frozen=True):
+    id: str
+    object: Literal["file"] = "file"
+    deleted: bool = True
+
+
+class DownloadUrlResponse(msgspec.Struct, frozen=True):
+    download_url: str
+
+
+# Documentation only: bodies are checked by service.http.uploads (Medusa's messages).
+class FileKeyRequest(msgspec.Struct, frozen=True, kw_only=True):
+    file_key: str

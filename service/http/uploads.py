@@ -1,0 +1,170 @@
+"""/admin/uploads: store files, delete them, sign download URLs (Medusa v1)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from litestar import Controller, Request, delete, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    RequestBody,
+    Schema,
+)
+from litestar.params import RawBody
+
+from domain.errors import InvalidDataError
+from domain.users import User
+from service.files import signing
+from service.files.storage import StoredFileNotFoundError, check_key
+from service.http import openapi
+from service.http.requests import decode_json_object
+from service.http.upload_schemas import (
+    DeleteFileResponse,
+    DownloadUrlResponse,
+    UploadResponseItem,
+    UploadsResponse,
+)
+from service.http.upload_stream import FIELD, UploadReceiver, receive_uploads
+from service.ports import ApiRuntime
+
+log = structlog.get_logger("http")
+
+FILES_BODY = RequestBody(
+    content={
+        "multipart/form-data": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.OBJECT,
+                properties={
+                    FIELD: Schema(
+                        type=OpenAPIType.ARRAY,
+                        items=Schema(
+                            type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY
+                        ),
+                    )
+                },
+                required=[FIELD],
+            )
+        )
+    },
+    required=True,
+)
+FILE_KEY_BODY = openapi.json_body({"file_key": openapi.STRING}, ["file_key"])
+
+
+def base_url(request: Request[Any, Any, Any], runtime: ApiRuntime) -> str:
+    """Medusa's `backend_url`: the setting, else the URL this request came to."""
+    return (runtime.settings.backend_url or str(request.base_url)).rstrip("/")
+
+
+def file_key_of(body: bytes) -> str:
+    """AdminDeleteUploadsReq / AdminPostUploadsDownloadUrlReq: `@IsString file_key`."""
+    decoded = decode_json_object(body)
+    errors = [
+        f"property {key} should not exist" for key in decoded if key != "file_key"
+    ]
+    key = decoded.get("file_key")
+    if not isinstance(key, str):
+        errors.append("file_key must be a string")
+    if errors:
+        raise InvalidDataError(", ".join(errors))
+    return check_key(str(key))
+
+
+class UploadController(Controller):
+    path = "/admin/uploads"
+    tags = ["Uploads"]
+
+    async def _upload(
+        self, request: Request[Any, Any, Any], runtime: ApiRuntime, prefix: str
+    ) -> UploadsResponse:
+        receiver = UploadReceiver(
+            runtime.files, prefix, runtime.settings.upload_max_bytes
+        )
+        keys = await receive_uploads(
+            request, receiver, request.app.multipart_form_part_limit
+        )
+        log.info("uploads.stored", keys=keys)
+        base = base_url(request, runtime)
+        return UploadsResponse(
+            [UploadResponseItem(f"{base}{signing.file_path(k)}", k) for k in keys]
+        )
+
+    @post(
+        status_code=200,
+        operation_id="PostUploads",
+        request_max_body_size=None,  # each file is held to JOBSTREAM_UPLOAD_MAX_BYTES
+        operation_class=openapi.documented(body=FILES_BODY),
+        responses=openapi.errors(400, 401),
+    )
+    async def upload(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[ApiRuntime],
+        caller: NamedDependency[User],
+    ) -> UploadsResponse:
+        """Store public files (multipart field `files`); each is served at its `url`."""
+        return await self._upload(request, runtime, "public")
+
+    @post(
+        "/protected",
+        status_code=200,
+        operation_id="PostUploadsProtected",
+        request_max_body_size=None,
+        operation_class=openapi.documented(body=FILES_BODY),
+        responses=openapi.errors(400, 401),
+    )
+    async def upload_protected(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[ApiRuntime],
+        caller: NamedDependency[User],
+    ) -> UploadsResponse:
+        """Store private files (e.g. import CSVs); served only through signed URLs."""
+        return await self._upload(request, runtime, "protected")
+
+    @delete(
+        status_code=200,
+        sync_to_thread=True,
+        operation_id="DeleteUploads",
+        operation_class=openapi.documented(body=FILE_KEY_BODY),
+        responses=openapi.errors(400, 401),
+    )
+    def delete_upload(
+        self,
+        body: RawBody,
+        runtime: NamedDependency[ApiRuntime],
+        caller: NamedDependency[User],
+    ) -> DeleteFileResponse:
+        """Delete a stored file by key (deleting a missing file succeeds too)."""
+        key = file_key_of(body)
+        deleted = runtime.files.delete(key)
+        log.info("uploads.deleted", key=key, existed=deleted)
+        return DeleteFileResponse(id=key)
+
+    @post(
+        "/download-url",
+        status_code=200,
+        sync_to_thread=True,
+        operation_id="PostUploadsDownloadUrl",
+        operation_class=openapi.documented(body=FILE_KEY_BODY),
+        responses=openapi.errors(400, 401, 404),
+    )
+    def download_url(
+        self,
+        request: Request[Any, Any, Any],
+        body: RawBody,
+        runtime: NamedDependency[ApiRuntime],
+        caller: NamedDependency[User],
+    ) -> DownloadUrlResponse:
+        """A signed URL that serves the file until it expires."""
+        key = file_key_of(body)
+        if not runtime.files.exists(key):
+            raise StoredFileNotFoundError(key)
+        expires = int(time.time()) + runtime.settings.download_url_ttl_seconds
+        path = signing.signed_path(key, expires, runtime.secrets.jwt_secret)
+        return DownloadUrlResponse(f"{base_url(request, runtime)}{path}")
