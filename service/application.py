@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,9 @@ if TYPE_CHECKING:
 USER_CACHE_SECONDS = 30.0
 USER_CACHE_SIZE = 10_000
 # A write that loses an optimistic-concurrency race is re-read and re-decided this
-# many times before the conflict reaches the caller (HTTP 409).
-CONFLICT_RETRIES = 5
+# many times before the conflict reaches the caller (HTTP 409). A busy job (a worker
+# writing progress every few milliseconds) may take several tries to cancel.
+CONFLICT_RETRIES = 30
 
 
 class Jobstream(Application[str]):
@@ -139,6 +141,8 @@ class Jobstream(Application[str]):
             except IntegrityError:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
+                # Jitter, so two writers that keep colliding fall out of step.
+                time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))  # noqa: S311
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- users -----------------------------------------------------------------

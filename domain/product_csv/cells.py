@@ -6,8 +6,6 @@ from typing import Any
 
 DELIMITER = ";"
 NEWLINE = "\r\n"
-# Medusa's csv-cell-content-formatter quotes a cell only when it holds one of these.
-_QUOTE_TRIGGERS = ("\n", ",", ";")
 # Currencies without minor units (medusa-core-utils' zeroDecimalCurrencies).
 _ZERO_DECIMAL = "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf"
 ZERO_DECIMAL_CURRENCIES = frozenset(_ZERO_DECIMAL.split(" "))
@@ -15,6 +13,8 @@ ZERO_DECIMAL_CURRENCIES = frozenset(_ZERO_DECIMAL.split(" "))
 
 def js_text(value: Any) -> str:
     """`value?.toString() ?? ""`: null is empty, booleans lower case, 1.0 is "1"."""
+    if type(value) is str:  # most cells: first, and exact (a str subclass goes on)
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -26,7 +26,8 @@ def js_text(value: Any) -> str:
 
 def escape(text: str) -> str:
     """Quoted (with `"` doubled) only if it holds a newline, `,` or `;`; else as is."""
-    if any(trigger in text for trigger in _QUOTE_TRIGGERS):
+    # Medusa's csv-cell-content-formatter quotes only cells with one of these.
+    if "\n" in text or "," in text or ";" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
 

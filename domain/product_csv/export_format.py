@@ -7,7 +7,6 @@ channels and categories. Region prices carry `region_id`; the regions come separ
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,23 +114,42 @@ class ExportShape:
     category_count: int = 0
     # Price descriptors in first-seen order: {"currency_code", "region": {…} | None}.
     prices: list[Json] = field(default_factory=list)
-    _seen: set[str] = field(default_factory=set, repr=False)
+    _seen: set[tuple[object, str | None]] = field(default_factory=set, repr=False)
 
     def add(self, product: Json, regions: Mapping[str, Region]) -> None:
-        self.option_count = max(self.option_count, len(product.get("options") or []))
-        self.image_count = max(self.image_count, len(product.get("images") or []))
-        channels = len(product.get("sales_channels") or [])
-        self.sales_channel_count = max(self.sales_channel_count, channels)
-        categories = len(product.get("categories") or [])
-        self.category_count = max(self.category_count, categories)
+        """Count a product's relations and see its prices (a product as JSON)."""
+        self.add_counts(
+            options=len(product.get("options") or []),
+            images=len(product.get("images") or []),
+            sales_channels=len(product.get("sales_channels") or []),
+            categories=len(product.get("categories") or []),
+        )
         for variant in product.get("variants") or []:
             for price in variant.get("prices") or []:
-                self._add_price(price, regions)
+                self.add_price(
+                    price.get("currency_code"), price.get("region_id"), regions
+                )
 
-    def _add_price(self, price: Json, regions: Mapping[str, Region]) -> None:
-        region = regions.get(price.get("region_id") or "")
+    def add_counts(
+        self, *, options: int, images: int, sales_channels: int, categories: int
+    ) -> None:
+        self.option_count = max(self.option_count, options)
+        self.image_count = max(self.image_count, images)
+        self.sales_channel_count = max(self.sales_channel_count, sales_channels)
+        self.category_count = max(self.category_count, categories)
+
+    def add_price(
+        self,
+        currency_code: str | None,
+        region_id: str | None,
+        regions: Mapping[str, Region],
+    ) -> None:
+        region = regions.get(region_id or "")
+        key = (currency_code, None if region is None else region.id)
+        if key in self._seen:
+            return
         descriptor = {
-            "currency_code": price.get("currency_code"),
+            "currency_code": currency_code,
             "region": None
             if region is None
             else {
@@ -140,10 +158,8 @@ class ExportShape:
                 "id": region.id,
             },
         }
-        key = json.dumps(descriptor, sort_keys=True)
-        if key not in self._seen:
-            self._seen.add(key)
-            self.prices.append(descriptor)
+        self._seen.add(key)
+        self.prices.append(descriptor)
 
     def to_context(self) -> Json:
         return {
@@ -239,7 +255,17 @@ class ExportLayout:
         self._add_related(
             shape.category_count, "Product Category", "categories", "handle"
         )
-        self._cells = list(self._columns.values())
+        cells = list(self._columns.values())
+        self._product_cells = [
+            (index, cell)
+            for index, (of_product, cell) in enumerate(cells)
+            if of_product
+        ]
+        self._variant_cells = [
+            (index, cell)
+            for index, (of_product, cell) in enumerate(cells)
+            if not of_product
+        ]
 
     def _add_prices(self, descriptor: Json) -> None:
         code, region = descriptor.get("currency_code"), descriptor.get("region")
@@ -278,16 +304,17 @@ class ExportLayout:
 
     def lines(self, product: Json) -> list[str]:
         """One line per variant (none for a product without variants)."""
-        fixed = [
-            escape(cell(product)) if of_product else None
-            for of_product, cell in self._cells
-        ]
+        variants = product.get("variants") or []
+        if not variants:
+            return []
+        fixed = [""] * len(self._columns)
+        for index, product_cell in self._product_cells:
+            fixed[index] = escape(product_cell(product))
         lines = []
-        for variant in product.get("variants") or []:
-            cells = [
-                text if text is not None else escape(cell(variant, product))
-                for text, (_, cell) in zip(fixed, self._cells, strict=True)
-            ]
+        for variant in variants:
+            cells = fixed.copy()
+            for index, variant_cell in self._variant_cells:
+                cells[index] = escape(variant_cell(variant, product))
             lines.append(DELIMITER.join(cells) + NEWLINE)
         return lines
 

@@ -200,13 +200,19 @@ class SqlCatalogView(CatalogView, ABC):
             return [str(row["document"]) for row in curs.fetchall()], count
 
     def page_products(
-        self, query: ProductFilter, *, after: str | None = None, limit: int = 500
+        self,
+        query: ProductFilter,
+        *,
+        after: str | None = None,
+        limit: int = 500,
+        descending: bool = False,
     ) -> ProductPage:
         where, params = where_clause(query, self.placeholder)
         if after is not None:
-            where += f" AND id > {self.placeholder}"
+            where += f" AND id {'<' if descending else '>'} {self.placeholder}"
             params.append(after)
-        sql = f"SELECT id, document FROM {PRODUCTS} WHERE {where} ORDER BY id LIMIT {self.placeholder}"  # noqa: S608, E501
+        direction = "DESC" if descending else "ASC"
+        sql = f"SELECT id, document FROM {PRODUCTS} WHERE {where} ORDER BY id {direction} LIMIT {self.placeholder}"  # noqa: S608, E501
         with self._transaction(commit=False) as curs:
             curs.execute(sql, [*params, limit])
             rows = curs.fetchall()

@@ -38,6 +38,9 @@ DDL = (
         "document TEXT NOT NULL)"
     ),
     f"CREATE INDEX IF NOT EXISTS {PRODUCTS}_live ON {PRODUCTS} (deleted, created_at, id)",
+    # Export pages walk live products in id order (a keyset): without this index each
+    # page sorts every product.
+    f"CREATE INDEX IF NOT EXISTS {PRODUCTS}_live_by_id ON {PRODUCTS} (deleted, id)",
     f"CREATE INDEX IF NOT EXISTS {PRODUCTS}_handle ON {PRODUCTS} (handle)",
     f"CREATE INDEX IF NOT EXISTS {PRODUCTS}_collection ON {PRODUCTS} (collection_id)",
     (
@@ -110,11 +113,17 @@ class CatalogView(TrackingRecorder, ABC):
 
     @abstractmethod
     def page_products(
-        self, query: ProductFilter, *, after: str | None = None, limit: int = 500
+        self,
+        query: ProductFilter,
+        *,
+        after: str | None = None,
+        limit: int = 500,
+        descending: bool = False,
     ) -> ProductPage:
-        """Export paging: up to `limit` documents with ids greater than `after`.
+        """Export paging: up to `limit` documents with ids past `after`.
 
-        In id order (ids are time-ordered ULIDs), as one query: memory stays a page.
+        In id order (ids are time-ordered ULIDs; newest first if `descending`), as one
+        query: memory stays a page.
         """
 
     @abstractmethod

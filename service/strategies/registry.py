@@ -56,7 +56,14 @@ class StrategyRegistry:
         return sorted(self._by_type)
 
     def load_entry_points(self, services: StrategyServices) -> None:
-        """Register every installed `jobstream.strategies` factory."""
-        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        """Register every installed `jobstream.strategies` factory.
+
+        Jobstream's own (product-export) first: another package's strategy for the
+        same batch type replaces the built-in one.
+        """
+        found = entry_points(group=ENTRY_POINT_GROUP)
+        own = [e for e in found if e.dist is not None and e.dist.name == "jobstream"]
+        others = [e for e in found if e not in own]
+        for entry_point in [*own, *others]:
             factory: StrategyFactory = entry_point.load()
             self.register(factory(services))

@@ -40,6 +40,8 @@ def environment(settings: Settings, plugins: Path | None = None) -> dict[str, st
         "worker_durable": settings.worker_durable,
         "lease_seconds": settings.lease_seconds,
         "stuck_job_seconds": settings.stuck_job_seconds,
+        "file_store": settings.file_store or "",
+        "file_bucket": settings.file_bucket,
         "jwt_secret": settings.jwt_secret or "",
         "cookie_secret": settings.cookie_secret or "",
         "host": settings.host,

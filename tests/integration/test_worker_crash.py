@@ -67,7 +67,12 @@ async def test_a_job_whose_worker_is_killed_is_finished_by_another(
         doomed = worker_process(nats_settings, tmp_path / "plugins")
         try:
             await until_status(api, job_id, {BatchJobStatus.PROCESSING}, seconds=30)
-            await asyncio.sleep(0.5)  # some pages done
+            deadline = time.monotonic() + 30
+            while not (api.app.get_batch_job(job_id).result or {}).get(
+                "advancement_count"
+            ):  # some pages done
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.02)
         finally:
             doomed.send_signal(signal.SIGKILL)
             doomed.wait(timeout=10)

@@ -1,0 +1,173 @@
+"""product-export: Medusa v1's export strategy over the catalog read model.
+
+Pre-processing pages through the selected products once to learn the dynamic columns
+(`context.shape`). Processing writes the header, then one line per variant a page at a
+time, updating `file_size`, `count`, `advancement_count` and `progress` after every
+page. The file appears in storage only when complete: a cancel, a failure or a worker
+killed mid-way leaves nothing behind under the key.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+import structlog
+
+from domain.product_csv.export_format import (
+    ExportLayout,
+    ExportShape,
+    Region,
+    regions_by_id,
+)
+from domain.strategies import AbstractBatchJobStrategy, BatchJobDraft
+from service.strategies.product_export.list_config import (
+    ExportSelection,
+    prepared_context,
+    product_filter,
+)
+from service.strategies.product_export.pages import (
+    product_count,
+    product_pages,
+    shape_pages,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from domain.strategies import BatchJobSnapshot, JobRun
+    from service.catalog.readmodel import CatalogReadModel
+    from service.files.storage import FileStorage, FileWriter
+
+log = structlog.get_logger("product_export")
+
+
+def export_file_key(job_id: str) -> str:
+    """Medusa's `exports/products/product-export-<ms>`, plus the job: never shared."""
+    return f"exports/products/product-export-{int(time.time() * 1000)}-{job_id}.csv"
+
+
+class ProductExportStrategy(AbstractBatchJobStrategy):
+    batch_type: ClassVar[str] = "product-export"
+    identifier: ClassVar[str] = "product-export-strategy"
+
+    def __init__(
+        self, catalog: Callable[[], CatalogReadModel], files: FileStorage
+    ) -> None:
+        self._catalog = catalog
+        self._files = files
+
+    def prepare_batch_job_for_processing(
+        self, draft: BatchJobDraft, user_id: str
+    ) -> BatchJobDraft:
+        product_filter(draft.context.get("filterable_fields") or {})  # 400 if unknown
+        return BatchJobDraft(
+            type=draft.type,
+            context=prepared_context(draft.context),
+            dry_run=draft.dry_run,
+        )
+
+    def build_template(self) -> str:
+        return ""
+
+    def pre_process_batch_job(self, run: JobRun) -> None:
+        job = run.job()
+        catalog = self._catalog()
+        catalog.catch_up()  # every product saved before this step is in the view
+        selection = ExportSelection.of(job.context)
+        count = product_count(catalog.view, selection)
+        regions = self._regions(catalog)
+        shape = ExportShape()
+        for page in shape_pages(catalog.view, selection, count):
+            for product in page:
+                shape.add_counts(
+                    options=len(product.options),
+                    images=len(product.images),
+                    sales_channels=len(product.sales_channels),
+                    categories=len(product.categories),
+                )
+                for variant in product.variants:
+                    for price in variant.prices:
+                        shape.add_price(price.currency_code, price.region_id, regions)
+        run.update(
+            context={"shape": shape.to_context()},
+            result={
+                "stat_descriptors": [
+                    {
+                        "key": "product-export-count",
+                        "name": "Product count to export",
+                        "message": f"There will be {count} products exported by this action",
+                    }
+                ]
+            },
+        )
+
+    def process_job(self, run: JobRun) -> None:
+        job = run.job()
+        self._forget_earlier_file(job)
+        catalog = self._catalog()
+        catalog.catch_up()
+        layout = ExportLayout(ExportShape.from_context(job.context.get("shape") or {}))
+        selection = ExportSelection.of(job.context)
+        key = export_file_key(job.id)
+        writer = self._files.open_writer(key)
+        try:
+            if not self._write(run, writer, layout, catalog, selection):
+                writer.abort()  # canceled: the partial file never appears
+                run.update(unset_result=("file_key", "file_size"))
+                log.info("product_export.canceled", file_key=key)
+                return
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        log.info("product_export.written", file_key=key, file_size=writer.size)
+
+    def _write(
+        self,
+        run: JobRun,
+        writer: FileWriter,
+        layout: ExportLayout,
+        catalog: CatalogReadModel,
+        selection: ExportSelection,
+    ) -> bool:
+        """Header and lines into `writer`; False if the job was canceled meanwhile."""
+        writer.write(layout.header())
+        run.update(result={"file_key": writer.key, "file_size": writer.size})
+        count = product_count(catalog.view, selection)
+        done = 0
+        for page in product_pages(catalog.view, selection, count):
+            for product in page:
+                writer.writelines(layout.lines(product))
+            done += len(page)
+            after = run.update(
+                result={
+                    "file_size": writer.size,
+                    "count": count,
+                    "advancement_count": done,
+                    "progress": done / count,
+                }
+            )
+            if after.status == "canceled" or run.is_canceled():
+                return False
+        return True
+
+    def _regions(self, catalog: CatalogReadModel) -> dict[str, Region]:
+        return regions_by_id(
+            Region(r.id, r.name, r.currency_code) for r in catalog.view.list_regions()
+        )
+
+    def _forget_earlier_file(self, job: BatchJobSnapshot) -> None:
+        """A takeover starts afresh: a file an earlier attempt finished is removed."""
+        earlier = (job.result or {}).get("file_key")
+        if isinstance(earlier, str) and self._files.delete(earlier):
+            log.info("product_export.removed_earlier_file", file_key=earlier)
+
+    def handle_processing_error(self, run: JobRun, error: Exception) -> None:
+        """Medusa records `{message, code, err}` before the subscriber adds the text."""
+        errors = [*((run.job().result or {}).get("errors") or [])]
+        message = str(error) or f"Something went wrong with the batchJob {run.job_id}"
+        errors.append(
+            {"message": message, "code": getattr(error, "type", "unknown"), "err": {}}
+        )
+        run.update(result={"errors": errors})
