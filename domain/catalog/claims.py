@@ -20,6 +20,8 @@ PRODUCT_HANDLE = "product-handle"
 VARIANT_SKU = "variant-sku"
 COLLECTION_HANDLE = "collection-handle"
 CATEGORY_HANDLE = "category-handle"
+# Held by a product-import job once its changes are saved (in the same transaction).
+PRODUCT_IMPORT = "product-import"
 
 
 def claim_key(namespace: str, value: str) -> str:

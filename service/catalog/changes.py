@@ -13,6 +13,7 @@ from domain.errors import NotFoundError
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
+    from eventsourcing.domain import BaseAggregate
 
 A = TypeVar("A", bound=CatalogAggregate)
 
@@ -61,8 +62,8 @@ class CatalogChanges:
         self._keys_at_load.setdefault(aggregate.id, set())
         return aggregate
 
-    def save(self) -> int:
-        """Claim unique values, then save everything at once.
+    def save(self, *also: BaseAggregate[str]) -> int:
+        """Claim unique values, then save everything (and `also`) at once.
 
         Returns the last event's position (0 if nothing changed).
         """
@@ -72,7 +73,9 @@ class CatalogChanges:
                 self._claim(key, entity_id)
             for key in sorted(before - after):
                 self._claim_for(key).hand_to(None, self.actor)
-        recordings = self.app.save(*self._aggregates.values(), *self._claims.values())
+        recordings = self.app.save(
+            *self._aggregates.values(), *self._claims.values(), *also
+        )
         for entity_id, aggregate in self._aggregates.items():
             self._keys_at_load[entity_id] = aggregate.unique_keys()
         return recordings[-1].notification.id if recordings else 0

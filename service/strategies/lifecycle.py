@@ -196,12 +196,19 @@ class JobLifecycle:
     ) -> None:
         """Record the failure, unless the job moved on from the step that failed."""
         message = error if isinstance(error, str) else _message(error, job_id)
+        # An error may carry more lines for `result.errors` (an import's bad rows).
+        further = list(getattr(error, "further_errors", ()))
 
         def fail(job: BatchJob) -> None:
             # Canceled meanwhile: it stays canceled (Medusa turns it failed by accident).
             # Moved past `working_on`: another processor did this step; stand down.
             if job.status is working_on:
-                job.set_failed(self._actor, message)
+                if further:
+                    errors = [*(job.result or {}).get("errors", []), message, *further]
+                    job.update(self._actor, result={"errors": errors})
+                    job.set_failed(self._actor)
+                else:
+                    job.set_failed(self._actor, message)
                 log.warning("processor.failed", error=message)
             else:
                 log.info("processor.superseded", status=job.status.value, error=message)

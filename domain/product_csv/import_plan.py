@@ -1,0 +1,241 @@
+"""Import instructions from parsed rows: Medusa's operations, bodies and preview.
+
+A row becomes one instruction: on the first row of a handle, a product create (no
+`Product Id`) or update; on every row, a variant create (no `Variant Id`) or update.
+Region prices are found by exact name; amounts become minor units (x100, or x1 for
+zero-decimal currencies). What the catalog must already hold (regions, collections,
+categories, sales channels) is looked up here, so a bad file fails before it is
+confirmed and every bad row is named.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Protocol
+
+from domain.product_csv.cells import ZERO_DECIMAL_CURRENCIES
+from domain.product_csv.import_rows import row_error
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from domain.product_csv.import_rows import ParsedRow
+
+PRODUCT_CREATE = "PRODUCT_CREATE"
+VARIANT_CREATE = "VARIANT_CREATE"
+PRODUCT_UPDATE = "PRODUCT_UPDATE"
+VARIANT_UPDATE = "VARIANT_UPDATE"
+OPERATIONS = (PRODUCT_CREATE, VARIANT_CREATE, PRODUCT_UPDATE, VARIANT_UPDATE)
+
+PRODUCT_FIELDS = (
+    "title", "subtitle", "description", "handle", "status", "thumbnail", "weight",
+    "length", "width", "height", "hs_code", "origin_country", "mid_code", "material",
+    "discountable",
+)  # fmt: skip
+VARIANT_FIELDS = (
+    "title", "sku", "barcode", "inventory_quantity", "allow_backorder",
+    "manage_inventory", "weight", "length", "width", "height", "hs_code",
+    "origin_country", "mid_code", "material",
+)  # fmt: skip
+# Fields an update never sets to null (an empty cell leaves them as they are).
+NOT_NULL = frozenset(
+    {"title", "handle", "status", "discountable", "inventory_quantity",
+     "allow_backorder", "manage_inventory"}
+)  # fmt: skip
+
+
+class ImportLookups(Protocol):
+    """What the plan asks of the catalog."""
+
+    def region(self, name: str) -> tuple[str, str] | None:
+        """(id, currency code) of the region with exactly this name."""
+        ...
+
+    def collection_id(self, handle: str) -> str | None: ...
+
+    def category_id(self, handle: str) -> str | None: ...
+
+    def sales_channel_id(self, channel: Mapping[str, str]) -> str | None:
+        """By `id`, else by `name`; None if neither is found (Medusa drops it)."""
+        ...
+
+
+def computerize(amount: float, currency_code: str) -> int:
+    """Medusa's computerizeAmount: Math.round(amount x 100), or x1 without minor units."""
+    factor = 1 if currency_code.lower() in ZERO_DECIMAL_CURRENCIES else 100
+    return math.floor(amount * factor + 0.5)
+
+
+def stat_message(operations: Mapping[str, int]) -> str:
+    """Medusa's preview text, its spacing kept (the admin UI reads the numbers)."""
+    return (
+        f"There will be {operations[PRODUCT_CREATE]} products created "
+        f"({operations[PRODUCT_UPDATE]}  updated)."
+        f"\n             {operations[VARIANT_CREATE]} variants will be created "
+        f"and {operations[VARIANT_UPDATE]} updated"
+    )
+
+
+def preview(operations: Mapping[str, int]) -> dict[str, Any]:
+    """The pre-processing `result`."""
+    return {
+        "advancement_count": 0,
+        "count": sum(operations.values()),
+        "operations": {op: operations[op] for op in OPERATIONS},
+        "stat_descriptors": [
+            {
+                "key": "product-import-count",
+                "name": "Products/variants to import",
+                "message": stat_message(operations),
+            }
+        ],
+    }
+
+
+def drop_echoes(prices: Iterable[Mapping[str, Any]], kept: set[str]) -> list[Any]:
+    """Prices without the export's echo of a region price in `Price <CUR>`.
+
+    An export writes a region price twice: under its region and under its currency
+    (Medusa does too). A currency price flagged `echo` is dropped unless its
+    currency is in `kept` (the variant already has a price of its own in it).
+    """
+    return [
+        {key: value for key, value in price.items() if key != "echo"}
+        for price in prices
+        if not price.get("echo") or price["currency_code"] in kept
+    ]
+
+
+class ImportPlanner:
+    """Turns rows into instructions, counting operations; problems go on the row."""
+
+    def __init__(self, lookups: ImportLookups) -> None:
+        self._lookups = lookups
+        self._handles: set[str] = set()
+        self.operations = dict.fromkeys(OPERATIONS, 0)
+
+    def plan(self, row: ParsedRow) -> dict[str, Any]:
+        product, variant = row.product, row.variant
+        handle = str(product.get("handle") or "")
+        instruction: dict[str, Any] = {
+            "line": row.line,
+            "ref": row.reference,
+            "handle": handle,
+            "product_id": product.get("id"),
+            "variant_id": variant.get("id"),
+            "product_op": None,
+        }
+        if handle and handle not in self._handles:
+            self._handles.add(handle)
+            op = PRODUCT_UPDATE if product.get("id") else PRODUCT_CREATE
+            instruction["product_op"] = op
+            instruction["product"] = self._product(row, create=op == PRODUCT_CREATE)
+            self.operations[op] += 1
+        op = VARIANT_UPDATE if variant.get("id") else VARIANT_CREATE
+        instruction["variant_op"] = op
+        instruction["variant"] = self._variant(row, create=op == VARIANT_CREATE)
+        self.operations[op] += 1
+        return instruction
+
+    def _product(self, row: ParsedRow, *, create: bool) -> dict[str, Any]:
+        data = row.product
+        body = _fields(data, PRODUCT_FIELDS, create=create)
+        if create and not data.get("title"):
+            row.add_problem("Product Title", "a new product needs a title")
+        collection = data.get("collection_handle")
+        if collection:
+            found = self._lookups.collection_id(collection)
+            if found is None:
+                detail = f"Product collection with handle: {collection} was not found"
+                row.add_problem("Product Collection Handle", detail, _wrap(row, detail))
+            body["collection_id"] = found
+        if "type" in data and (data["type"] or not create):
+            body["type"] = {"value": data["type"]} if data["type"] else None
+        if data.get("tags"):
+            body["tags"] = [{"value": tag} for tag in str(data["tags"]).split(",")]
+        if "images" in data and (data["images"] or not create):
+            body["images"] = list(data["images"])
+        if create and data.get("options"):
+            body["options"] = [{"title": o["title"]} for o in data["options"]]
+        channels = self._channels(data.get("sales_channels") or [])
+        if channels:
+            body["sales_channels"] = [{"id": c} for c in channels]
+        categories = self._categories(row, data.get("categories") or [])
+        if categories:
+            body["categories"] = [{"id": c} for c in categories]
+        return body
+
+    def _channels(self, entries: list[dict[str, str]]) -> list[str]:
+        found = (self._lookups.sales_channel_id(entry) for entry in entries)
+        return list(dict.fromkeys(c for c in found if c is not None))
+
+    def _categories(self, row: ParsedRow, handles: list[str]) -> list[str]:
+        ids: list[str] = []
+        for handle in handles:
+            found = self._lookups.category_id(handle)
+            if found is None:
+                detail = f"Product category with handle: {handle} was not found"
+                row.add_problem("Product Category Handle", detail, _wrap(row, detail))
+            elif found not in ids:
+                ids.append(found)
+        return ids
+
+    def _variant(self, row: ParsedRow, *, create: bool) -> dict[str, Any]:
+        data = row.variant
+        body = _fields(data, VARIANT_FIELDS, create=create)
+        if create and not data.get("title"):
+            row.add_problem("Variant Title", "a new variant needs a title")
+        prices = self._prices(row, data.get("prices") or [])
+        if prices:
+            body["prices"] = prices
+        options = [o for o in data.get("options") or [] if o["value"] is not None]
+        if options:
+            body["options"] = options
+        return body
+
+    def _prices(self, row: ParsedRow, given: list[dict[str, Any]]) -> list[Any]:
+        prices: list[dict[str, Any]] = []
+        for price in given:
+            name = price.get("region_name")
+            if name is None:
+                code = str(price["currency_code"]).lower()
+                amount = computerize(price["amount"], code)
+                prices.append({"currency_code": code, "amount": amount})
+                continue
+            region = self._lookups.region(name)
+            if region is None:
+                message = (
+                    f"Trying to set a price for a region {name} that doesn't exist"
+                )
+                row.add_problem(f"Price {name}", message, message)
+                continue
+            region_id, code = region
+            prices.append(
+                {"region_id": region_id, "amount": computerize(price["amount"], code),
+                 "currency_code": code}
+            )  # fmt: skip
+        by_region = {
+            (p["currency_code"], p["amount"]) for p in prices if "region_id" in p
+        }
+        for price in prices:
+            if "region_id" not in price and (
+                (price["currency_code"], price["amount"]) in by_region
+            ):
+                price["echo"] = True
+        return prices
+
+
+def _fields(
+    data: Mapping[str, Any], names: tuple[str, ...], *, create: bool
+) -> dict[str, Any]:
+    """The columns present: a create takes the filled ones; an update sets nulls too."""
+    return {
+        name: data[name]
+        for name in names
+        if name in data
+        and (data[name] is not None or (not create and name not in NOT_NULL))
+    }
+
+
+def _wrap(row: ParsedRow, detail: str) -> str:
+    return row_error(row.reference, detail)

@@ -1,0 +1,272 @@
+r"""Reading an import CSV row by row: delimiter, header, cells typed into product/variant.
+
+Works on any iterable of text lines (a file opened with `newline=""`): the stdlib `csv`
+reader does the quoting, so cells may hold delimiters and newlines; `\r\n` and `\n`
+both end a row, a UTF-8 BOM and blank lines (a trailing newline) are ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from domain.product_csv.import_columns import (
+    IGNORED,
+    REQUIRED,
+    CellError,
+    Kind,
+    Resolved,
+    amount_of,
+    convert,
+    resolve,
+    suggestion,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+PARSING_FAILED = "The csv file parsing failed due to: "
+_LIST_ROLES = {
+    "option_name": ("product", "options"),
+    "image": ("product", "images"),
+    "channel_id": ("product", "sales_channels"),
+    "channel_name": ("product", "sales_channels"),
+    "channel_description": ("product", "sales_channels"),
+    "category_handle": ("product", "categories"),
+    "option_value": ("variant", "options"),
+    "region_price": ("variant", "prices"),
+    "currency_price": ("variant", "prices"),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a row (or the header, line 1) cannot be imported.
+
+    `medusa` is Medusa's message for it (the job's first error when it comes first);
+    `detail` says the same in a line of the report.
+    """
+
+    line: int
+    column: str
+    detail: str
+    medusa: str
+
+
+def detect_delimiter(header_line: str) -> str:
+    """`,` or `;`: whichever the header uses more (Papa guesses among the same)."""
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def row_reference(product: dict[str, Any], variant: dict[str, Any]) -> dict[str, str]:
+    """The values Medusa's row error names; `undefined` for a column not in the file."""
+
+    def text(source: dict[str, Any], key: str) -> str:
+        if key not in source:
+            return "undefined"
+        value = source[key]
+        return "null" if value is None else str(value)
+
+    return {
+        "product_id": text(product, "id"),
+        "handle": text(product, "handle"),
+        "variant_id": text(variant, "id"),
+        "sku": text(variant, "sku"),
+    }
+
+
+def row_error(reference: dict[str, str], message: str) -> str:
+    """Medusa's `Error while processing row with …` message, spacing included."""
+    return (
+        "Error while processing row with\n"
+        f"      [(product id: {reference['product_id']}),\n"
+        f"      (product handle: {reference['handle']}),\n"
+        f"      (variant id: {reference['variant_id']}),\n"
+        f"      (variant sku: {reference['sku']})]: \n"
+        f"      {message}"
+    )
+
+
+@dataclass
+class ParsedRow:
+    """One data row, typed into its product and variant parts.
+
+    `index` is Medusa's line number (1 = the first data row); `line` is the file line
+    the row starts on (the header is line 1).
+    """
+
+    index: int
+    line: int
+    cells: list[str]
+    product: dict[str, Any] = field(default_factory=dict)
+    variant: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def reference(self) -> dict[str, str]:
+        return row_reference(self.product, self.variant)
+
+    def add_problem(self, column: str, detail: str, medusa: str | None = None) -> None:
+        """A problem of this row; Medusa's message defaults to its row error."""
+        if medusa is None:
+            medusa = row_error(self.reference, f"{column}: {detail}")
+        self.problems.append(Problem(self.line, column, detail, medusa))
+
+
+class ImportHeader:
+    """The header row resolved against the schema, with its problems."""
+
+    def __init__(self, names: list[str], delimiter: str = ",") -> None:
+        self.delimiter = delimiter
+        self.names = [name.lstrip("\ufeff").strip() for name in names]
+        self.columns = [resolve(name) for name in self.names]
+        self.problems: list[Problem] = []
+        for name, column in zip(self.names, self.columns, strict=True):
+            if column is None:
+                self._unknown(name)
+        if REQUIRED not in self.names:
+            message = f'Missing column(s) "{REQUIRED}" from the given csv file'
+            self.problems.append(
+                Problem(1, REQUIRED, "the required column is missing", message)
+            )
+
+    def _unknown(self, name: str) -> None:
+        guess = suggestion(name)
+        detail = "not a column of the product import"
+        if guess is not None:
+            detail += f'; did you mean "{guess}"?'
+        message = (
+            f"Unable to treat column {name} from the csv file. "
+            "No target column found in the provided schema"
+        )
+        self.problems.append(Problem(1, name, detail, message))
+
+    def parse(self, index: int, line: int, cells: list[str]) -> ParsedRow:
+        row = ParsedRow(index=index, line=line, cells=cells)
+        for key, (part, name) in _LIST_ROLES.items():
+            if any(c is not None and c.role == key for c in self.columns):
+                getattr(row, part)[name] = []
+        channels: dict[int, dict[str, Any]] = {}
+        bad_cells: list[tuple[str, str]] = []
+        for name, column, cell in zip(self.names, self.columns, cells, strict=False):
+            if column is not None:
+                try:
+                    _cell(row, column, cell, channels)
+                except CellError as error:
+                    bad_cells.append((name, str(error)))
+        _gather(row, channels)
+        for name, detail in bad_cells:
+            row.add_problem(name, detail)
+        self._check_shape(row, cells)
+        return row
+
+    def _check_shape(self, row: ParsedRow, cells: list[str]) -> None:
+        """Cells beyond the header; the required handle."""
+        if any(cell.strip() for cell in cells[len(self.names) :]):
+            message = (
+                "Unable to treat column __parsed_extra from the csv file. "
+                "No target column found in the provided schema"
+            )
+            detail = "more cells than the header has"
+            row.problems.append(Problem(row.line, "__parsed_extra", detail, message))
+        if REQUIRED in self.names and not row.product.get("handle"):
+            message = (
+                f'No value found for target column "{REQUIRED}" in line {row.index} '
+                "of the given csv file"
+            )
+            row.problems.append(Problem(row.line, REQUIRED, "no value", message))
+
+
+def _gather(row: ParsedRow, channels: dict[int, dict[str, Any]]) -> None:
+    """Sales channels by their number; option values named by their row's Option Name."""
+    if "sales_channels" in row.product:
+        row.product["sales_channels"] = [channels[n] for n in sorted(channels)]
+    if "options" in row.variant:
+        titles = {o["index"]: o["title"] for o in row.product.get("options") or []}
+        for value in row.variant["options"]:
+            value["title"] = titles.get(value.pop("index"))
+
+
+def _cell(
+    row: ParsedRow, column: Resolved, cell: str, channels: dict[int, dict[str, Any]]
+) -> None:
+    static = column.static
+    if static is not None:
+        if static.target != IGNORED:
+            part, name = static.target.split(".")
+            getattr(row, part)[name] = convert(cell, static.kind)
+    elif column.role == "type":
+        row.product["type"] = convert(cell, Kind.TEXT)
+    elif cell != "":  # Medusa skips an empty cell of a regex column
+        _REGEX_CELLS.get(column.role, _ignored)(row, column, cell, channels)
+
+
+def _ignored(*_: object) -> None:
+    """Product Category N Name/Description: accepted, not used (as Medusa)."""
+
+
+def _push(part: str, name: str, item: Callable[[Resolved, str], Any]) -> _CellHandler:
+    def handle(row: ParsedRow, column: Resolved, cell: str, _: object) -> None:
+        getattr(row, part)[name].append(item(column, cell))
+
+    return handle
+
+
+def _channel(
+    _row: ParsedRow, column: Resolved, cell: str, channels: dict[int, dict[str, Any]]
+) -> None:
+    channels.setdefault(column.index, {})[column.role.removeprefix("channel_")] = cell
+
+
+_CellHandler = Callable[[ParsedRow, Resolved, str, Any], None]
+_REGEX_CELLS: dict[str, _CellHandler] = {
+    "option_name": _push("product", "options", lambda c, v: {"title": v, "index": c.index}),
+    "option_value": _push("variant", "options", lambda c, v: {"index": c.index, "value": v}),
+    "region_price": _push(
+        "variant", "prices",
+        lambda c, v: {"region_name": c.region_name, "amount": amount_of(v)},
+    ),
+    "currency_price": _push(
+        "variant", "prices",
+        lambda c, v: {"currency_code": c.currency, "amount": amount_of(v)},
+    ),
+    "image": _push("product", "images", lambda _c, v: v),
+    "category_handle": _push("product", "categories", lambda _c, v: v),
+    "channel_id": _channel,
+    "channel_name": _channel,
+    "channel_description": _channel,
+}  # fmt: skip
+
+
+def read_rows(
+    lines: Iterable[str],
+) -> tuple[ImportHeader | None, Iterator[ParsedRow]]:
+    """The header and the data rows of a CSV given as lines; (None, empty) if empty."""
+    source = iter(lines)
+    first = next(source, "")
+    while first.strip() == "" and first != "":
+        first = next(source, "")
+    if first == "":
+        return None, iter(())
+    delimiter = detect_delimiter(first)
+    reader = csv.reader(_chain(first, source), delimiter=delimiter)
+    header = ImportHeader(next(reader), delimiter)
+
+    def rows() -> Iterator[ParsedRow]:
+        index = 0
+        previous = reader.line_num
+        for cells in reader:
+            start, previous = previous + 1, reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line (a trailing newline): not a row
+            index += 1
+            yield header.parse(index, start, cells)
+
+    return header, rows()
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest

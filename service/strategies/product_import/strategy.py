@@ -1,0 +1,167 @@
+"""product-import: Medusa v1's import strategy, streamed, validated, applied atomically.
+
+Pre-processing reads the uploaded CSV row by row (`open_text`, the `csv` module),
+plans one instruction per row against the catalog, and writes the instructions to
+one JSON-lines file per job (`imports/products/ops/<job>.jsonl`), as Medusa writes
+its op files. Processing applies exactly those instructions: what the preview
+counted is what is imported, with no second parse that could read the catalog
+differently. A file with problems fails the job before anything is confirmed: every
+bad row is listed, and an error report CSV is stored beside the upload.
+
+Processing puts every change into one change set, saved in one transaction together
+with the job's import claim (`product-import:<job>`): a redelivered message or a
+retried attempt finds the claim and only finishes the clean-up.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import msgspec
+import structlog
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from domain.catalog import claims
+from domain.catalog.claims import Claim
+from domain.errors import InvalidDataError
+from domain.product_csv.import_plan import ImportPlanner, preview
+from domain.product_csv.import_rows import PARSING_FAILED, read_rows
+from domain.strategies import AbstractBatchJobStrategy
+from service.catalog.commands import Catalog, batch_actor
+from service.catalog.lookups import CatalogLookups
+from service.strategies.product_import.apply import InstructionApplier
+from service.strategies.product_import.lookups import PlanLookups
+from service.strategies.product_import.report import ProblemReport
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from domain.strategies import BatchJobSnapshot, JobRun
+    from service.application import Jobstream
+    from service.catalog.readmodel import CatalogReadModel
+    from service.files.storage import FileStorage
+
+log = structlog.get_logger("product_import")
+PROGRESS_SECONDS = 0.5  # advancement_count is written at most this often
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(dict[str, Any]).decode
+
+
+def ops_key(job_id: str) -> str:
+    return f"imports/products/ops/{job_id}.jsonl"
+
+
+def import_claim_key(job_id: str) -> str:
+    return claims.claim_key(claims.PRODUCT_IMPORT, job_id)
+
+
+def uploaded_key(job: BatchJobSnapshot) -> str:
+    key = job.context.get("fileKey")
+    if not isinstance(key, str) or not key:
+        raise InvalidDataError(PARSING_FAILED + "context.fileKey must name the file")
+    return key
+
+
+class ProductImportStrategy(AbstractBatchJobStrategy):
+    batch_type: ClassVar[str] = "product-import"
+    identifier: ClassVar[str] = "product-import-strategy"
+
+    def __init__(
+        self,
+        app: Jobstream,
+        catalog: Callable[[], CatalogReadModel],
+        files: FileStorage,
+    ) -> None:
+        self._app = app
+        self._catalog_reads = catalog
+        self._files = files
+        self._catalog = Catalog(app)
+
+    def build_template(self) -> str:
+        raise NotImplementedError("Not implemented!")
+
+    def _lookups(self) -> CatalogLookups:
+        reads = self._catalog_reads()
+        reads.catch_up()  # every record saved before this step is in the view
+        return CatalogLookups(self._app, reads.view)
+
+    # -- pre-processing ----------------------------------------------------------
+
+    def pre_process_batch_job(self, run: JobRun) -> None:
+        job = run.job()
+        planner = ImportPlanner(PlanLookups(self._lookups()))
+        with self._files.open_text(uploaded_key(job), encoding="utf-8-sig") as text:
+            header, rows = read_rows(text)
+            if header is None:
+                raise InvalidDataError(PARSING_FAILED + "the file is empty")
+            report = ProblemReport(self._files, job.id, header)
+            writer = self._files.open_writer(ops_key(job.id))
+            try:
+                report.add(header.problems)
+                for row in rows:
+                    instruction = planner.plan(row)
+                    report.add(row.problems, row.cells)
+                    if report.clean:
+                        writer.write(_encode(instruction) + b"\n")
+            except BaseException:
+                writer.abort()
+                report.abort()
+                raise
+        if not report.clean:
+            writer.abort()
+            run.update(result={"error_report_file_key": report.key})
+            raise report.rejection()
+        writer.commit()
+        run.update(result={**preview(planner.operations), "files": {"ops": writer.key}})
+        log.info("product_import.planned", **planner.operations)
+
+    # -- processing --------------------------------------------------------------
+
+    def process_job(self, run: JobRun) -> None:
+        job = run.job()
+        if not self._imported(job.id) and not self._import(run, job):
+            return  # canceled
+        self._finish(run, job)
+
+    def _imported(self, job_id: str) -> bool:
+        try:
+            self._app.repository.get(import_claim_key(job_id))
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    def _import(self, run: JobRun, job: BatchJobSnapshot) -> bool:
+        """All instructions into one change set, saved with the import claim."""
+        actor = batch_actor(job.id)
+        changes = self._catalog.changes(actor)
+        applier = InstructionApplier(self._catalog, changes, self._lookups())
+        done, reported = 0, time.monotonic()
+        with self._files.open_text(ops_key(job.id)) as lines:
+            for line in lines:
+                done += applier.apply(_decode(line))
+                if time.monotonic() - reported >= PROGRESS_SECONDS:
+                    reported = time.monotonic()
+                    after = run.update(result={"advancement_count": done})
+                    if after.status == "canceled" or run.is_canceled():
+                        log.info("product_import.canceled", advancement_count=done)
+                        return False
+        marker = Claim.take(import_claim_key(job.id), job.id, actor)
+        try:
+            changes.save(marker)
+        except IntegrityError:
+            if not self._imported(job.id):
+                raise
+            log.info("product_import.imported_elsewhere")  # a racing redelivery won
+            return True
+        log.info("product_import.saved", operations=done)
+        return True
+
+    def _finish(self, run: JobRun, job: BatchJobSnapshot) -> None:
+        """Medusa's finalize: progress to the count; the upload and op file removed."""
+        count = (job.result or {}).get("count", 0)
+        run.update(result={"advancement_count": count})
+        for key in (job.context.get("fileKey"), ops_key(job.id)):
+            if isinstance(key, str) and key:
+                self._files.delete(key)
