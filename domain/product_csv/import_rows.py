@@ -127,7 +127,7 @@ class ImportHeader:
             if column is None:
                 self._unknown(name)
         if REQUIRED not in self.names:
-            message = f'Missing column(s) "{REQUIRED}" from the given csv file'
+            message = f'{PARSING_FAILED}Missing column(s) "{REQUIRED}" from the given csv file'
             self.problems.append(
                 Problem(1, REQUIRED, "the required column is missing", message)
             )
@@ -138,7 +138,7 @@ class ImportHeader:
         if guess is not None:
             detail += f'; did you mean "{guess}"?'
         message = (
-            f"Unable to treat column {name} from the csv file. "
+            f"{PARSING_FAILED}Unable to treat column {name} from the csv file. "
             "No target column found in the provided schema"
         )
         self.problems.append(Problem(1, name, detail, message))
@@ -166,15 +166,15 @@ class ImportHeader:
         """Cells beyond the header; the required handle."""
         if any(cell.strip() for cell in cells[len(self.names) :]):
             message = (
-                "Unable to treat column __parsed_extra from the csv file. "
-                "No target column found in the provided schema"
+                f"{PARSING_FAILED}Unable to treat column __parsed_extra from the csv "
+                "file. No target column found in the provided schema"
             )
             detail = "more cells than the header has"
             row.problems.append(Problem(row.line, "__parsed_extra", detail, message))
         if REQUIRED in self.names and not row.product.get("handle"):
             message = (
-                f'No value found for target column "{REQUIRED}" in line {row.index} '
-                "of the given csv file"
+                f'{PARSING_FAILED}No value found for target column "{REQUIRED}" '
+                f"in line {row.index} of the given csv file"
             )
             row.problems.append(Problem(row.line, REQUIRED, "no value", message))
 

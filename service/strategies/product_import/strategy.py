@@ -99,7 +99,8 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
             report = ProblemReport(self._files, job.id, header)
             writer = self._files.open_writer(ops_key(job.id))
             try:
-                report.add(header.problems)
+                for problem in header.problems:  # one entry each
+                    report.add([problem])
                 for row in rows:
                     instruction = planner.plan(row)
                     report.add(row.problems, row.cells)
