@@ -122,6 +122,9 @@ class ImportHeader:
         self.delimiter = delimiter
         self.names = [name.lstrip("\ufeff").strip() for name in names]
         self.columns = [resolve(name) for name in self.names]
+        roles = {column.role for column in self.columns if column is not None}
+        # The lists a row starts with (empty even when its cells are), as Medusa's.
+        self._lists = sorted({_LIST_ROLES[r] for r in roles if r in _LIST_ROLES})
         self.problems: list[Problem] = []
         for name, column in zip(self.names, self.columns, strict=True):
             if column is None:
@@ -145,9 +148,8 @@ class ImportHeader:
 
     def parse(self, index: int, line: int, cells: list[str]) -> ParsedRow:
         row = ParsedRow(index=index, line=line, cells=cells)
-        for key, (part, name) in _LIST_ROLES.items():
-            if any(c is not None and c.role == key for c in self.columns):
-                getattr(row, part)[name] = []
+        for part, name in self._lists:
+            getattr(row, part)[name] = []
         channels: dict[int, dict[str, Any]] = {}
         bad_cells: list[tuple[str, str]] = []
         for name, column, cell in zip(self.names, self.columns, cells, strict=False):
