@@ -15,6 +15,7 @@ retried attempt finds the claim and only finishes the clean-up.
 
 from __future__ import annotations
 
+import csv
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -90,6 +91,15 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
     # -- pre-processing ----------------------------------------------------------
 
     def pre_process_batch_job(self, run: JobRun) -> None:
+        try:
+            self._pre_process(run)
+        except UnicodeDecodeError as error:
+            message = "the file is not UTF-8 text; save it as CSV UTF-8"
+            raise InvalidDataError(PARSING_FAILED + message) from error
+        except csv.Error as error:
+            raise InvalidDataError(f"{PARSING_FAILED}{error}") from error
+
+    def _pre_process(self, run: JobRun) -> None:
         job = run.job()
         planner = ImportPlanner(PlanLookups(self._lookups()))
         with self._files.open_text(uploaded_key(job), encoding="utf-8-sig") as text:

@@ -162,3 +162,50 @@ def test_the_listed_rows_are_capped_and_the_rest_counted(
         errors[-1] == f"… and 30 more bad rows (the error report {key} lists them all)"
     )
     assert len(report(runtime, job).splitlines()) == 1 + 130
+
+
+def test_cells_beyond_the_header_are_medusas_parsed_extra(
+    client: TestClient[Any], admin: Caller
+) -> None:
+    job = run_import(
+        client, admin, "Product Handle,Product Title,Variant Title\nh,T,V,x\n", "failed"
+    )
+
+    assert job["result"]["errors"] == [
+        PARSING + UNKNOWN.format("__parsed_extra"),
+        'Line 2, column "__parsed_extra": more cells than the header has',
+    ]
+
+
+def test_an_unknown_category_handle_is_a_row_error(
+    client: TestClient[Any], admin: Caller
+) -> None:
+    csv = "Product Handle,Product Title,Variant Title,Product Category 1 Handle\n"
+
+    job = run_import(client, admin, csv + "h,T,V,nowhere\n", "failed")
+
+    assert job["result"]["errors"] == [
+        row_error("Product category with handle: nowhere was not found", "h"),
+        (
+            'Line 2, column "Product Category Handle": '
+            "Product category with handle: nowhere was not found"
+        ),
+    ]
+
+
+def test_a_file_that_is_not_utf8_says_so(
+    client: TestClient[Any], admin: Caller
+) -> None:
+    csv = "Product Handle,Product Title,Variant Title\nh,Caf\xe9,V\n".encode("latin-1")
+
+    job = run_import(client, admin, csv, "failed")
+
+    assert job["result"]["errors"] == [
+        PARSING + "the file is not UTF-8 text; save it as CSV UTF-8"
+    ]
+
+
+def test_an_empty_file_is_refused(client: TestClient[Any], admin: Caller) -> None:
+    job = run_import(client, admin, "\n", "failed")
+
+    assert job["result"]["errors"] == [PARSING + "the file is empty"]
