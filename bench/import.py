@@ -52,6 +52,7 @@ SEED_BATCH = 500
 SIZES = ("S", "M", "L")
 POLL = 0.005
 TIMEOUT = 3600.0
+PHASE_TIMEOUT = float(os.environ.get("JOBSTREAM_BENCH_PHASE_TIMEOUT", "900"))
 USER_ID = "usr_bench_import"
 
 
@@ -184,9 +185,13 @@ def as_creates(source: Path, target: Path) -> None:
 def spawn(*arguments: str | int | Path | None) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve())]
     command += [str(a) for a in arguments if a is not None]
-    done = subprocess.run(
-        command, cwd=REPO, stdout=subprocess.PIPE, check=False, text=True
-    )
+    try:
+        done = subprocess.run(
+            command, cwd=REPO, stdout=subprocess.PIPE, check=False, text=True,
+            timeout=PHASE_TIMEOUT,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return {"timeout": PHASE_TIMEOUT}
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command[2:])} exited {done.returncode}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -237,12 +242,29 @@ def run_size(root: Path, backend: str, rows: int) -> list[tuple[str, ...]]:
             print(f"{backend}: importing {rows} rows as {kind}s ...", file=sys.stderr)
             run = spawn("--phase", "import", "--dir", directory / store,
                         "--source", source, *url_args(database))  # fmt: skip
+            if "timeout" in run:
+                results.append(
+                    (
+                        backend,
+                        kind,
+                        f"{rows:,}",
+                        f"> {PHASE_TIMEOUT:.0f}",
+                        "stalled",
+                        "",
+                        "",
+                        "",
+                        f"{rows / floor['seconds']:,.0f}",
+                    )
+                )
+                print("  ".join(results[-1]), flush=True)
+                continue
             results.append((
                 backend, kind, f"{rows:,}", f"{run['wall']:.2f}",
                 f"{rows / run['wall']:,.0f}", f"{run['pre_process']:.2f}",
                 f"{run['process']:.2f}", f"{run['peak_rss_mb']:.0f}",
                 f"{rows / floor['seconds']:,.0f}",
             ))  # fmt: skip
+            print("  ".join(results[-1]), flush=True)
         return results
     finally:
         seeded.drop()
