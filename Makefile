@@ -33,4 +33,6 @@ bench-pipeline: $(INSTALLED)  ## Jobs through relay, JetStream and workers (1 an
 	$(PY) bench/pipeline.py
 bench-export: $(INSTALLED)  ## product-export of 1k, 10k and 50k products, rows/s and peak RSS
 	$(PY) bench/export.py
-.PHONY: help install run test test-unit lint fmt typecheck check bench bench-pipeline bench-export
+bench-import: $(INSTALLED)  ## product-import of 1k, 10k and 50k rows (updates, creates), rows/s and peak RSS
+	$(PY) bench/import.py
+.PHONY: help install run test test-unit lint fmt typecheck check bench bench-pipeline bench-export bench-import
