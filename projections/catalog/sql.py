@@ -129,6 +129,10 @@ class SqlCatalogView(CatalogView, ABC):
             _refs(state), entity.version, json.dumps(state), encode(document).decode(),
         )  # fmt: skip
 
+    def related_documents(self, state: dict[str, Any]) -> dict[str, Any]:
+        with self._transaction(commit=False) as curs:
+            return self._related_documents(curs, sorted(_references(state)))
+
     def _related_documents(
         self, curs: Any, ids: Sequence[str]
     ) -> dict[str, documents.Document]:

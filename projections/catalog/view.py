@@ -142,6 +142,10 @@ class CatalogView(TrackingRecorder, ABC):
     ) -> tuple[str, str] | None:
         """(product id, variant id) of a live variant by id or SKU, or None."""
 
+    @abstractmethod
+    def related_documents(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The documents of the records a product's `state` embeds, by id."""
+
     def list_regions(self) -> list[RegionSummary]:
         """Every region (id, name, currency), oldest first: price columns for an export."""
         return [
