@@ -9,8 +9,12 @@ from litestar.testing import TestClient
 from service.audit import history
 from service.http.catalog.product_bodies import validate_update
 from service.runtime import Runtime
+from tests.api.catalog import conftest as catalog_fixtures
 from tests.api.catalog.support import product
 from tests.support import Caller, wait_for_status
+
+# The catalog is global: each PostgreSQL run gets a database of its own.
+settings = catalog_fixtures.settings
 
 
 def job_through_its_lifecycle(
