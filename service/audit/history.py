@@ -30,6 +30,10 @@ _BASE_FIELDS = frozenset(
     {"originator_id", "originator_version", "timestamp", "actor", "originator_topic"}
 )
 
+# Secrets a user's events hold: histories and exports show that they changed, not them.
+REDACTED_FIELDS = frozenset({"password_hash", "api_token"})
+REDACTED = "[redacted]"
+
 
 class HistoryEvent(msgspec.Struct, frozen=True, kw_only=True):
     """One stored event of an aggregate, as the history endpoints and CLI show it."""
@@ -52,6 +56,9 @@ def payload_of(event: object) -> dict[str, Any]:
         for field in dataclasses.fields(event)  # type: ignore[arg-type]
         if field.name not in _BASE_FIELDS
     }
+    for name in REDACTED_FIELDS.intersection(values):
+        if values[name] is not None:
+            values[name] = REDACTED
     return msgspec.to_builtins(values)  # type: ignore[no-any-return]
 
 
