@@ -90,7 +90,7 @@ async def follow_until_caught_up(
             durable=durable,
             model=model,
             stop=stop,
-        )  # fmt: skip
+        )
     )
     nc = await nats.connect(settings.nats_url or "")
     try:
