@@ -9,6 +9,7 @@ renames the shadow's tables into place.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -90,17 +91,19 @@ class LiveRebuild:
         shadow = self._view.shadow()
         shadow.reset()
         position = 0
-        while True:  # the bulk: up to the head as it moves, the live model serving
-            page = self._page(position, stop=None)
-            if not page:
-                break
-            position = self._fold(shadow, page, None)
-            self._report(position, done=False)
+        # The bulk, up to the head as it moves, the live model serving. The next page
+        # is read and decoded while this one is written (the writes release the GIL).
+        with ThreadPoolExecutor(1, thread_name_prefix=f"rebuild.{self.name}") as pool:
+            pending = pool.submit(self._decoded, position, None)
+            while page := pending.result():
+                pending = pool.submit(self._decoded, page[-1][0], None)
+                position = self._fold(shadow, page, None)
+                self._report(position, done=False)
         with self._view.transaction(commit=True) as curs:
             self._view.lock(curs)  # the live model stops moving (its reads go on)
             live = self._view.position(self._upstream, curs)
             while position < live:  # what the live model folded since the last page
-                page = self._page(position, stop=live)
+                page = self._decoded(position, live)
                 if not page:
                     break
                 position = self._fold(shadow, page, curs)
@@ -109,21 +112,24 @@ class LiveRebuild:
             self._view.swap_in(curs, shadow)
         return self._report(max(position, live), done=True)
 
-    def _page(self, position: int, stop: int | None) -> Sequence[Any]:
-        return self._recorder.select_notifications(
+    def _decoded(self, position: int, stop: int | None) -> list[tuple[int, Any]]:
+        """The next page after `position`: (notification id, domain event) pairs."""
+        page = self._recorder.select_notifications(
             start=position,
             limit=self._batch_size,
             stop=stop,
             topics=self._topics,
             inclusive_of_start=False,
         )
+        return [(n.id, self._mapper.to_domain_event(n)) for n in page]
 
-    def _fold(self, shadow: RebuildableView, page: Sequence[Any], curs: Any) -> int:
-        events = [self._mapper.to_domain_event(n) for n in page]
-        mine = [event for event in events if isinstance(event, self._event_type)]
-        shadow.apply_events(mine, Tracking(self._upstream, page[-1].id), curs)
+    def _fold(
+        self, shadow: RebuildableView, page: list[tuple[int, Any]], curs: Any
+    ) -> int:
+        mine = [event for _, event in page if isinstance(event, self._event_type)]
+        shadow.apply_events(mine, Tracking(self._upstream, page[-1][0]), curs)
         self._events += len(page)
-        return int(page[-1].id)
+        return int(page[-1][0])
 
     def _report(self, position: int, *, done: bool) -> Progress:
         progress = Progress(
