@@ -86,7 +86,8 @@ def test_status_rebuild_verify_and_export(
 def test_verify_exits_non_zero_and_names_each_difference(
     settings: Settings, runtime: Runtime, client: TestClient[Any], admin: Caller
 ) -> None:
-    job_id = seed_job(runtime, admin.user.id)
+    # Completed: no processing writes to it while the row is deleted.
+    job_id = seed_job(runtime, admin.user.id, completed=True)
     with runtime.view.transaction(commit=True) as curs:  # type: ignore[attr-defined]
         curs.execute(f"DELETE FROM {runtime.view.table}")  # type: ignore[attr-defined]  # noqa: S608
 
