@@ -29,4 +29,8 @@ typecheck: $(INSTALLED)  ## mypy --strict
 check: lint typecheck test  ## What CI runs
 bench: $(INSTALLED)  ## API lifecycle benchmark (embedded and PostgreSQL)
 	$(PY) bench/api_lifecycle.py
-.PHONY: help install run test test-unit lint fmt typecheck check bench
+bench-pipeline: $(INSTALLED)  ## Jobs through relay, JetStream and workers (1 and 2), and embedded
+	$(PY) bench/pipeline.py
+bench-export: $(INSTALLED)  ## product-export of 1k, 10k and 50k products, rows/s and peak RSS
+	$(PY) bench/export.py
+.PHONY: help install run test test-unit lint fmt typecheck check bench bench-pipeline bench-export

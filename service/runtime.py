@@ -312,6 +312,7 @@ class Runtime(ApiRuntime):
         probes = {
             "event_store": self.app.recorder.max_notification_id,
             "read_model": lambda: self.view.max_tracking_id(self.app.name),
+            "catalog": lambda: self.catalog_reads.view.max_tracking_id(self.app.name),
             "sessions": self.sessions.ping,
         }
         for name, probe in probes.items():
@@ -322,6 +323,7 @@ class Runtime(ApiRuntime):
                 checks[name] = f"down: {error}"
         for runner, wanted in (
             (self.projection, self.project),
+            (self.catalog_reads.runner, self.project),
             (self.processing, self.process_jobs),
         ):
             if wanted:
@@ -342,6 +344,9 @@ class Runtime(ApiRuntime):
             "projection_position": projected,
             "projection_lag": positions.lag(head, projected),
         }
+        catalog = positions.recorded(self.catalog_reads.view, self.app.name)
+        report["catalog_position"] = catalog
+        report["catalog_lag"] = positions.lag(head, catalog)
         if self.settings.nats_url is not None:
             # Reported, not required: the outbox keeps the work while NATS is away.
             relayed = positions.recorded(self._relay_tracking(), self.app.name)

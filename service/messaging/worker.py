@@ -158,6 +158,12 @@ async def run_consumer(
             log.warning("worker.fetch_failed", error=repr(error))
             deliveries = []
             await asyncio.sleep(0.2)
+        if stop.is_set():
+            # Stopping: what the last fetch brought goes back at once, for others.
+            for delivery in deliveries:
+                with contextlib.suppress(Exception):
+                    await delivery.nak()
+            deliveries = []
         for _ in range(free - len(deliveries)):
             slots.release()
         for delivery in deliveries:

@@ -10,6 +10,7 @@ from eventsourcing.persistence import IntegrityError
 from litestar.testing import TestClient
 
 from domain.errors import DuplicateError
+from service.application import CONFLICT_RETRIES
 from service.runtime import Runtime
 from tests.support import Caller, ScriptedStrategy, seed_job, wait_for_status
 
@@ -169,7 +170,7 @@ def test_a_write_that_keeps_losing_races_is_a_409(
         "You may retry the request with the provided Idempotency-Key.",
         "code": "invalid_state_error",
     }
-    assert len(attempts) == 5  # re-read and re-decided before giving up
+    assert len(attempts) == CONFLICT_RETRIES  # re-read and re-decided, then given up
 
 
 def test_an_unknown_route_is_a_json_404(client: TestClient[Any], admin: Caller) -> None:

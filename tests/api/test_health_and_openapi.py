@@ -142,4 +142,9 @@ def test_health_details_report_the_head_and_the_projections_lag(
     assert details["event_store_head"] >= 1
     assert details["projection_position"] == details["event_store_head"]
     assert details["projection_lag"] == 0
+    assert details["checks"]["projection.catalog"] == "ok"
+    assert (
+        details["catalog_lag"]
+        == details["event_store_head"] - details["catalog_position"]
+    )
     assert "nats" not in details  # no NATS configured

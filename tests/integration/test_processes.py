@@ -13,7 +13,12 @@ import httpx
 import msgspec
 import pytest
 
+from domain.batch_jobs import BatchJobStatus
+from domain.strategies import BatchJobDraft
+from service.relay_process import running_relay
+from service.runtime import Runtime
 from service.settings import Settings
+from service.strategies.registry import StrategyRegistry
 from tests.integration.conftest import free_port
 from tests.integration.processes import (
     environment,
@@ -23,6 +28,7 @@ from tests.integration.processes import (
     wait_for_log,
 )
 from tests.integration.test_relay import head, seed_histories, stream_messages, until
+from tests.support import ScriptedStrategy
 
 pytestmark = pytest.mark.integration
 
@@ -141,3 +147,45 @@ async def test_serve_with_nats_runs_jobs_through_the_stream_and_stops_cleanly(
     assert exit_code == -signal.SIGTERM
     stops = [event for event in log_events(log) if event.endswith(".stopped")]
     assert stops == ["worker.stopped", "relay.stopped", "runtime.stopped"]
+
+
+async def test_a_worker_on_sigterm_finishes_its_job_takes_no_new_one_and_exits(
+    nats_settings: Settings, tmp_path: Path
+) -> None:
+    plugins = install_test_strategy(tmp_path / "plugins")
+    keeper = Runtime(
+        nats_settings,
+        registry=StrategyRegistry([ScriptedStrategy()]),
+        process_jobs=False,
+    )
+    keeper.start()
+    log = tmp_path / "worker.log"
+    try:
+        draft = BatchJobDraft(
+            type="product-export", context={"pages": 20, "sleep": 0.1}, dry_run=False
+        )
+        running = keeper.app.create_batch_job(draft, "usr_1")[0].id
+        async with running_relay(nats_settings):
+            worker = start_role(nats_settings, "worker", log, plugins)
+            await until(
+                lambda: (
+                    keeper.app.get_batch_job(running).status
+                    is BatchJobStatus.PROCESSING
+                ),
+                seconds=30,
+            )
+            worker.send_signal(signal.SIGTERM)
+            await asyncio.sleep(0.3)  # it has stopped fetching
+            later = keeper.app.create_batch_job(draft, "usr_1")[0].id
+            exit_code = await asyncio.to_thread(worker.wait, 30)
+            await asyncio.sleep(0.5)  # nothing else would take `later` either
+        finished = keeper.app.get_batch_job(running)
+        waiting = keeper.app.get_batch_job(later)
+    finally:
+        await asyncio.to_thread(keeper.stop)
+
+    assert exit_code == 0
+    assert finished.status is BatchJobStatus.COMPLETED
+    assert (finished.result or {})["advancement_count"] == 20  # finished, not cut
+    assert waiting.status is BatchJobStatus.CREATED  # left in JetStream for others
+    assert log_events(log)[-1] == "worker.stopped"

@@ -147,3 +147,28 @@ async def test_a_consumer_survives_every_kind_of_failed_fetch() -> None:
 
     assert handled == ["handled"]
     assert fetcher.unsubscribed
+
+
+async def test_a_stopping_consumer_gives_back_what_its_last_fetch_brought() -> None:
+    delivery = FakeDelivery(message())
+    stop = asyncio.Event()
+
+    class StoppedWhileFetching(ScriptedFetcher):
+        async def fetch(self, batch: int = 1, timeout: float | None = 5) -> list[Any]:  # noqa: ASYNC109
+            stop.set()  # SIGTERM arrives while the fetch waits
+            return [delivery]
+
+    handled: list[Any] = []
+
+    async def handle(d: Any) -> str:
+        handled.append(d)
+        return "ack"
+
+    slots = asyncio.Semaphore(4)
+    await asyncio.wait_for(
+        run_consumer(StoppedWhileFetching([]), handle, slots, stop), 10
+    )
+
+    assert handled == []  # not started
+    assert delivery.outcome == ["nak:None"]  # back to JetStream at once, for others
+    assert slots._value == 4  # every slot released
