@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.domain import BaseAggregate
 
@@ -81,11 +81,23 @@ class BatchJob(BaseAggregate[str]):
 
     @dataclass(frozen=True)
     class Updated(Event):
+        """A strategy's patch of result and context.
+
+        Version 2 added the keys to remove (`unset_*`); stored version-1 events are
+        read through `upcast_v1_v2` as removing none.
+        """
+
         NAME = "batch.updated"
+        class_version: ClassVar[int] = 2
         result: JsonObject | None
         context: JsonObject | None
         unset_result: list[str]
         unset_context: list[str]
+
+        @staticmethod
+        def upcast_v1_v2(state: JsonObject) -> None:
+            state.setdefault("unset_result", [])
+            state.setdefault("unset_context", [])
 
         def apply(self, aggregate: BatchJob) -> None:
             aggregate.result = shallow_merge(

@@ -13,6 +13,7 @@ import msgspec
 
 from domain.errors import DomainError
 from domain.users import User, UserRole
+from service.audit import cli as audit_cli
 from service.auth.passwords import hash_password
 from service.http.rendering import render_user
 from service.logs import configure_logging
@@ -29,12 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "serve", help="run API, job processing and projections in one process"
     )
-    commands.add_parser(
-        "relay", help="publish stored events to NATS JetStream (outbox)"
+    relay = commands.add_parser(
+        "relay", help="publish stored events to NATS JetStream (outbox; or: replay)"
     )
     commands.add_parser("worker", help="run batch jobs delivered by NATS JetStream")
     commands.add_parser("api", help="the HTTP API alone (with workers and projections)")
-    commands.add_parser("projections", help="keep the read models up to date")
+    projections = commands.add_parser(
+        "projections", help="keep the read models up to date (or: status, rebuild)"
+    )
     user = commands.add_parser("user", help="manage admin users")
     user_commands = user.add_subparsers(dest="user_command", required=True)
     create = user_commands.add_parser(
@@ -47,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--id", dest="user_id")
     create.add_argument("--first-name")
     create.add_argument("--last-name")
+    audit_cli.register(commands, projections, relay)
     return parser
 
 
@@ -124,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    audited = audit_cli.run(settings, args)
+    if audited is not None:
+        return audited
     if args.command in {"serve", "api"}:
         serve(settings, roles=args.command)
         return 0

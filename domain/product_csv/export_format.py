@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from domain.product_csv.cells import (
     DELIMITER,
@@ -20,8 +20,16 @@ from domain.product_csv.cells import (
 )
 
 Json = dict[str, Any]
-ProductCell = Callable[[Json], str]
-VariantCell = Callable[[Json, Json], str]  # (variant, product)
+
+
+class Record(Protocol):
+    """A product, variant or related record: a dict, or anything with `.get`."""
+
+    def get(self, key: str, default: Any = None, /) -> Any: ...
+
+
+ProductCell = Callable[[Record], str]
+VariantCell = Callable[[Record, Record], str]  # (variant, product)
 
 
 def _product_field(name: str) -> ProductCell:
@@ -36,14 +44,14 @@ def _nested(relation: str, name: str) -> ProductCell:
     return lambda product: js_text((product.get(relation) or {}).get(name))
 
 
-def _tags(product: Json) -> str:
+def _tags(product: Record) -> str:
     return ",".join(str(tag.get("value")) for tag in product.get("tags") or [])
 
 
-def _profile(product: Json) -> Json:
+def _profile(product: Record) -> Record:
     profile = product.get("profile")
     if profile is None and product.get("profiles"):
-        profile = product["profiles"][-1]
+        profile = product.get("profiles")[-1]
     return profile or {}
 
 
@@ -116,7 +124,7 @@ class ExportShape:
     prices: list[Json] = field(default_factory=list)
     _seen: set[tuple[object, str | None]] = field(default_factory=set, repr=False)
 
-    def add(self, product: Json, regions: Mapping[str, Region]) -> None:
+    def add(self, product: Record, regions: Mapping[str, Region]) -> None:
         """Count a product's relations and see its prices (a product as JSON)."""
         self.add_counts(
             options=len(product.get("options") or []),
@@ -184,7 +192,7 @@ class ExportShape:
 def _currency_price(code: str) -> VariantCell:
     wanted = code.lower()
 
-    def cell(variant: Json, _product: Json) -> str:
+    def cell(variant: Record, _product: Record) -> str:
         for price in variant.get("prices") or []:
             if str(price.get("currency_code") or "").lower() == wanted:
                 return humanize_amount(price.get("amount") or 0, code)
@@ -197,7 +205,7 @@ def _region_price(region: Json) -> VariantCell:
     region_id = str(region.get("id") or "").lower()
     currency = str(region.get("currency_code") or "")
 
-    def cell(variant: Json, _product: Json) -> str:
+    def cell(variant: Record, _product: Record) -> str:
         for price in variant.get("prices") or []:
             if str(price.get("region_id") or "").lower() == region_id:
                 return humanize_amount(price.get("amount") or 0, currency)
@@ -207,7 +215,7 @@ def _region_price(region: Json) -> VariantCell:
 
 
 def _option_value(index: int) -> VariantCell:
-    def cell(variant: Json, product: Json) -> str:
+    def cell(variant: Record, product: Record) -> str:
         options = product.get("options") or []
         if index >= len(options):
             return ""
@@ -221,7 +229,7 @@ def _option_value(index: int) -> VariantCell:
 
 
 def _related(relation: str, index: int, name: str) -> ProductCell:
-    def cell(product: Json) -> str:
+    def cell(product: Record) -> str:
         items = product.get(relation) or []
         return js_text(items[index].get(name)) if index < len(items) else ""
 
@@ -302,7 +310,7 @@ class ExportLayout:
     def header(self) -> str:
         return DELIMITER.join(self._columns) + NEWLINE
 
-    def lines(self, product: Json) -> list[str]:
+    def lines(self, product: Record) -> list[str]:
         """One line per variant (none for a product without variants)."""
         variants = product.get("variants") or []
         if not variants:

@@ -8,6 +8,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
+from projections import swap
 from projections.batch_jobs.view import (
     SqlBatchJobsView,
     column_definitions,
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 class PostgresBatchJobsView(PostgresTrackingRecorder, SqlBatchJobsView):
     placeholder = "%s"
+    postgres = True
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -34,6 +36,14 @@ class PostgresBatchJobsView(PostgresTrackingRecorder, SqlBatchJobsView):
             SQL(statement)  # type: ignore[misc]
             for statement in index_statements(self.table)
         )
+
+    def _table_statements(self) -> list[str]:
+        columns = column_definitions("TIMESTAMPTZ", "JSONB", "BOOLEAN")
+        return [
+            f"CREATE TABLE {self.table} ({columns})",
+            *index_statements(self.table),
+            swap.tracking_ddl(self.tracking_table, postgres=True),
+        ]
 
     def _column_names(self, curs: Any) -> list[str]:
         curs.execute(

@@ -8,6 +8,7 @@ from typing import Any
 
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
+from projections import swap
 from projections.batch_jobs.view import (
     SqlBatchJobsView,
     column_definitions,
@@ -20,6 +21,7 @@ class SQLiteBatchJobsView(SQLiteTrackingRecorder, SqlBatchJobsView):
     table = "batch_jobs"
     tracking_table = "tracking"  # this view's own file: its only tracking table
     unlimited = " LIMIT -1"
+    postgres = False
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -31,6 +33,14 @@ class SQLiteBatchJobsView(SQLiteTrackingRecorder, SqlBatchJobsView):
         statements.append(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
         statements.extend(index_statements(self.table))
         return statements
+
+    def _table_statements(self) -> list[str]:
+        columns = column_definitions("TEXT", "TEXT", "INTEGER")
+        return [
+            f"CREATE TABLE {self.table} ({columns})",
+            *index_statements(self.table),
+            swap.tracking_ddl(self.tracking_table, postgres=False),
+        ]
 
     def _column_names(self, curs: Any) -> list[str]:
         curs.execute(f"PRAGMA table_info({self.table})")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
+from projections import swap
 from projections.batch_jobs.document import document
 from projections.batch_jobs.query import BatchJobQuery, order_clause, where_clause
 from projections.batch_jobs.row import (
@@ -29,9 +30,12 @@ class BatchJobsView(TrackingRecorder, ABC):
 
     @abstractmethod
     def apply_events(
-        self, events: Sequence[BatchJob.Event], tracking: Tracking
+        self, events: Sequence[BatchJob.Event], tracking: Tracking, curs: Any = None
     ) -> None:
-        """Fold `events` into the rows and move tracking to `tracking`, atomically."""
+        """Fold `events` into the rows and move tracking to `tracking`, atomically.
+
+        In the caller's transaction if `curs` is given, else in one of its own.
+        """
 
     @abstractmethod
     def get_batch_job(self, job_id: str) -> BatchJobRow | None: ...
@@ -60,10 +64,9 @@ class BatchJobsView(TrackingRecorder, ABC):
         """
 
 
-class SqlBatchJobsView(BatchJobsView, ABC):
+class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, ABC):
     """The SQL both backends run; they differ in placeholders, DDL and value types."""
 
-    placeholder: str
     table: str
     tracking_table: str
     # What an OFFSET needs before it when there is no limit (SQLite wants a LIMIT).
@@ -72,10 +75,6 @@ class SqlBatchJobsView(BatchJobsView, ABC):
     @abstractmethod
     def _transaction(self, *, commit: bool) -> Any:
         """The backend datastore's transaction context manager (yields a cursor)."""
-
-    @abstractmethod
-    def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
-        """Provided by the backend's TrackingRecorder (first in the MRO)."""
 
     @abstractmethod
     def _column_names(self, curs: Any) -> list[str]:
@@ -107,18 +106,43 @@ class SqlBatchJobsView(BatchJobsView, ABC):
         )
 
     def apply_events(
-        self, events: Sequence[BatchJob.Event], tracking: Tracking
+        self, events: Sequence[BatchJob.Event], tracking: Tracking, curs: Any = None
+    ) -> None:
+        if curs is None:
+            with self._transaction(commit=True) as own:
+                self._apply(own, events, tracking)
+        else:
+            self._apply(curs, events, tracking)
+
+    def _apply(
+        self, curs: Any, events: Sequence[BatchJob.Event], tracking: Tracking
     ) -> None:
         job_ids = sorted({event.originator_id for event in events})
-        with self._transaction(commit=True) as curs:
-            rows = {row.id: row for row in self._select_rows(curs, job_ids)}
-            changed = fold(rows, events)
-            if changed:
-                curs.executemany(
-                    self._upsert_statement(),
-                    [self._encode_row(rows[job_id]) for job_id in sorted(changed)],
-                )
-            self._insert_tracking(curs, tracking)
+        rows = {row.id: row for row in self._select_rows(curs, job_ids)}
+        changed = fold(rows, events)
+        if changed:
+            curs.executemany(
+                self._upsert_statement(),
+                [self._encode_row(rows[job_id]) for job_id in sorted(changed)],
+            )
+        self.track(curs, tracking)
+
+    # -- live rebuilds (projections.swap) -------------------------------------------
+
+    def table_names(self) -> list[str]:
+        return [self.table, self.tracking_table]
+
+    def _use_tables(self, names: Sequence[str]) -> None:
+        self.table, self.tracking_table = names
+
+    def documents_by_id(self) -> dict[str, tuple[int, str]]:
+        """Every row's version and stored document (for `jobstream verify`)."""
+        with self._transaction(commit=False) as curs:
+            curs.execute(f"SELECT id, version, document FROM {self.table}")  # noqa: S608
+            return {
+                r["id"]: (int(r["version"]), str(r["document"]))
+                for r in curs.fetchall()
+            }
 
     def get_batch_job(self, job_id: str) -> BatchJobRow | None:
         with self._transaction(commit=False) as curs:

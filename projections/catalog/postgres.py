@@ -13,9 +13,11 @@ from projections.catalog.view import DDL
 
 class PostgresCatalogView(PostgresTrackingRecorder, SqlCatalogView):
     placeholder = "%s"
+    postgres = True
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        self.tracking_table = self.tracking_table_name
         for statement in DDL:
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
 

@@ -6,6 +6,7 @@ import json
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
+from projections import swap
 from projections.catalog import documents
 from projections.catalog.query import ORDERABLE, ProductFilter, where_clause
 from projections.catalog.state import Entity, fold
@@ -18,6 +19,7 @@ from projections.catalog.view import (
     CatalogView,
     ProductPage,
     Record,
+    ddl,
     encode,
 )
 
@@ -54,46 +56,73 @@ def _refs(state: dict[str, Any]) -> str:
     return f" {' '.join(ids)} "
 
 
-class SqlCatalogView(CatalogView, ABC):
-    placeholder: str
+class SqlCatalogView(CatalogView, swap.Rebuildable, ABC):
+    tracking_table: str
+    products, records, variants = PRODUCTS, RECORDS, VARIANTS
     unlimited: str = ""  # what an OFFSET needs without a LIMIT (SQLite: LIMIT -1)
 
     @abstractmethod
     def _transaction(self, *, commit: bool) -> Any: ...
 
-    @abstractmethod
-    def _insert_tracking(self, curs: Any, tracking: Tracking) -> None: ...
-
     # -- writes ------------------------------------------------------------------
 
     def apply_events(
-        self, events: Sequence[CatalogAggregate.Event], tracking: Tracking
+        self,
+        events: Sequence[CatalogAggregate.Event],
+        tracking: Tracking,
+        curs: Any = None,
+    ) -> None:
+        if curs is None:
+            with self._transaction(commit=True) as own:
+                self._apply(own, events, tracking)
+        else:
+            self._apply(curs, events, tracking)
+
+    def _apply(
+        self, curs: Any, events: Sequence[CatalogAggregate.Event], tracking: Tracking
     ) -> None:
         entity_ids = sorted({event.originator_id for event in events})
-        with self._transaction(commit=True) as curs:
-            entities = self._select_entities(curs, entity_ids)
-            changed = [entities[i] for i in sorted(fold(entities, events))]
-            records = [e for e in changed if e.kind != "product"]
-            products = [e for e in changed if e.kind == "product"]
-            if records:
-                curs.executemany(
-                    _upsert(RECORDS, RECORD_COLUMNS, self.placeholder),
-                    [self._record_row(e) for e in records],
-                )
-            if products:
-                self._write_products(curs, products)
-            self._insert_tracking(curs, tracking)
+        entities = self._select_entities(curs, entity_ids)
+        changed = [entities[i] for i in sorted(fold(entities, events))]
+        records = [e for e in changed if e.kind != "product"]
+        products = [e for e in changed if e.kind == "product"]
+        if records:
+            curs.executemany(
+                _upsert(self.records, RECORD_COLUMNS, self.placeholder),
+                [self._record_row(e) for e in records],
+            )
+        if products:
+            self._write_products(curs, products)
+        self.track(curs, tracking)
+
+    # -- live rebuilds (projections.swap) and verification ------------------------
+
+    def table_names(self) -> list[str]:
+        return [self.products, self.records, self.variants, self.tracking_table]
+
+    def _use_tables(self, names: Sequence[str]) -> None:
+        self.products, self.records, self.variants, self.tracking_table = names
+
+    def _table_statements(self) -> list[str]:
+        create = ddl(self.products, self.records, self.variants)
+        tracking = swap.tracking_ddl(self.tracking_table, postgres=self.postgres)
+        return [*create, tracking]
+
+    def entities_by_id(self) -> dict[str, Entity]:
+        """Every entity's kind, version and state (for `jobstream verify`)."""
+        with self._transaction(commit=False) as curs:
+            return self._select_entities(curs, None)
 
     def _write_products(self, curs: Any, products: list[Entity]) -> None:
         wanted = {ref for e in products for ref in _references(e.state)}
         related = self._related_documents(curs, sorted(wanted))
         curs.executemany(
-            _upsert(PRODUCTS, PRODUCT_COLUMNS, self.placeholder),
+            _upsert(self.products, PRODUCT_COLUMNS, self.placeholder),
             [self._product_row(e, related) for e in products],
         )
         marks = ", ".join([self.placeholder] * len(products))
         curs.execute(
-            f"DELETE FROM {VARIANTS} WHERE product_id IN ({marks})",  # noqa: S608
+            f"DELETE FROM {self.variants} WHERE product_id IN ({marks})",  # noqa: S608
             [e.id for e in products],
         )
         rows = [
@@ -103,7 +132,7 @@ class SqlCatalogView(CatalogView, ABC):
         ]  # fmt: skip
         if rows:
             curs.executemany(
-                f"INSERT INTO {VARIANTS} (id, product_id, sku) "  # noqa: S608
+                f"INSERT INTO {self.variants} (id, product_id, sku) "  # noqa: S608
                 f"VALUES ({self.placeholder}, {self.placeholder}, {self.placeholder})",
                 rows,
             )
@@ -129,6 +158,10 @@ class SqlCatalogView(CatalogView, ABC):
             _refs(state), entity.version, json.dumps(state), encode(document).decode(),
         )  # fmt: skip
 
+    def related_documents(self, state: dict[str, Any]) -> dict[str, Any]:
+        with self._transaction(commit=False) as curs:
+            return self._related_documents(curs, sorted(_references(state)))
+
     def _related_documents(
         self, curs: Any, ids: Sequence[str]
     ) -> dict[str, documents.Document]:
@@ -140,21 +173,24 @@ class SqlCatalogView(CatalogView, ABC):
             return {}
         marks = ", ".join([self.placeholder] * len(ids))
         curs.execute(
-            f"SELECT id, document FROM {RECORDS} WHERE id IN ({marks})",  # noqa: S608
+            f"SELECT id, document FROM {self.records} WHERE id IN ({marks})",  # noqa: S608
             list(ids),
         )
         return {row["id"]: json.loads(row["document"]) for row in curs.fetchall()}
 
-    def _select_entities(self, curs: Any, ids: Sequence[str]) -> dict[str, Entity]:
-        if not ids:
+    def _select_entities(
+        self, curs: Any, ids: Sequence[str] | None
+    ) -> dict[str, Entity]:
+        """The entities with these ids; every entity if `ids` is None."""
+        if ids is not None and not ids:
             return {}
-        marks = ", ".join([self.placeholder] * len(ids))
+        marks = ", ".join([self.placeholder] * len(ids or ()))
+        where = "" if ids is None else f" WHERE id IN ({marks})"
         found: dict[str, Entity] = {}
-        for table, kind in ((PRODUCTS, "'product'"), (RECORDS, "kind")):
+        for table, kind in ((self.products, "'product'"), (self.records, "kind")):
             curs.execute(
-                f"SELECT id, {kind} AS kind, version, state FROM {table} "  # noqa: S608
-                f"WHERE id IN ({marks})",
-                list(ids),
+                f"SELECT id, {kind} AS kind, version, state FROM {table}{where}",  # noqa: S608
+                list(ids or ()),
             )
             for row in curs.fetchall():
                 found[row["id"]] = Entity(
@@ -165,7 +201,7 @@ class SqlCatalogView(CatalogView, ABC):
     # -- reads -------------------------------------------------------------------
 
     def get_product(self, product_id: str) -> str | None:
-        sql = f"SELECT document FROM {PRODUCTS} WHERE id = {self.placeholder} AND deleted = 0"  # noqa: S608
+        sql = f"SELECT document FROM {self.products} WHERE id = {self.placeholder} AND deleted = 0"  # noqa: S608
         with self._transaction(commit=False) as curs:
             curs.execute(sql, [product_id])
             row = curs.fetchone()
@@ -184,7 +220,7 @@ class SqlCatalogView(CatalogView, ABC):
             raise ValueError(f"not an orderable column: {order_by}")
         where, params = where_clause(query, self.placeholder)
         direction = "DESC" if descending else "ASC"
-        sql = f"SELECT document FROM {PRODUCTS} WHERE {where} ORDER BY {order_by} {direction}, id {direction}"  # noqa: S608, E501
+        sql = f"SELECT document FROM {self.products} WHERE {where} ORDER BY {order_by} {direction}, id {direction}"  # noqa: S608, E501
         page_params = list(params)
         if limit is not None:
             sql += f" LIMIT {self.placeholder}"
@@ -212,7 +248,7 @@ class SqlCatalogView(CatalogView, ABC):
             where += f" AND id {'<' if descending else '>'} {self.placeholder}"
             params.append(after)
         direction = "DESC" if descending else "ASC"
-        sql = f"SELECT id, document FROM {PRODUCTS} WHERE {where} ORDER BY id {direction} LIMIT {self.placeholder}"  # noqa: S608, E501
+        sql = f"SELECT id, document FROM {self.products} WHERE {where} ORDER BY id {direction} LIMIT {self.placeholder}"  # noqa: S608, E501
         with self._transaction(commit=False) as curs:
             curs.execute(sql, [*params, limit])
             rows = curs.fetchall()
@@ -225,18 +261,19 @@ class SqlCatalogView(CatalogView, ABC):
             return self._count(curs, where, params)
 
     def _count(self, curs: Any, where: str, params: list[object]) -> int:
-        curs.execute(f"SELECT COUNT(*) AS n FROM {PRODUCTS} WHERE {where}", params)  # noqa: S608
+        curs.execute(f"SELECT COUNT(*) AS n FROM {self.products} WHERE {where}", params)  # noqa: S608
         return int(curs.fetchone()["n"])
 
     def get_record(self, kind: str, record_id: str) -> Record | None:
-        sql = f"SELECT * FROM {RECORDS} WHERE id = {self.placeholder} AND kind = {self.placeholder}"  # noqa: S608
+        p = self.placeholder
+        sql = f"SELECT * FROM {self.records} WHERE id = {p} AND kind = {p}"  # noqa: S608
         with self._transaction(commit=False) as curs:
             curs.execute(sql, [record_id, kind])
             row = curs.fetchone()
         return None if row is None else _record(row)
 
     def list_records(self, kind: str) -> list[Record]:
-        sql = f"SELECT * FROM {RECORDS} WHERE kind = {self.placeholder} ORDER BY created_at DESC, id DESC"  # noqa: S608, E501
+        sql = f"SELECT * FROM {self.records} WHERE kind = {self.placeholder} ORDER BY created_at DESC, id DESC"  # noqa: S608, E501
         with self._transaction(commit=False) as curs:
             curs.execute(sql, [kind])
             return [_record(row) for row in curs.fetchall()]
@@ -247,9 +284,7 @@ class SqlCatalogView(CatalogView, ABC):
         column, value = ("id", variant_id) if variant_id is not None else ("sku", sku)
         if value is None:
             return None
-        sql = (
-            f"SELECT id, product_id FROM {VARIANTS} WHERE {column} = {self.placeholder}"  # noqa: S608
-        )
+        sql = f"SELECT id, product_id FROM {self.variants} WHERE {column} = {self.placeholder}"  # noqa: S608
         with self._transaction(commit=False) as curs:
             curs.execute(sql, [value])
             row = curs.fetchone()

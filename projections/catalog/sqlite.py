@@ -13,6 +13,8 @@ from projections.catalog.view import DDL
 class SQLiteCatalogView(SQLiteTrackingRecorder, SqlCatalogView):
     placeholder = "?"
     unlimited = " LIMIT -1"
+    postgres = False
+    tracking_table = "tracking"  # this view's own file: its only tracking table
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)

@@ -28,34 +28,41 @@ PRODUCT_COLUMNS = (
     "state", "document",
 )  # fmt: skip
 RECORD_COLUMNS = ("id", "kind", "created_at", "version", "state", "document")
-DDL = (
-    (
-        f"CREATE TABLE IF NOT EXISTS {PRODUCTS} (id TEXT PRIMARY KEY, "
-        "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, handle TEXT, title TEXT, "
-        "description TEXT, status TEXT, collection_id TEXT, type_id TEXT, "
-        "is_giftcard INTEGER NOT NULL, deleted INTEGER NOT NULL, search TEXT NOT NULL, "
-        "refs TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL, "
-        "document TEXT NOT NULL)"
-    ),
-    f"CREATE INDEX IF NOT EXISTS {PRODUCTS}_live ON {PRODUCTS} (deleted, created_at, id)",
-    # Export pages walk live products in id order (a keyset): without this index each
-    # page sorts every product.
-    f"CREATE INDEX IF NOT EXISTS {PRODUCTS}_live_by_id ON {PRODUCTS} (deleted, id)",
-    f"CREATE INDEX IF NOT EXISTS {PRODUCTS}_handle ON {PRODUCTS} (handle)",
-    f"CREATE INDEX IF NOT EXISTS {PRODUCTS}_collection ON {PRODUCTS} (collection_id)",
-    (
-        f"CREATE TABLE IF NOT EXISTS {RECORDS} (id TEXT PRIMARY KEY, "
-        "kind TEXT NOT NULL, created_at TEXT NOT NULL, version INTEGER NOT NULL, "
-        "state TEXT NOT NULL, document TEXT NOT NULL)"
-    ),
-    f"CREATE INDEX IF NOT EXISTS {RECORDS}_kind ON {RECORDS} (kind, created_at, id)",
-    (
-        f"CREATE TABLE IF NOT EXISTS {VARIANTS} (id TEXT PRIMARY KEY, "
-        "product_id TEXT NOT NULL, sku TEXT)"
-    ),
-    f"CREATE INDEX IF NOT EXISTS {VARIANTS}_sku ON {VARIANTS} (sku)",
-    f"CREATE INDEX IF NOT EXISTS {VARIANTS}_product ON {VARIANTS} (product_id)",
-)
+
+
+def ddl(products: str, records: str, variants: str) -> tuple[str, ...]:
+    """The catalog tables and their indexes, under these names."""
+    return (
+        (
+            f"CREATE TABLE IF NOT EXISTS {products} (id TEXT PRIMARY KEY, "
+            "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, handle TEXT, title TEXT, "
+            "description TEXT, status TEXT, collection_id TEXT, type_id TEXT, "
+            "is_giftcard INTEGER NOT NULL, deleted INTEGER NOT NULL, search TEXT NOT NULL, "
+            "refs TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL, "
+            "document TEXT NOT NULL)"
+        ),
+        f"CREATE INDEX IF NOT EXISTS {products}_live ON {products} (deleted, created_at, id)",
+        # Export pages walk live products in id order (a keyset): without this index each
+        # page sorts every product.
+        f"CREATE INDEX IF NOT EXISTS {products}_live_by_id ON {products} (deleted, id)",
+        f"CREATE INDEX IF NOT EXISTS {products}_handle ON {products} (handle)",
+        f"CREATE INDEX IF NOT EXISTS {products}_collection ON {products} (collection_id)",
+        (
+            f"CREATE TABLE IF NOT EXISTS {records} (id TEXT PRIMARY KEY, "
+            "kind TEXT NOT NULL, created_at TEXT NOT NULL, version INTEGER NOT NULL, "
+            "state TEXT NOT NULL, document TEXT NOT NULL)"
+        ),
+        f"CREATE INDEX IF NOT EXISTS {records}_kind ON {records} (kind, created_at, id)",
+        (
+            f"CREATE TABLE IF NOT EXISTS {variants} (id TEXT PRIMARY KEY, "
+            "product_id TEXT NOT NULL, sku TEXT)"
+        ),
+        f"CREATE INDEX IF NOT EXISTS {variants}_sku ON {variants} (sku)",
+        f"CREATE INDEX IF NOT EXISTS {variants}_product ON {variants} (product_id)",
+    )
+
+
+DDL = ddl(PRODUCTS, RECORDS, VARIANTS)
 encode = msgspec.json.Encoder().encode
 
 
@@ -141,6 +148,10 @@ class CatalogView(TrackingRecorder, ABC):
         self, *, variant_id: str | None = None, sku: str | None = None
     ) -> tuple[str, str] | None:
         """(product id, variant id) of a live variant by id or SKU, or None."""
+
+    @abstractmethod
+    def related_documents(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The documents of the records a product's `state` embeds, by id."""
 
     def list_regions(self) -> list[RegionSummary]:
         """Every region (id, name, currency), oldest first: price columns for an export."""

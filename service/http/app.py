@@ -17,6 +17,7 @@ from service.http.dependencies import provide_caller, provide_runtime
 from service.http.downloads import download
 from service.http.errors import EXCEPTION_HANDLERS
 from service.http.health import health, health_details
+from service.http.history import HistoryController
 from service.http.request_context import request_context
 from service.http.uploads import UploadController
 from service.ports import ApiRuntime
@@ -54,6 +55,7 @@ def create_app(
             health_details,
             *catalog.CONTROLLERS,
             UploadController,
+            HistoryController,
             download,
         ],
         dependencies={

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
+
+from service.strategies.product_export.documents import Product, decode_product
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -14,7 +16,6 @@ if TYPE_CHECKING:
 
 # Orders a keyset on ids can follow: ids are ULIDs, in creation order.
 _KEYSET_ORDERS = frozenset({"created_at", "id"})
-_decode = msgspec.json.Decoder().decode
 
 
 class ShapePrice(msgspec.Struct):
@@ -48,14 +49,14 @@ def product_count(view: CatalogView, selection: ExportSelection) -> int:
 
 def product_pages(
     view: CatalogView, selection: ExportSelection, count: int
-) -> Iterator[list[dict[str, Any]]]:
+) -> Iterator[list[Product]]:
     """Pages of `page_size` products from `skip` on, until `count` (as Medusa pages).
 
     Medusa stops at offset `count`, its offset starting at `skip`: `count - skip`
     products at most. One page is in memory at a time.
     """
     for page in _document_pages(view, selection, count):
-        yield [_decode(document) for document in page]
+        yield [decode_product(document) for document in page]
 
 
 def shape_pages(

@@ -1,0 +1,1 @@
+"""Runnable examples of Jobstream's integrations (see docs/events.md)."""

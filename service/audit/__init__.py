@@ -1,0 +1,1 @@
+"""Audit and replay: event histories, past states, verification, live rebuilds."""

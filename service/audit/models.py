@@ -1,0 +1,108 @@
+"""The event store and the read models the audit tools read, rebuild and verify."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+
+from domain.batch_jobs import BatchJob
+from domain.catalog.base import CatalogAggregate
+from projections.batch_jobs.projection import BatchJobsProjection
+from projections.catalog.projection import CatalogProjection
+from projections.rebuild import LiveRebuild, Progress
+from service.runtime import build_app, build_view, catalog_read_model, infrastructure
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+    from eventsourcing.persistence import InfrastructureFactory
+
+    from projections.batch_jobs.view import SqlBatchJobsView
+    from projections.catalog.sql import SqlCatalogView
+    from service.application import Jobstream
+    from service.catalog.readmodel import CatalogReadModel
+    from service.runtime import Runtime
+    from service.settings import Settings
+
+PROJECTIONS = (BatchJobsProjection.name, CatalogProjection.name)
+PAGE = 5000
+
+
+@dataclass
+class Models:
+    """The application and both read models' views (SQL: rebuildable)."""
+
+    app: Jobstream
+    jobs: SqlBatchJobsView
+    catalog: SqlCatalogView
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, runtime: Runtime) -> Models:
+        """The ones a running process uses (tests, the API's own process)."""
+        return cls(
+            runtime.app,
+            cast("SqlBatchJobsView", runtime.view),
+            cast("SqlCatalogView", runtime.catalog_reads.view),
+        )
+
+    @classmethod
+    def open(cls, settings: Settings) -> Models:
+        """Connections of their own, for a command; `close()` them."""
+        app = build_app(settings)
+        factory: InfrastructureFactory[Any] = infrastructure(
+            settings, BatchJobsProjection.name, pool_size=2
+        )
+        jobs = build_view(settings, factory, owner=False)
+        catalog: CatalogReadModel = catalog_read_model(
+            app, settings, project=False, pool_size=2
+        )
+        closers = [catalog.stop, factory.close, app.close]
+        return cls(
+            app,
+            cast("SqlBatchJobsView", jobs),
+            cast("SqlCatalogView", catalog.view),
+            closers,
+        )
+
+    def close(self) -> None:
+        for close in self._closers:
+            close()
+
+    def rebuild(
+        self, name: str, on_progress: Callable[[Progress], None] | None = None
+    ) -> LiveRebuild:
+        """The live rebuild of the read model called `name` (see PROJECTIONS)."""
+        event_type: type[object]
+        if name == BatchJobsProjection.name:
+            view: Any = self.jobs
+            topics, event_type = BatchJobsProjection.topics, BatchJob.Event
+        elif name == CatalogProjection.name:
+            view = self.catalog
+            topics, event_type = CatalogProjection.topics, CatalogAggregate.Event
+        else:
+            raise ValueError(f"no read model called {name!r}: {', '.join(PROJECTIONS)}")
+        return LiveRebuild(
+            name=name,
+            view=view,
+            recorder=self.app.recorder,
+            mapper=self.app.mapper,
+            topics=topics,
+            event_type=event_type,
+            upstream=self.app.name,
+            on_progress=on_progress,
+        )
+
+    def events(
+        self, topics: Sequence[str] = (), *, start: int = 0, stop: int | None = None
+    ) -> Iterator[list[tuple[int, Any]]]:
+        """Pages of (notification id, event) after `start`, up to `stop`."""
+        while True:
+            page = self.app.recorder.select_notifications(
+                start=start, limit=PAGE, stop=stop, topics=topics,
+                inclusive_of_start=False,
+            )  # fmt: skip
+            if not page:
+                return
+            yield [(n.id, self.app.mapper.to_domain_event(n)) for n in page]
+            start = page[-1].id
