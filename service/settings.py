@@ -9,6 +9,8 @@ from urllib.parse import unquote, urlsplit
 
 import msgspec
 
+from service import event_store
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -113,6 +115,8 @@ def storage_env(settings: Settings, store: str) -> dict[str, str]:
         return {
             **common,
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            # Inserts outside psycopg's pipeline mode: large saves hang in it.
+            "APPLICATION_RECORDER_TOPIC": event_store.TOPIC,
             **postgres_env(settings.database_url),
         }
     settings.data_path.mkdir(parents=True, exist_ok=True)
