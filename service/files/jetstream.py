@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 class JetStreamFileWriter(FileWriter):
     def __init__(self, key: str, store: ObjectStore, loop: LoopThread) -> None:
         super().__init__(key)
+        self._stopped = loop.stopped
         self._pipe = Pipe(loop.stopped)
         self._upload = loop.submit(store.put(key, self._pipe))  # type: ignore[arg-type]
 
@@ -69,16 +70,27 @@ class JetStreamFileWriter(FileWriter):
 
     def _commit(self) -> None:
         self._hand_over(None)
-        self._upload.result(OPERATION_TIMEOUT)
+        self._upload_result()
 
     def _hand_over(self, chunk: bytes | None) -> None:
         try:
             hand_over(self._pipe.chunks, chunk, self._upload.done)
         except TransferAbortedError:
             # The upload ended early: report why (its own error, or the store closed).
-            if self._upload.cancelled():
-                raise RuntimeError("the file storage is closed") from None
+            self._upload_result()
+            raise
+
+    def _upload_result(self) -> None:
+        """The upload's outcome; a store closed under it says so, however it ended.
+
+        Closing may cancel the upload or close its connection first (nats-py then
+        raises ConnectionClosedError): the caller sees one error either way.
+        """
+        try:
             self._upload.result(OPERATION_TIMEOUT)
+        except Exception as error:
+            if self._upload.cancelled() or self._stopped.is_set():
+                raise RuntimeError("the file storage is closed") from error
             raise
 
     def _abort(self) -> None:
