@@ -6,76 +6,13 @@ The seed data is built through the admin API, as the upstream suite's seeders do
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import msgspec
-import pytest
 from litestar.testing import TestClient
 
-from service.all_roles import relay_and_worker
-from service.http.app import create_app
 from service.runtime import Runtime
-from service.settings import Settings
 from tests.api.catalog.support import created, post
-from tests.conftest import create_database, drop_database, make_settings
-from tests.integration.conftest import nats_url  # noqa: F401 - a fixture used here
-from tests.support import Caller, new_user, wait_for_status
-
-
-@pytest.fixture(
-    params=[
-        "embedded",
-        pytest.param("postgres", marks=pytest.mark.integration),
-        pytest.param("nats", marks=pytest.mark.integration),
-    ]
-)
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
-    """Embedded; PostgreSQL; PostgreSQL with NATS: relay, worker, object store."""
-    if request.param == "embedded":
-        yield make_settings(tmp_path)
-        return
-    name = f"jobstream_export_{uuid.uuid4().hex[:12]}"
-    url = create_database(name)
-    try:
-        settings = make_settings(tmp_path, url)
-        if request.param == "nats":
-            tag = uuid.uuid4().hex[:8]
-            settings = msgspec.structs.replace(
-                settings,
-                nats_url=request.getfixturevalue("nats_url"),
-                nats_stream=f"EXPORT_{tag}",
-                nats_subject_prefix=f"e{tag}",
-                worker_durable=f"exporters-{tag}",
-                file_store="nats",
-                file_bucket=f"files-{tag}",
-            )
-        yield settings
-    finally:
-        drop_database(name)
-
-
-@pytest.fixture
-def runtime(settings: Settings) -> Runtime:
-    # The installed strategies (the real product-export); with NATS, jobs go to a
-    # worker through the stream, as `jobstream serve` runs them.
-    return Runtime(settings, process_jobs=settings.nats_url is None)
-
-
-@pytest.fixture
-def client(runtime: Runtime, settings: Settings) -> Iterator[TestClient[Any]]:
-    roles = []
-    if settings.nats_url is not None:
-        roles = [relay_and_worker(settings, runtime.registry)]
-    with TestClient(app=create_app(runtime, roles=roles)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def admin(runtime: Runtime, client: TestClient[Any]) -> Caller:
-    return new_user(runtime, "admin_user")
+from tests.support import Caller, wait_for_status
 
 
 def export_product(
