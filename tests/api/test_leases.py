@@ -7,7 +7,6 @@ workers run) and the runtime's reaper.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,12 +17,11 @@ from litestar.testing import TestClient
 from domain.batch_jobs import BatchJob, BatchJobStatus
 from domain.leases import LeaseStep
 from domain.strategies import BatchJobDraft
-from service.http.app import create_app
 from service.runtime import Runtime
 from service.settings import Settings
 from service.strategies.lifecycle import RetryLater
 from service.strategies.registry import StrategyRegistry
-from tests.support import Caller, ScriptedStrategy, named, new_user, wait_for_status
+from tests.support import Caller, ScriptedStrategy, named, wait_for_status
 
 GONE = "worker:gone-host:1"
 
@@ -45,12 +43,6 @@ def runtime(
 
 
 idle = pytest.mark.parametrize("processing", [False], ids=["idle"])
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient[Any]]:
-    with TestClient(app=create_app(runtime)) as test_client:
-        yield test_client
 
 
 def create(client: TestClient[Any], caller: Caller, context: dict[str, Any]) -> str:
@@ -251,8 +243,3 @@ def test_a_read_model_with_old_columns_is_rebuilt_from_the_events(
     assert row is not None
     assert row.status is BatchJobStatus.PRE_PROCESSED
     assert row.attempts == {"pre_processing": 1}
-
-
-@pytest.fixture
-def admin(runtime: Runtime, client: TestClient[Any]) -> Caller:
-    return new_user(runtime, "admin_user")
