@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +128,19 @@ def _times(params: dict[str, Any], key: str, errors: list[str]) -> list[TimeFilt
         else:
             filters.append(TimeFilter(key, operator, iso(moment)))
     return filters
+
+
+def record_page(
+    params: dict[str, Any], allowed: Iterable[str], default_limit: int
+) -> tuple[int, int]:
+    """A record list's `limit` and `offset`; 400 with every unknown or bad parameter."""
+    known = set(allowed)
+    errors = [f"property {k} should not exist" for k in params if k not in known]
+    limit = number_param(params, "limit", default_limit, errors)
+    offset = number_param(params, "offset", 0, errors)
+    if errors:
+        raise InvalidDataError(", ".join(errors))
+    return limit, offset
 
 
 def number_param(

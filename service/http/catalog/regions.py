@@ -12,7 +12,7 @@ from litestar.params import FromPath, RawBody
 from domain.errors import InvalidDataError, NotFoundError
 from domain.users import User
 from service.http.catalog.checks import Checks
-from service.http.catalog.product_listing import number_param
+from service.http.catalog.product_listing import record_page
 from service.http.catalog.responses import (
     documented_errors,
     encoded,
@@ -101,13 +101,7 @@ class RegionController(Controller):
     ) -> Response[bytes]:  # fmt: skip
         """List regions, newest first; `q` searches names."""
         params = query_params(request)
-        errors = [
-            f"property {k} should not exist" for k in params if k not in LIST_PARAMETERS
-        ]
-        limit = number_param(params, "limit", 50, errors)
-        offset = number_param(params, "offset", 0, errors)
-        if errors:
-            raise InvalidDataError(", ".join(errors))
+        limit, offset = record_page(params, LIST_PARAMETERS, 50)
         runtime.catalog_reads.catch_up()
         q = str(params.get("q") or "").lower()
         records = [

@@ -9,10 +9,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, RawBody
 
-from domain.errors import InvalidDataError, NotFoundError
+from domain.errors import NotFoundError
 from domain.users import User
 from service.http.catalog.checks import Checks
-from service.http.catalog.product_listing import number_param
+from service.http.catalog.product_listing import record_page
 from service.http.catalog.responses import (
     documented_errors,
     encoded,
@@ -82,13 +82,7 @@ class SalesChannelController(Controller):
     ) -> Response[bytes]:  # fmt: skip
         """List sales channels, newest first; `q` searches name and description."""
         params = query_params(request)
-        errors = [
-            f"property {k} should not exist" for k in params if k not in LIST_PARAMETERS
-        ]
-        limit = number_param(params, "limit", 20, errors)
-        offset = number_param(params, "offset", 0, errors)
-        if errors:
-            raise InvalidDataError(", ".join(errors))
+        limit, offset = record_page(params, LIST_PARAMETERS, 20)
         runtime.catalog_reads.catch_up()
         records = [
             r for r in runtime.catalog_reads.view.list_records("sales_channel")
