@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import msgspec
 import pytest
 
+from service.runtime import Runtime
 from service.settings import Settings
+from service.strategies.registry import StrategyRegistry
 from tests.conftest import create_database, drop_database
+from tests.support import ScriptedStrategy
 
 
 def free_port() -> int:
@@ -78,3 +82,18 @@ def nats_settings(settings: Settings, nats_url: str) -> Iterator[Settings]:
     finally:
         if database_url is not None:
             drop_database(f"jobstream_nats_{tag}")
+
+
+@pytest.fixture
+async def api(nats_settings: Settings) -> AsyncIterator[Runtime]:
+    """The API side: event store and read model; jobs run on the workers, not here."""
+    runtime = Runtime(
+        nats_settings,
+        registry=StrategyRegistry([ScriptedStrategy()]),
+        process_jobs=False,
+    )
+    runtime.start()
+    try:
+        yield runtime
+    finally:
+        await asyncio.to_thread(runtime.stop)

@@ -6,7 +6,6 @@ import asyncio
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
@@ -27,20 +26,6 @@ pytestmark = pytest.mark.integration
 
 def worker_process(settings: Settings, plugins: Path) -> subprocess.Popen[bytes]:
     return start_role(settings, "worker", plugins / "worker.log", plugins)
-
-
-@pytest.fixture
-async def api(nats_settings: Settings) -> AsyncIterator[Runtime]:
-    runtime = Runtime(
-        nats_settings,
-        registry=StrategyRegistry([ScriptedStrategy()]),
-        process_jobs=False,
-    )
-    runtime.start()
-    try:
-        yield runtime
-    finally:
-        await asyncio.to_thread(runtime.stop)
 
 
 async def until_status(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 
 import msgspec
 import nats
@@ -21,21 +21,6 @@ from service.worker_process import running_worker
 from tests.support import ScriptedStrategy, named
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def api(nats_settings: Settings) -> AsyncIterator[Runtime]:
-    """The API side: event store and read model; jobs run on the workers, not here."""
-    runtime = Runtime(
-        nats_settings,
-        registry=StrategyRegistry([ScriptedStrategy()]),
-        process_jobs=False,
-    )
-    runtime.start()
-    try:
-        yield runtime
-    finally:
-        await asyncio.to_thread(runtime.stop)
 
 
 def create_jobs(
