@@ -10,9 +10,12 @@ from typing import Any
 
 from litestar.testing import TestClient
 
+from service.http.catalog.product_bodies import validate_create
 from service.runtime import Runtime
 from tests.api.catalog.support import created, post
 from tests.support import Caller, wait_for_status
+
+PRODUCTS_TO_CANCEL = 1500
 
 
 def export_product(
@@ -221,11 +224,16 @@ def test_unknown_filterable_fields_are_refused_at_creation(
 def test_a_canceled_export_leaves_no_file_and_no_file_key(
     client: TestClient[Any], runtime: Runtime, admin: Caller
 ) -> None:
-    for n in range(150):
-        created(client, admin, "/admin/products", {
+    # Enough pages (one product each) that the cancel lands mid-way on a fast machine
+    # too; seeded in one save, the API is not what this test is about.
+    runtime.catalog.ensure_store()
+    changes = runtime.catalog.changes(admin.user.id)
+    for n in range(PRODUCTS_TO_CANCEL):
+        runtime.catalog.create_product(changes, validate_create({
             "title": f"Product {n}",
             "variants": [{"title": "One", "prices": [{"currency_code": "usd", "amount": 100}]}],
-        }, "product")  # fmt: skip
+        }))  # fmt: skip
+    runtime.catalog_reads.settle(changes.save())
     response = post(
         client, admin, "/admin/batch-jobs",
         {"type": "product-export", "context": {"limit": 1}},  # a page per product
@@ -251,5 +259,5 @@ def test_a_canceled_export_leaves_no_file_and_no_file_key(
     result = final["batch_job"]["result"]
     assert final["batch_job"]["status"] == "canceled"
     assert "file_key" not in result and "file_size" not in result
-    assert result["advancement_count"] < 150  # stopped mid-way
+    assert result["advancement_count"] < PRODUCTS_TO_CANCEL  # stopped mid-way
     assert not runtime.files.exists(key)
