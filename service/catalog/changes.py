@@ -67,18 +67,34 @@ class CatalogChanges:
 
         Returns the last event's position (0 if nothing changed).
         """
-        for entity_id, aggregate in self._aggregates.items():
-            before, after = self._keys_at_load[entity_id], aggregate.unique_keys()
-            for key in sorted(after - before):
-                self._claim(key, entity_id)
-            for key in sorted(before - after):
-                self._claim_for(key).hand_to(None, self.actor)
+        self._settle_claims(list(self._aggregates))
         recordings = self.app.save(
             *self._aggregates.values(), *self._claims.values(), *also
         )
-        for entity_id, aggregate in self._aggregates.items():
-            self._keys_at_load[entity_id] = aggregate.unique_keys()
         return recordings[-1].notification.id if recordings else 0
+
+    def _settle_claims(self, entity_ids: list[str]) -> None:
+        """Release the unique values given up, then claim the new ones.
+
+        Releases first, so one change set can move a value (a SKU) from one entity
+        to another.
+        """
+        taken: list[tuple[str, str]] = []
+        released: list[str] = []
+        for entity_id in entity_ids:
+            aggregate = self._aggregates[entity_id]
+            before, after = self._keys_at_load[entity_id], aggregate.unique_keys()
+            taken += [(key, entity_id) for key in sorted(after - before)]
+            released += sorted(before - after)
+            self._keys_at_load[entity_id] = after
+        self._load_claims([key for key, _ in taken] + released)
+        for key in released:
+            self._claim_for(key).hand_to(None, self.actor)
+        for key, owner in taken:
+            self._claim(key, owner)
+
+    def _load_claims(self, keys: list[str]) -> None:
+        """Hook: read the claims of `keys` before they are settled one by one."""
 
     def _claim(self, key: str, owner: str) -> None:
         claim = self._claim_for(key, owner)

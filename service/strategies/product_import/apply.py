@@ -16,9 +16,9 @@ from domain.product_csv.import_rows import row_error
 
 if TYPE_CHECKING:
     from domain.catalog.products import Product
-    from service.catalog.changes import CatalogChanges
     from service.catalog.commands import Catalog
     from service.catalog.lookups import CatalogLookups
+    from service.catalog.staged import StagedChanges
 
 STATUSES = ("draft", "proposed", "published", "rejected")
 
@@ -27,12 +27,20 @@ class InstructionApplier:
     """Products then their variants, row by row, all into `changes`."""
 
     def __init__(
-        self, catalog: Catalog, changes: CatalogChanges, lookups: CatalogLookups
+        self, catalog: Catalog, changes: StagedChanges, lookups: CatalogLookups
     ) -> None:
         self._catalog = catalog
         self._changes = changes
         self._lookups = lookups
         self._product_ids: dict[str, str] = {}  # handle -> product, for later rows
+
+    def prefetch(self, instructions: list[dict[str, Any]]) -> None:
+        """Read the products these instructions update, in bulk."""
+        ids = (
+            self._product_ids.get(i["handle"]) or i.get("product_id")
+            for i in instructions
+        )
+        self._changes.prefetch(str(found) for found in ids if found)
 
     def apply(self, instruction: dict[str, Any]) -> int:
         """Apply one row; returns how many operations it made (1 or 2)."""

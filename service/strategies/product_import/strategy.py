@@ -8,7 +8,9 @@ counted is what is imported, with no second parse that could read the catalog
 differently. A file with problems fails the job before anything is confirmed: every
 bad row is listed, and an error report CSV is stored beside the upload.
 
-Processing puts every change into one change set, saved in one transaction together
+Processing applies the instructions 500 at a time, reading the products they touch
+in bulk, and stages the events on local disk (`StagedChanges`, so memory stays flat
+however long the file); the whole stage is committed in one transaction together
 with the job's import claim (`product-import:<job>`): a redelivered message or a
 retried attempt finds the claim and only finishes the clean-up.
 """
@@ -32,12 +34,13 @@ from domain.product_csv.import_rows import PARSING_FAILED, read_rows
 from domain.strategies import AbstractBatchJobStrategy
 from service.catalog.commands import Catalog, batch_actor
 from service.catalog.lookups import CatalogLookups
+from service.catalog.staged import StagedChanges
 from service.strategies.product_import.apply import InstructionApplier
 from service.strategies.product_import.lookups import PlanLookups
 from service.strategies.product_import.report import ProblemReport
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable, Iterator
 
     from domain.strategies import BatchJobSnapshot, JobRun
     from service.application import Jobstream
@@ -46,8 +49,20 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("product_import")
 PROGRESS_SECONDS = 0.5  # advancement_count is written at most this often
+CHUNK_ROWS = 500  # instructions read, prefetched, applied and staged together
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
+
+
+def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def ops_key(job_id: str) -> str:
@@ -144,29 +159,51 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
         return True
 
     def _import(self, run: JobRun, job: BatchJobSnapshot) -> bool:
-        """All instructions into one change set, saved with the import claim."""
+        """All instructions into one staged change set, committed with the claim."""
         actor = batch_actor(job.id)
-        changes = self._catalog.changes(actor)
+        changes = StagedChanges(self._app, actor)
+        started = time.monotonic()
+        try:
+            if not self._stage(run, job, changes):
+                return False
+            staged = time.monotonic()
+            marker = Claim.take(import_claim_key(job.id), job.id, actor)
+            try:
+                changes.save(marker)
+            except IntegrityError:
+                if not self._imported(job.id):
+                    raise
+                log.info("product_import.imported_elsewhere")  # a redelivery won
+                return True
+        finally:
+            changes.close()
+        log.info(
+            "product_import.saved",
+            events=changes.staged_events,
+            stage_seconds=round(staged - started, 3),
+            commit_seconds=round(time.monotonic() - staged, 3),
+        )
+        return True
+
+    def _stage(
+        self, run: JobRun, job: BatchJobSnapshot, changes: StagedChanges
+    ) -> bool:
+        """Apply the instructions chunk by chunk; False if the job was canceled."""
         applier = InstructionApplier(self._catalog, changes, self._lookups())
         done, reported = 0, time.monotonic()
         with self._files.open_text(ops_key(job.id)) as lines:
-            for line in lines:
-                done += applier.apply(_decode(line))
+            for chunk in _chunks(lines, CHUNK_ROWS):
+                instructions = [_decode(line) for line in chunk]
+                applier.prefetch(instructions)
+                for instruction in instructions:
+                    done += applier.apply(instruction)
+                changes.flush()
                 if time.monotonic() - reported >= PROGRESS_SECONDS:
                     reported = time.monotonic()
                     after = run.update(result={"advancement_count": done})
                     if after.status == "canceled" or run.is_canceled():
                         log.info("product_import.canceled", advancement_count=done)
                         return False
-        marker = Claim.take(import_claim_key(job.id), job.id, actor)
-        try:
-            changes.save(marker)
-        except IntegrityError:
-            if not self._imported(job.id):
-                raise
-            log.info("product_import.imported_elsewhere")  # a racing redelivery won
-            return True
-        log.info("product_import.saved", operations=done)
         return True
 
     def _finish(self, run: JobRun, job: BatchJobSnapshot) -> None:
