@@ -79,11 +79,13 @@ def settings_for(directory: Path) -> Settings:
 
 
 def started_runtime(directory: Path) -> Runtime:
+    from service.gc_tuning import tune_gc  # noqa: PLC0415
     from service.logs import configure_logging  # noqa: PLC0415
     from service.runtime import Runtime  # noqa: PLC0415
 
     settings = settings_for(directory)
     configure_logging(settings.log_level, settings.log_format)
+    tune_gc()  # as `jobstream` does at start
     runtime = Runtime(settings)
     runtime.start()
     return runtime

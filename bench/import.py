@@ -59,7 +59,8 @@ USER_ID = "usr_bench_import"
 
 
 def started_runtime(directory: Path, database_url: str | None) -> Runtime:
-    from service.logs import configure_logging  # noqa: PLC0415 - only in the phases
+    from service.gc_tuning import tune_gc  # noqa: PLC0415 - only in the phases
+    from service.logs import configure_logging  # noqa: PLC0415
     from service.runtime import Runtime  # noqa: PLC0415
     from service.settings import Settings  # noqa: PLC0415
 
@@ -73,6 +74,7 @@ def started_runtime(directory: Path, database_url: str | None) -> Runtime:
         log_format="console",
     )
     configure_logging(settings.log_level, settings.log_format)
+    tune_gc()  # as `jobstream` does at start
     runtime = Runtime(settings)
     runtime.start()
     return runtime

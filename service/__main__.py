@@ -15,6 +15,7 @@ from domain.errors import DomainError
 from domain.users import User, UserRole
 from service.audit import cli as audit_cli
 from service.auth.passwords import hash_password
+from service.gc_tuning import tune_gc
 from service.http.rendering import render_user
 from service.logs import configure_logging
 from service.runtime import build_app
@@ -126,6 +127,7 @@ def create_user(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    tune_gc()
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     audited = audit_cli.run(settings, args)

@@ -122,6 +122,14 @@ class ImportHeader:
         self.delimiter = delimiter
         self.names = [name.lstrip("\ufeff").strip() for name in names]
         self.columns = [resolve(name) for name in self.names]
+        # Each used column's cell handler, resolved once, not once per cell.
+        self._handlers = [
+            (position, name, handler)
+            for position, (name, column) in enumerate(
+                zip(self.names, self.columns, strict=True)
+            )
+            if column is not None and (handler := _handler(column)) is not None
+        ]
         roles = {column.role for column in self.columns if column is not None}
         # The lists a row starts with (empty even when its cells are), as Medusa's.
         self._lists = sorted({_LIST_ROLES[r] for r in roles if r in _LIST_ROLES})
@@ -152,10 +160,11 @@ class ImportHeader:
             getattr(row, part)[name] = []
         channels: dict[int, dict[str, Any]] = {}
         bad_cells: list[tuple[str, str]] = []
-        for name, column, cell in zip(self.names, self.columns, cells, strict=False):
-            if column is not None:
+        count = len(cells)
+        for position, name, handler in self._handlers:
+            if position < count:
                 try:
-                    _cell(row, column, cell, channels)
+                    handler(row, cells[position], channels)
                 except CellError as error:
                     bad_cells.append((name, str(error)))
         _gather(row, channels)
@@ -191,22 +200,38 @@ def _gather(row: ParsedRow, channels: dict[int, dict[str, Any]]) -> None:
             value["title"] = titles.get(value.pop("index"))
 
 
-def _cell(
-    row: ParsedRow, column: Resolved, cell: str, channels: dict[int, dict[str, Any]]
-) -> None:
+_Handler = Callable[[ParsedRow, str, dict[int, dict[str, Any]]], None]
+
+
+def _handler(column: Resolved) -> _Handler | None:
+    """What a cell of this column does to its row (None: nothing)."""
     static = column.static
     if static is not None:
-        if static.target != IGNORED:
-            part, name = static.target.split(".")
-            getattr(row, part)[name] = convert(cell, static.kind)
-    elif column.role == "type":
-        row.product["type"] = convert(cell, Kind.TEXT)
-    elif cell != "":  # Medusa skips an empty cell of a regex column
-        _REGEX_CELLS.get(column.role, _ignored)(row, column, cell, channels)
+        if static.target == IGNORED:
+            return None
+        part, name = static.target.split(".")
+        kind, of_product = static.kind, part == "product"
 
+        def set_static(row: ParsedRow, cell: str, _: object) -> None:
+            value = (cell or None) if kind is Kind.TEXT else convert(cell, kind)
+            (row.product if of_product else row.variant)[name] = value
 
-def _ignored(*_: object) -> None:
-    """Product Category N Name/Description: accepted, not used (as Medusa)."""
+        return set_static
+    if column.role == "type":
+
+        def set_type(row: ParsedRow, cell: str, _: object) -> None:
+            row.product["type"] = convert(cell, Kind.TEXT)
+
+        return set_type
+    regex = _REGEX_CELLS.get(column.role)
+    if regex is None:
+        return None  # Product Category N Name/Description: accepted, not used
+
+    def set_regex(row: ParsedRow, cell: str, channels: dict[int, Any]) -> None:
+        if cell != "":  # Medusa skips an empty cell of a regex column
+            regex(row, column, cell, channels)
+
+    return set_regex
 
 
 def _push(part: str, name: str, item: Callable[[Resolved, str], Any]) -> _CellHandler:

@@ -23,8 +23,19 @@ if TYPE_CHECKING:
 STATUSES = ("draft", "proposed", "published", "rejected")
 
 
+class _UngroupableError(Exception):
+    """A new product's rows that only the row-by-row path can judge."""
+
+
 class InstructionApplier:
-    """Products then their variants, row by row, all into `changes`."""
+    """Products then their variants, row by row, all into `changes`.
+
+    A new product's consecutive rows are buffered and the product is created with
+    all its variants at once (one event, as the API's create makes), a fifth of
+    the work of a create and an add per row. Rows that would fail, or that the
+    grouped create could judge differently (an unknown option, two variants with
+    the same values), go row by row, so the error is Medusa's, on its row.
+    """
 
     def __init__(
         self, catalog: Catalog, changes: StagedChanges, lookups: CatalogLookups
@@ -33,6 +44,7 @@ class InstructionApplier:
         self._changes = changes
         self._lookups = lookups
         self._product_ids: dict[str, str] = {}  # handle -> product, for later rows
+        self._pending: list[dict[str, Any]] = []  # a new product's rows so far
 
     def prefetch(self, instructions: list[dict[str, Any]]) -> None:
         """Read the products these instructions update, in bulk."""
@@ -43,7 +55,65 @@ class InstructionApplier:
         self._changes.prefetch(str(found) for found in ids if found)
 
     def apply(self, instruction: dict[str, Any]) -> int:
-        """Apply one row; returns how many operations it made (1 or 2)."""
+        """Apply one row; returns how many operations it makes (1 or 2).
+
+        A new product's rows wait for `settle()` or the next product's row.
+        """
+        if self._pending and not self._continues(instruction):
+            self.settle()
+        if self._pending or (
+            instruction["product_op"] == PRODUCT_CREATE
+            and instruction["variant_op"] == VARIANT_CREATE
+        ):
+            self._pending.append(instruction)
+            return 1 if instruction["product_op"] is None else 2
+        return self._apply_row(instruction)
+
+    def settle(self) -> None:
+        """Create the buffered new product with all its variants."""
+        rows, self._pending = self._pending, []
+        if not rows:
+            return
+        try:
+            body = self._grouped_body(rows)
+            created = self._catalog.create_product(self._changes, body)
+        except (DomainError, _UngroupableError):
+            for row in rows:  # nothing was added: the rows again, one by one
+                self._apply_row(row)
+            return
+        self._product_ids[rows[0]["handle"]] = created.id
+
+    def _continues(self, instruction: dict[str, Any]) -> bool:
+        return (
+            instruction["product_op"] is None
+            and instruction["variant_op"] == VARIANT_CREATE
+            and instruction["handle"] == self._pending[0]["handle"]
+        )
+
+    def _grouped_body(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        body = dict(rows[0].get("product") or {})
+        if body.get("status") is not None and body["status"] not in STATUSES:
+            raise _UngroupableError
+        titles = [option["title"] for option in body.get("options") or []]
+        seen: set[frozenset[tuple[str, Any]]] = set()
+        variants = []
+        for row in rows:
+            given = row["variant"]
+            values = {v["title"]: v["value"] for v in given.get("options") or []}
+            if set(values) != set(titles) or len(values) != len(
+                given.get("options") or []
+            ):
+                raise _UngroupableError  # an unknown or missing option
+            key = frozenset(values.items())
+            if values and key in seen:
+                raise _UngroupableError  # the same values twice: Medusa's error, row by row
+            seen.add(key)
+            data = self._variant_data(None, given, kept=set())
+            data["options"] = [{"value": values[title]} for title in titles]
+            variants.append(data)
+        return {**body, "variants": variants}
+
+    def _apply_row(self, instruction: dict[str, Any]) -> int:
         try:
             return self._apply(instruction)
         except DomainError as error:
@@ -97,8 +167,9 @@ class InstructionApplier:
         product.update_variant(variant_id, data, context, self._changes.actor)
 
     def _variant_data(
-        self, product: Product, given: dict[str, Any], kept: set[str]
+        self, product: Product | None, given: dict[str, Any], kept: set[str]
     ) -> dict[str, Any]:
+        """The variant's body; its options by id (none without `product`)."""
         data = {k: v for k, v in given.items() if k not in {"options", "prices"}}
         if "prices" in given:
             data["prices"] = [
@@ -106,7 +177,7 @@ class InstructionApplier:
                                                        "region_id" in price)}
                 for price in drop_echoes(given["prices"], kept)
             ]  # fmt: skip
-        if given.get("options"):
+        if product is not None and given.get("options"):
             ids = {option["title"]: option["id"] for option in product.options}
             values = []
             for value in given["options"]:

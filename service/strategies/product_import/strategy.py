@@ -197,6 +197,7 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
                 applier.prefetch(instructions)
                 for instruction in instructions:
                     done += applier.apply(instruction)
+                applier.settle()
                 changes.flush()
                 if time.monotonic() - reported >= PROGRESS_SECONDS:
                     reported = time.monotonic()

@@ -13,6 +13,18 @@ from tests.support import Caller, wait_for_status
 FILES = Path(__file__).parent / "files"
 
 
+def row_error(message: str, handle: str, sku: str = "undefined") -> str:
+    """Medusa's error for a new product's row (no product or variant id)."""
+    return (
+        "Error while processing row with\n"
+        "      [(product id: undefined),\n"
+        f"      (product handle: {handle}),\n"
+        "      (variant id: undefined),\n"
+        f"      (variant sku: {sku})]: \n"
+        f"      {message}"
+    )
+
+
 def upload(
     client: TestClient[Any], admin: Caller, content: str | bytes, name: str = "i.csv"
 ) -> str:

@@ -9,6 +9,7 @@ from litestar.testing import TestClient
 from service.runtime import Runtime
 from tests.api.product_import.support import (
     list_products,
+    row_error,
     run_import,
     seed_collection,
     seed_regions,
@@ -20,17 +21,6 @@ UNKNOWN = (
     "Unable to treat column {} from the csv file. "
     "No target column found in the provided schema"
 )
-
-
-def row_error(message: str, handle: str, sku: str = "undefined") -> str:
-    return (
-        "Error while processing row with\n"
-        "      [(product id: undefined),\n"
-        f"      (product handle: {handle}),\n"
-        "      (variant id: undefined),\n"
-        f"      (variant sku: {sku})]: \n"
-        f"      {message}"
-    )
 
 
 def report(runtime: Runtime, job: dict[str, Any]) -> str:
