@@ -24,7 +24,7 @@ COLUMNS = (
 UPDATABLE = (
     "title", "subtitle", "description", "handle", "status", "thumbnail", "weight",
     "length", "height", "width", "hs_code", "origin_country", "mid_code", "material",
-    "collection_id", "discountable",
+    "collection_id", "discountable", "external_id",
 )  # fmt: skip
 
 
@@ -186,7 +186,7 @@ class Product(CatalogAggregate):
             is_giftcard=giftcard, status=data.get("status") or "draft",
             thumbnail=data.get("thumbnail") or (urls[0] if urls else None),
             discountable=False if giftcard else data.get("discountable", True),
-            external_id=None,
+            external_id=data.get("external_id"),  # the API refuses it; an import sets it
             profile_id=context.gift_card_profile_id
             if giftcard else context.default_profile_id,
         )  # fmt: skip

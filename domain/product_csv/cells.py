@@ -41,3 +41,15 @@ def humanize_amount(amount: int, currency_code: str) -> str:
         return ""
     divisor = 1 if currency_code.lower() in ZERO_DECIMAL_CURRENCIES else 100
     return js_text(amount / divisor)
+
+
+def unquoted(value: Any) -> Any:
+    """Medusa's csvRevertCellContentFormatter on a parsed cell.
+
+    Before an import applies a product or variant field, a text value that starts
+    with `"` loses its first and last characters (JavaScript's `substring(1, n-1)`,
+    which leaves a lone `"` as it is). Other values pass unchanged.
+    """
+    if type(value) is str and value.startswith('"') and len(value) > 1:
+        return value[1:-1]
+    return value

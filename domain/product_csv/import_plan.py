@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Protocol
 
-from domain.product_csv.cells import ZERO_DECIMAL_CURRENCIES
+from domain.product_csv.cells import ZERO_DECIMAL_CURRENCIES, unquoted
 from domain.product_csv.import_rows import row_error
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ OPERATIONS = (PRODUCT_CREATE, VARIANT_CREATE, PRODUCT_UPDATE, VARIANT_UPDATE)
 PRODUCT_FIELDS = (
     "title", "subtitle", "description", "handle", "status", "thumbnail", "weight",
     "length", "width", "height", "hs_code", "origin_country", "mid_code", "material",
-    "discountable",
+    "discountable", "external_id",
 )  # fmt: skip
 VARIANT_FIELDS = (
     "title", "sku", "barcode", "inventory_quantity", "allow_backorder",
@@ -142,7 +142,7 @@ class ImportPlanner:
         body = _fields(data, PRODUCT_FIELDS, create=create)
         if create and not data.get("title"):
             row.add_problem("Product Title", "a new product needs a title")
-        collection = data.get("collection_handle")
+        collection = unquoted(data.get("collection_handle"))
         if collection:
             found = self._lookups.collection_id(collection)
             if found is None:
@@ -150,7 +150,7 @@ class ImportPlanner:
                 row.add_problem("Product Collection Handle", detail, _wrap(row, detail))
             body["collection_id"] = found
         if "type" in data and (data["type"] or not create):
-            body["type"] = {"value": data["type"]} if data["type"] else None
+            body["type"] = {"value": unquoted(data["type"])} if data["type"] else None
         if data.get("tags"):
             body["tags"] = [{"value": tag} for tag in str(data["tags"]).split(",")]
         if "images" in data and (data["images"] or not create):
@@ -230,7 +230,7 @@ def _fields(
 ) -> dict[str, Any]:
     """The columns present: a create takes the filled ones; an update sets nulls too."""
     return {
-        name: data[name]
+        name: unquoted(data[name])
         for name in names
         if name in data
         and (data[name] is not None or (not create and name not in NOT_NULL))

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from domain.product_csv.cells import unquoted
 from domain.product_csv.import_columns import resolve, suggestion, typed
 from domain.product_csv.import_plan import (
     ImportPlanner,
@@ -183,3 +184,21 @@ def test_an_exports_echo_of_a_region_price_is_dropped_unless_the_variant_has_one
 
     assert drop_echoes(prices, set()) == [prices[0], prices[2]]
     assert drop_echoes(prices, {"dkk"})[1] == {"currency_code": "dkk", "amount": 900}
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [
+        ('"Quoted" title', 'Quoted" titl'),  # first and last go, whatever they are
+        ('"x"', "x"),
+        ('""', ""),
+        ('"', '"'),  # JavaScript's substring(1, 0) is substring(0, 1)
+        ('He said "hi"', 'He said "hi"'),
+        (None, None),
+        (3.5, 3.5),
+    ],
+)
+def test_a_text_starting_with_a_quote_loses_its_ends_as_in_medusa(
+    cell: object, value: object
+) -> None:
+    assert unquoted(cell) == value
