@@ -98,6 +98,16 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
     def build_template(self) -> str:
         raise NotImplementedError("Not implemented!")
 
+    def should_retry_on_processing_error(
+        self, job: BatchJobSnapshot, error: Exception
+    ) -> bool:
+        """A commit that lost a race (a staged product changed meanwhile) is retried.
+
+        Nothing of it was written; the next attempt re-reads the products and applies
+        the same instructions on top of the other change.
+        """
+        return isinstance(error, IntegrityError)
+
     def _lookups(self) -> CatalogLookups:
         reads = self._catalog_reads()
         reads.catch_up()  # every record saved before this step is in the view

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from service.catalog.staged import StagedChanges
 from service.runtime import Runtime
 from service.strategies.product_import.strategy import ProductImportStrategy, ops_key
 from service.strategies.run import ApplicationJobRun
@@ -131,3 +132,46 @@ def test_a_file_ending_without_a_newline_and_one_with_several(
     run_import(client, admin, HEADER + "b,B,,V,sku-b,1\n\n\n")
 
     assert list_products(client, admin)["count"] == 2
+
+
+def test_a_product_changed_meanwhile_makes_the_import_retry_not_lose_either_change(
+    client: TestClient[Any],
+    runtime: Runtime,
+    admin: Caller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    product = created(client, admin, "/admin/products", {
+        "title": "Before", "handle": "a",
+        "variants": [{"title": "V", "sku": "sku-a",
+                      "prices": [{"currency_code": "usd", "amount": 100}]}],
+    }, "product")  # fmt: skip
+    variant_id = product["variants"][0]["id"]
+    commits: list[int] = []
+    real_save = StagedChanges.save
+
+    def save_after_someone_else(staged: StagedChanges, *also: Any) -> int:
+        commits.append(len(commits))
+        if len(commits) == 1:  # a user edits the product between read and commit
+            changes = runtime.catalog.changes(admin.user.id)
+            runtime.catalog.update_product(
+                changes, product["id"], {"description": "Edited meanwhile"}
+            )
+            changes.save()
+        return real_save(staged, *also)
+
+    monkeypatch.setattr(StagedChanges, "save", save_after_someone_else)
+    csv = (
+        "Product Id,Product Handle,Product Title,Variant Id,Variant Title,"
+        f"Variant SKU\n{product['id']},a,After,{variant_id},V,sku-a\n,b,B,,W,sku-b\n"
+    )
+
+    job = run_import(client, admin, csv)
+
+    assert len(commits) == 2
+    assert job["context"]["retry_count"] == 1
+    listed = {p["handle"]: p for p in list_products(client, admin)["products"]}
+    assert (listed["a"]["title"], listed["a"]["description"]) == (
+        "After",
+        "Edited meanwhile",
+    )
+    assert listed["b"]["variants"][0]["sku"] == "sku-b"
