@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper
@@ -40,6 +40,7 @@ class CatchUpRunner:
         self._recorder = recorder
         self._mapper = mapper
         self._topics = tuple(topics)
+        self._topic_set = frozenset(topics)
         self._start_position = start_position
         self._handler = handler
         self._batch_size = batch_size
@@ -84,6 +85,15 @@ class CatchUpRunner:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def wake_for(self, topics: Collection[str]) -> None:
+        """Wake if any of `topics` is one this runner follows.
+
+        A save of other events leaves it asleep: whoever waits for a position calls
+        `wait_for`, which wakes it to pass over them, and so does the idle timeout.
+        """
+        if not self._topic_set or not self._topic_set.isdisjoint(topics):
+            self._wake.set()
 
     def wait_for(self, position: int, timeout: float) -> bool:
         """Block until `position` is handled; False if `timeout` passed first."""

@@ -16,7 +16,7 @@ from domain.users import User, UserIndex
 from service.group_commit import GroupCommit
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Collection, Iterable, Mapping
 
     from domain.strategies import BatchJobDraft
 
@@ -34,8 +34,9 @@ class Jobstream(Application[str]):
 
     def __init__(self, env: EnvType | None = None) -> None:
         super().__init__(env=env)
-        # Called after every save, so runners in this process wake at once.
-        self.save_listeners: list[Callable[[], None]] = []
+        # Called after every save with the topics it stored, so the runners in this
+        # process that follow one of them wake at once (and the others sleep on).
+        self.save_listeners: list[Callable[[Collection[str]], None]] = []
         # Every request authenticates; the lookups are cached. Index aggregates never
         # change, so their targets are kept; users are re-read after USER_CACHE_SECONDS.
         self._user_ids_by_key: dict[str, str] = {}
@@ -48,8 +49,12 @@ class Jobstream(Application[str]):
         return Environment(name, dict(env or {}))
 
     def _notify(self, recordings: list[Recording[str]]) -> None:
+        self.notify_saved({r.notification.topic for r in recordings})
+
+    def notify_saved(self, topics: Collection[str]) -> None:
+        """Tell this process's listeners that events of these topics were stored."""
         for listener in self.save_listeners:
-            listener()
+            listener(topics)
 
     # -- batch jobs ------------------------------------------------------------
 

@@ -17,6 +17,8 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from service.event_store import notify_topics
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
@@ -61,16 +63,18 @@ def _copy_in_one_transaction(
         conn.transaction(),
         conn.cursor() as curs,
     ):
-        recorder._lock_table(curs)  # noqa: SLF001 - the save's own lock and notify
-        recorder._notify_channel(curs)  # noqa: SLF001
+        recorder._lock_table(curs)  # noqa: SLF001 - the save's own lock
+        topics: set[str] = set()
         with curs.copy(copy_in) as copy:
             copy.set_types(types)
             for batch in batches:
                 for event in batch:
+                    topics.add(event.topic)
                     copy.write_row(
                         (event.originator_id, event.originator_version,
                          event.topic, event.state)
                     )  # fmt: skip
+        notify_topics(curs, recorder.channel_name, topics)  # sent at the commit
         # The lock is held: the newest ids are this transaction's.
         curs.execute(SQL("SELECT max(notification_id) AS last FROM {0}").format(table))
         row = curs.fetchone()

@@ -1,4 +1,4 @@
-"""The PostgreSQL event recorder, without psycopg's pipeline mode for inserts.
+"""The PostgreSQL event recorder: no pipeline mode for inserts; NOTIFY names topics.
 
 eventsourcing 9.5 inserts a save's events as one statement inside a psycopg
 pipeline. With a large save (thousands of events, a few MB: an import of 10,000
@@ -6,6 +6,10 @@ products) that pipeline never returns (psycopg 3.3, reproduced: 10,000 events of
 hang, 2,500 save in 0.6 s), and it hangs holding the events table's lock, so every
 other writer waits too. The same statements outside pipeline mode cost two more
 round trips (lock, notify) and never hang.
+
+eventsourcing's NOTIFY carries no payload, so every listening process woke every
+runner on every save. Ours names the save's topics, and a runner wakes only for
+topics it follows (`NotificationListener`, `CatchUpRunner.wake_for`).
 """
 
 from __future__ import annotations
@@ -13,15 +17,37 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from eventsourcing.persistence import InterfaceError, OperationalError
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+)
 from eventsourcing.utils import retry
+from psycopg.sql import SQL
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
     from eventsourcing.persistence import StoredEvent
+    from psycopg import Cursor
+    from psycopg.rows import DictRow
 
 TOPIC = "service.event_store:UnpipelinedPostgresRecorder"
+# PostgreSQL's payload limit is 8000 bytes; a longer list is sent empty: "wake all".
+MAX_PAYLOAD = 7_000
+TOPIC_SEPARATOR = ","
+
+
+def notify_topics(curs: Cursor[DictRow], channel: str, topics: Collection[str]) -> None:
+    """NOTIFY `channel` with the saved topics as its payload (delivered at commit)."""
+    payload = TOPIC_SEPARATOR.join(sorted(topics))
+    if len(payload.encode()) > MAX_PAYLOAD:
+        payload = ""
+    curs.execute(SQL("SELECT pg_notify(%s, %s)"), (channel, payload))
+
+
+def topics_of(payload: str) -> list[str] | None:
+    """The topics a NOTIFY names; None (any topic) if it names none."""
+    return payload.split(TOPIC_SEPARATOR) if payload else None
 
 
 class UnpipelinedPostgresRecorder(PostgresApplicationRecorder):
@@ -44,3 +70,17 @@ class UnpipelinedPostgresRecorder(PostgresApplicationRecorder):
                 return self._fetch_ids_after_insert_events(
                     curs, stored_events, **kwargs
                 )
+
+    def _insert_stored_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> None:
+        """The parent's lock, NOTIFY and insert; the NOTIFY names the topics."""
+        self._lock_table(curs)
+        notify_topics(curs, self.channel_name, {e.topic for e in stored_events})
+        # The aggregate recorder's insert: the lock and NOTIFY are done.
+        PostgresAggregateRecorder._insert_stored_events(  # noqa: SLF001
+            self, curs, stored_events, **kwargs
+        )

@@ -9,17 +9,26 @@ import psycopg
 import structlog
 from psycopg import sql
 
+from service.event_store import topics_of
+
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
 log = structlog.get_logger("pg_listener")
 
 
 class NotificationListener:
-    """eventsourcing NOTIFYs `<app>_events` on every save; this LISTENs to it."""
+    """Every save NOTIFYs `<app>_events`; this LISTENs to it.
+
+    `on_notify` gets the topics the save stored (`service.event_store`), or None
+    when the NOTIFY names none (a save by eventsourcing's own recorder).
+    """
 
     def __init__(
-        self, conninfo: str, channel: str, on_notify: Callable[[], None]
+        self,
+        conninfo: str,
+        channel: str,
+        on_notify: Callable[[Sequence[str] | None], None],
     ) -> None:
         self._conninfo = conninfo
         self._channel = channel
@@ -45,8 +54,8 @@ class NotificationListener:
                     )
                     while not self._stop.is_set():
                         # A short timeout keeps stop() prompt; waking costs nothing.
-                        for _ in conn.notifies(timeout=0.25, stop_after=1):
-                            self._on_notify()
+                        for notify in conn.notifies(timeout=0.25, stop_after=1):
+                            self._on_notify(topics_of(notify.payload))
             except psycopg.Error as error:
                 # The runners still poll; this only makes them prompt. Retry quietly.
                 log.warning("pg_listener.disconnected", error=str(error))

@@ -18,7 +18,7 @@ from service.settings import nats_servers
 from service.signals import run_until_signalled
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Sequence
 
     from service.settings import Settings
 
@@ -71,7 +71,7 @@ async def running_relay(settings: Settings) -> AsyncIterator[Relay]:
         if settings.database_url is not None:
             channel = getattr(app.recorder, "channel_name", "jobstream_events")
 
-            def wake_soon() -> None:
+            def wake_soon(_topics: Sequence[str] | None) -> None:
                 loop.call_soon_threadsafe(wake.set)  # from the listener's thread
 
             listener = NotificationListener(settings.database_url, channel, wake_soon)

@@ -33,7 +33,7 @@ from service.strategies.limits import TypeLimits, parse_limits
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from eventsourcing.persistence import TrackingRecorder
 
@@ -240,7 +240,7 @@ class Runtime(ApiRuntime):
     def start(self) -> None:
         wanted = ((self.projection, self.project), (self.processing, self.process_jobs))
         for runner in [runner for runner, wanted_here in wanted if wanted_here]:
-            self.app.save_listeners.append(runner.wake)
+            self.app.save_listeners.append(runner.wake_for)
             runner.start()
         if self.process_jobs or self.project:
             # Where jobs run or the read model is kept, lapsed leases are looked for:
@@ -255,10 +255,13 @@ class Runtime(ApiRuntime):
             self._listener.start()
         log.info("runtime.started", batch_types=self.registry.batch_types)
 
-    def _wake_runners(self) -> None:
-        self.projection.wake()
-        self.processing.wake()
-        self.catalog_reads.wake()
+    def _wake_runners(self, topics: Sequence[str] | None) -> None:
+        """Another process saved events of `topics` (None: unknown, wake them all)."""
+        for runner in (self.projection, self.processing, self.catalog_reads.runner):
+            if topics is None:
+                runner.wake()
+            else:
+                runner.wake_for(topics)
 
     def stop(self) -> None:
         if self._listener is not None:

@@ -66,7 +66,7 @@ class CatalogReadModel:
 
     def start(self) -> None:
         if self.project:
-            self.app.save_listeners.append(self.runner.wake)
+            self.app.save_listeners.append(self.runner.wake_for)
             self.runner.start()
 
     def wake(self) -> None:

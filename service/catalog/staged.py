@@ -53,6 +53,7 @@ class StagedChanges(CatalogChanges):
         self._absent: set[str] = set()  # ids neither stored nor staged
         self._touched: dict[str, None] = {}  # got or added since the last flush
         self.staged_events = 0
+        self._topics: set[str] = set()  # of the staged events, for the runners
 
     # -- reads -----------------------------------------------------------------
 
@@ -136,6 +137,7 @@ class StagedChanges(CatalogChanges):
                     (stored.originator_id, stored.originator_version, stored.topic,
                      stored.state)
                 )  # fmt: skip
+                self._topics.add(stored.topic)
                 offsets.append(end + len(buffer))
                 buffer += _LENGTH.pack(len(record))
                 buffer += record
@@ -156,8 +158,7 @@ class StagedChanges(CatalogChanges):
         if not self.staged_events:
             return 0
         position = insert_in_one_transaction(self.app, self._batches())
-        for listener in self._jobstream.save_listeners:
-            listener()
+        self._jobstream.notify_saved(self._topics)
         return position
 
     def close(self) -> None:

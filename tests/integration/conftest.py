@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator, Iterator
 import msgspec
 import pytest
 
-from service.runtime import Runtime
+from service.application import Jobstream
+from service.runtime import Runtime, build_app
 from service.settings import Settings
 from service.strategies.registry import StrategyRegistry
 from tests.conftest import create_database, drop_database
@@ -97,3 +98,13 @@ async def api(nats_settings: Settings) -> AsyncIterator[Runtime]:
         yield runtime
     finally:
         await asyncio.to_thread(runtime.stop)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Jobstream]:
+    """The application alone, on each backend: no runtime, runners or processor."""
+    app = build_app(settings)
+    try:
+        yield app
+    finally:
+        app.close()

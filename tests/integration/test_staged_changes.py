@@ -18,24 +18,11 @@ from domain.errors import DomainError
 from service.catalog.commands import Catalog
 from service.catalog.staged import StagedChanges
 from service.http.catalog.product_bodies import validate_create
-from service.runtime import build_app
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from service.application import Jobstream
-    from service.settings import Settings
 
 ACTOR = "batch:batch_test"
-
-
-@pytest.fixture
-def app(settings: Settings) -> Iterator[Jobstream]:
-    app = build_app(settings)
-    try:
-        yield app
-    finally:
-        app.close()
 
 
 def body(handle: str, *skus: str) -> dict[str, Any]:
