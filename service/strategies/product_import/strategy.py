@@ -150,7 +150,10 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
             run.update(result={"error_report_file_key": report.key})
             raise report.rejection()
         writer.commit()
-        run.update(result={**preview(planner.operations), "files": {"ops": writer.key}})
+        # Medusa's `files` names an op file per kind of operation present; one file
+        # holds all of ours.
+        files = {op: writer.key for op, count in planner.operations.items() if count}
+        run.update(result={**preview(planner.operations), "files": files})
         log.info("product_import.planned", **planner.operations)
 
     # -- processing --------------------------------------------------------------

@@ -230,6 +230,11 @@ def test_a_dry_run_waits_with_its_preview_until_confirmed(
     ]
     assert job["result"]["count"] == 3
     assert job["result"]["advancement_count"] == 0
+    assert job["result"]["operations"] == {
+        "PRODUCT_CREATE": 1, "VARIANT_CREATE": 2, "PRODUCT_UPDATE": 0,
+        "VARIANT_UPDATE": 0,
+    }  # fmt: skip
+    assert set(job["result"]["files"]) == {"PRODUCT_CREATE", "VARIANT_CREATE"}
     assert list_products(client, admin)["count"] == 0
     confirmed = post(client, admin, f"/admin/batch-jobs/{job_id}/confirm", {})
     assert confirmed.status_code == 200, confirmed.text
