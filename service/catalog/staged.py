@@ -37,13 +37,15 @@ if TYPE_CHECKING:
 
 A = TypeVar("A", bound=CatalogAggregate)
 KEEP = 2_000  # aggregates (and as many claims) kept in memory between chunks
-COMMIT_BATCH = 1_000  # stored events per INSERT of the commit
+COMMIT_BATCH = 1_000  # stored events read back per batch of the commit
 _LENGTH = struct.Struct("<I")
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(tuple[str, int, str, bytes]).decode
 
 
 class StagedChanges(CatalogChanges):
+    """A CatalogChanges whose events wait on disk until one `save()` commits them."""
+
     def __init__(self, app: Jobstream, actor: str, keep: int = KEEP) -> None:
         super().__init__(app, actor)
         self._jobstream = app
