@@ -17,6 +17,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from service.batching import batched
 from service.event_store import notify_topics
 
 if TYPE_CHECKING:
@@ -31,10 +32,9 @@ def read_events(
     app: Application[str], ids: Iterable[str]
 ) -> dict[str, list[StoredEvent]]:
     """The stored events of each id that has any, in version order."""
-    wanted = sorted(set(ids))
     found: dict[str, list[StoredEvent]] = {}
-    for start in range(0, len(wanted), READ_CHUNK):
-        for row in _select(app, wanted[start : start + READ_CHUNK]):
+    for chunk in batched(sorted(set(ids)), READ_CHUNK):
+        for row in _select(app, chunk):
             event = StoredEvent(
                 originator_id=row[0],
                 originator_version=row[1],

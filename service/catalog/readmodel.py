@@ -69,9 +69,6 @@ class CatalogReadModel:
             self.app.save_listeners.append(self.runner.wake_for)
             self.runner.start()
 
-    def wake(self) -> None:
-        self.runner.wake()
-
     def stop(self) -> None:
         """Stop the runner and close the view's connections."""
         self.runner.stop()

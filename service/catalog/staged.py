@@ -25,6 +25,7 @@ from eventsourcing.persistence import StoredEvent
 from domain.catalog.base import CatalogAggregate
 from domain.catalog.claims import Claim
 from domain.errors import NotFoundError
+from service.batching import batched
 from service.bulk_store import insert_in_one_transaction, read_events
 from service.catalog.changes import CatalogChanges
 
@@ -169,14 +170,8 @@ class StagedChanges(CatalogChanges):
 
     def _batches(self) -> Iterator[list[StoredEvent]]:
         self._scratch.seek(0)
-        batch: list[StoredEvent] = []
-        for _ in range(self.staged_events):
-            batch.append(self._read_one())
-            if len(batch) == COMMIT_BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        events = (self._read_one() for _ in range(self.staged_events))
+        return batched(events, COMMIT_BATCH)
 
     def _read_staged(self, entity_id: str) -> list[StoredEvent]:
         events = []

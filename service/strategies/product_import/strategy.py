@@ -32,6 +32,7 @@ from domain.errors import InvalidDataError
 from domain.product_csv.import_plan import ImportPlanner, preview
 from domain.product_csv.import_rows import PARSING_FAILED, read_rows
 from domain.strategies import AbstractBatchJobStrategy
+from service.batching import batched
 from service.catalog.commands import Catalog, batch_actor
 from service.catalog.lookups import CatalogLookups
 from service.catalog.staged import StagedChanges
@@ -40,7 +41,7 @@ from service.strategies.product_import.lookups import PlanLookups
 from service.strategies.product_import.report import ProblemReport
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable
 
     from domain.strategies import BatchJobSnapshot, JobRun
     from service.application import Jobstream
@@ -52,17 +53,6 @@ PROGRESS_SECONDS = 0.5  # advancement_count is written at most this often
 CHUNK_ROWS = 500  # instructions read, prefetched, applied and staged together
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
-
-
-def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
-    chunk: list[str] = []
-    for line in lines:
-        chunk.append(line)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def ops_key(job_id: str) -> str:
@@ -205,7 +195,7 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
         applier = InstructionApplier(self._catalog, changes, self._lookups())
         done, reported = 0, time.monotonic()
         with self._files.open_text(ops_key(job.id)) as lines:
-            for chunk in _chunks(lines, CHUNK_ROWS):
+            for chunk in batched(lines, CHUNK_ROWS):
                 instructions = [_decode(line) for line in chunk]
                 applier.prefetch(instructions)
                 for instruction in instructions:
