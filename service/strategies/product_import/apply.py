@@ -99,11 +99,10 @@ class InstructionApplier:
         variants = []
         for row in rows:
             given = row["variant"]
-            values = {v["title"]: v["value"] for v in given.get("options") or []}
-            if set(values) != set(titles) or len(values) != len(
-                given.get("options") or []
-            ):
-                raise _UngroupableError  # an unknown or missing option
+            options = given.get("options") or []
+            values = {v["title"]: v["value"] for v in options}
+            if set(values) != set(titles) or len(values) != len(options):
+                raise _UngroupableError  # an unknown, missing or repeated option
             key = frozenset(values.items())
             if values and key in seen:
                 raise _UngroupableError  # the same values twice: Medusa's error, row by row
