@@ -20,6 +20,7 @@ from litestar.params import RawBody
 from domain.errors import InvalidDataError
 from domain.users import User
 from service.files import signing
+from service.files.owners import FileOwners
 from service.files.storage import StoredFileNotFoundError, check_key
 from service.http import openapi
 from service.http.requests import decode_json_object
@@ -80,15 +81,19 @@ class UploadController(Controller):
     tags = ["Uploads"]
 
     async def _upload(
-        self, request: Request[Any, Any, Any], runtime: ApiRuntime, prefix: str
+        self,
+        request: Request[Any, Any, Any],
+        runtime: ApiRuntime,
+        caller: User,
+        prefix: str,
     ) -> UploadsResponse:
-        receiver = UploadReceiver(
-            runtime.files, prefix, runtime.settings.upload_max_bytes
-        )
+        # Each file is recorded as the caller's before its first byte is stored.
+        files = FileOwners(runtime.app).writes_by(runtime.files, caller.id, caller.id)
+        receiver = UploadReceiver(files, prefix, runtime.settings.upload_max_bytes)
         keys = await receive_uploads(
             request, receiver, request.app.multipart_form_part_limit
         )
-        log.info("uploads.stored", keys=keys)
+        log.info("uploads.stored", keys=keys, owner=caller.id)
         base = base_url(request, runtime)
         return UploadsResponse(
             [UploadResponseItem(f"{base}{signing.file_path(k)}", k) for k in keys]
@@ -108,7 +113,7 @@ class UploadController(Controller):
         caller: NamedDependency[User],
     ) -> UploadsResponse:
         """Store public files (multipart field `files`); each is served at its `url`."""
-        return await self._upload(request, runtime, "public")
+        return await self._upload(request, runtime, caller, "public")
 
     @post(
         "/protected",
@@ -125,7 +130,7 @@ class UploadController(Controller):
         caller: NamedDependency[User],
     ) -> UploadsResponse:
         """Store private files (e.g. import CSVs); served only through signed URLs."""
-        return await self._upload(request, runtime, "protected")
+        return await self._upload(request, runtime, caller, "protected")
 
     @delete(
         status_code=200,
@@ -140,10 +145,13 @@ class UploadController(Controller):
         runtime: NamedDependency[ApiRuntime],
         caller: NamedDependency[User],
     ) -> DeleteFileResponse:
-        """Delete a stored file by key (deleting a missing file succeeds too)."""
+        """Delete one of the caller's files (admins: any); a missing file succeeds too."""
         key = file_key_of(body)
-        deleted = runtime.files.delete(key)
-        log.info("uploads.deleted", key=key, existed=deleted)
+        owners = FileOwners(runtime.app)
+        # Not the caller's and not stored: answer as for any missing key, touch nothing.
+        if owners.check(runtime.files, key, caller.id, caller.role):
+            deleted = runtime.files.delete(key)
+            log.info("uploads.deleted", key=key, existed=deleted, by=caller.id)
         return DeleteFileResponse(id=key)
 
     @post(
@@ -161,8 +169,11 @@ class UploadController(Controller):
         runtime: NamedDependency[ApiRuntime],
         caller: NamedDependency[User],
     ) -> DownloadUrlResponse:
-        """A signed URL that serves the file until it expires."""
+        """A signed URL for one of the caller's files (admins: any), until it expires."""
         key = file_key_of(body)
+        owners = FileOwners(runtime.app)
+        if not owners.check(runtime.files, key, caller.id, caller.role):
+            raise StoredFileNotFoundError(key)
         if not runtime.files.exists(key):
             raise StoredFileNotFoundError(key)
         expires = int(time.time()) + runtime.settings.download_url_ttl_seconds

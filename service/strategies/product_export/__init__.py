@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from service.files.owners import FileOwners
 from service.strategies.product_export.strategy import ProductExportStrategy
 
 if TYPE_CHECKING:
@@ -12,4 +13,8 @@ if TYPE_CHECKING:
 
 def make_strategy(services: StrategyServices) -> ProductExportStrategy:
     """The `jobstream.strategies` entry point (pyproject.toml)."""
-    return ProductExportStrategy(catalog=services.catalog, files=services.files)
+    return ProductExportStrategy(
+        catalog=services.catalog,
+        files=services.files,
+        owners=FileOwners(services.app),
+    )

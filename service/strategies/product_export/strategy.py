@@ -22,6 +22,7 @@ from domain.product_csv.export_format import (
     regions_by_id,
 )
 from domain.strategies import AbstractBatchJobStrategy, BatchJobDraft
+from service.catalog.commands import batch_actor
 from service.strategies.product_export.list_config import (
     ExportSelection,
     prepared_context,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
     from domain.strategies import BatchJobSnapshot, JobRun
     from service.catalog.readmodel import CatalogReadModel
+    from service.files.owners import FileOwners
     from service.files.storage import FileStorage, FileWriter
 
 log = structlog.get_logger("product_export")
@@ -56,10 +58,14 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
     identifier: ClassVar[str] = "product-export-strategy"
 
     def __init__(
-        self, catalog: Callable[[], CatalogReadModel], files: FileStorage
+        self,
+        catalog: Callable[[], CatalogReadModel],
+        files: FileStorage,
+        owners: FileOwners,
     ) -> None:
         self._catalog = catalog
         self._files = files
+        self._owners = owners
 
     def prepare_batch_job_for_processing(
         self, draft: BatchJobDraft, user_id: str
@@ -114,7 +120,7 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         layout = ExportLayout(ExportShape.from_context(job.context.get("shape") or {}))
         selection = ExportSelection.of(job.context)
         key = export_file_key(job.id)
-        writer = self._files.open_writer(key)
+        writer = self._files_of(job).open_writer(key)
         try:
             if not self._write(run, writer, layout, catalog, selection):
                 writer.abort()  # canceled: the partial file never appears
@@ -170,6 +176,12 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         return regions_by_id(
             Region(r.id, r.name, r.currency_code) for r in catalog.view.list_regions()
         )
+
+    def _files_of(self, job: BatchJobSnapshot) -> FileStorage:
+        """The file store, where the export file is recorded as the job creator's."""
+        if job.created_by is None:
+            return self._files
+        return self._owners.writes_by(self._files, job.created_by, batch_actor(job.id))
 
     def _forget_earlier_file(self, job: BatchJobSnapshot) -> None:
         """A takeover starts afresh: a file an earlier attempt finished is removed."""

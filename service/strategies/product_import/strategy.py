@@ -36,6 +36,8 @@ from service.batching import batched
 from service.catalog.commands import Catalog, batch_actor
 from service.catalog.lookups import CatalogLookups
 from service.catalog.staged import StagedChanges
+from service.files.owners import FileOwners
+from service.files.storage import InvalidFileKeyError, check_key
 from service.strategies.product_import.apply import InstructionApplier
 from service.strategies.product_import.lookups import PlanLookups
 from service.strategies.product_import.report import ProblemReport
@@ -43,7 +45,7 @@ from service.strategies.product_import.report import ProblemReport
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from domain.strategies import BatchJobSnapshot, JobRun
+    from domain.strategies import BatchJobDraft, BatchJobSnapshot, JobRun
     from service.application import Jobstream
     from service.catalog.readmodel import CatalogReadModel
     from service.files.storage import FileStorage
@@ -83,10 +85,40 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
         self._app = app
         self._catalog_reads = catalog
         self._files = files
+        self._owners = FileOwners(app)
         self._catalog = Catalog(app)
 
     def build_template(self) -> str:
         raise NotImplementedError("Not implemented!")
+
+    def prepare_batch_job_for_processing(
+        self, draft: BatchJobDraft, user_id: str
+    ) -> BatchJobDraft:
+        """Refuse another user's file as `fileKey`; Medusa stores the context as sent."""
+        self._check_source(draft.context.get("fileKey"), user_id, before_reading=False)
+        return draft
+
+    def _check_source(
+        self, key: object, user_id: str | None, *, before_reading: bool
+    ) -> None:
+        """Raise if the file is not the user's; a key that names no file fails later."""
+        if not isinstance(key, str) or user_id is None:
+            return
+        try:
+            check_key(key)
+        except InvalidFileKeyError:
+            return
+        user = self._app.get_user(user_id)
+        role = None if user is None else user.role
+        self._owners.check(
+            self._files, key, user_id, role, before_reading=before_reading
+        )
+
+    def _files_of(self, job: BatchJobSnapshot) -> FileStorage:
+        """The file store, where files the job writes are recorded as its creator's."""
+        if job.created_by is None:
+            return self._files
+        return self._owners.writes_by(self._files, job.created_by, batch_actor(job.id))
 
     def should_retry_on_processing_error(
         self, job: BatchJobSnapshot, error: Exception
@@ -116,12 +148,16 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
 
     def _pre_process(self, run: JobRun) -> None:
         job = run.job()
+        # Again, just before reading: the file may have appeared since the create.
+        self._check_source(
+            job.context.get("fileKey"), job.created_by, before_reading=True
+        )
         planner = ImportPlanner(PlanLookups(self._lookups()))
         with self._files.open_text(uploaded_key(job), encoding="utf-8-sig") as text:
             header, rows = read_rows(text)
             if header is None:
                 raise InvalidDataError(PARSING_FAILED + "the file is empty")
-            report = ProblemReport(self._files, job.id, header)
+            report = ProblemReport(self._files_of(job), job.id, header)
             writer = self._files.open_writer(ops_key(job.id))
             try:
                 for problem in header.problems:  # one entry each
@@ -211,9 +247,17 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
         return True
 
     def _finish(self, run: JobRun, job: BatchJobSnapshot) -> None:
-        """Medusa's finalize: progress to the count; the upload and op file removed."""
+        """Medusa's finalize: progress to the count; the upload and op file removed.
+
+        The upload only if the job's creator owns it: an admin's import of someone
+        else's file, or of one stored before owners were recorded, leaves it in place.
+        """
         count = (job.result or {}).get("count", 0)
         run.update(result={"advancement_count": count})
-        for key in (job.context.get("fileKey"), ops_key(job.id)):
-            if isinstance(key, str) and key:
-                self._files.delete(key)
+        source = job.context.get("fileKey")
+        if isinstance(source, str) and source:
+            if job.created_by and self._owners.owner_of(source) == job.created_by:
+                self._files.delete(source)
+            else:
+                log.info("product_import.source_kept", file_key=source)
+        self._files.delete(ops_key(job.id))

@@ -1,0 +1,64 @@
+"""Stored files' owners, and who may read, delete or import a stored file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eventsourcing.domain import BaseAggregate
+
+from domain import aggregates
+from domain.errors import NotAllowedError
+from domain.users import UserRole
+
+OWNER_PREFIX = "file-owner:"
+
+
+class FileOwner(BaseAggregate[str]):
+    """The user a stored file belongs to, recorded once, before the file appears.
+
+    Its id is `file-owner:<key>`: a second record for the same key collides on the
+    id, so a key never changes hands (keys are never reused either).
+    """
+
+    @dataclass(frozen=True)
+    class Event(aggregates.Event):
+        pass
+
+    @dataclass(frozen=True)
+    class Created(Event, aggregates.Created):
+        NAME = "file_owner.created"
+        owner: str
+
+    def __init__(self, owner: str, actor: str) -> None:
+        self.owner = owner
+        self.created_actor = actor
+
+    @staticmethod
+    def id_for(file_key: str) -> str:
+        return f"{OWNER_PREFIX}{file_key}"
+
+    @classmethod
+    def record(cls, file_key: str, owner: str, actor: str) -> FileOwner:
+        return cls._create(
+            cls.Created, id=cls.id_for(file_key), owner=owner, actor=actor
+        )
+
+
+class FileNotYoursError(NotAllowedError):
+    """Another user's file, or (for a non-admin) a file stored before owners were."""
+
+    def __init__(self, file_key: str, owner: str | None) -> None:
+        if owner is None:
+            message = (
+                f"File {file_key} has no recorded owner (it was stored before file "
+                "owners were recorded): only an admin may use it"
+            )
+        else:
+            message = f"File {file_key} belongs to another user"
+        super().__init__(message)
+        self.file_key = file_key
+
+
+def may_use(owner: str | None, user_id: str, role: UserRole | None) -> bool:
+    """Admins may read, delete and import any file; everyone else only their own."""
+    return role is UserRole.ADMIN or (owner is not None and owner == user_id)
