@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 
 from domain.files import FileNotYoursError, FileOwner
 from domain.users import UserRole
+from service.audit import history
 from service.files.owners import FileOwners
 from service.runtime import Runtime
 from tests.api.catalog.support import post
@@ -63,9 +64,14 @@ def finished_export(client: TestClient[Any], caller: Caller) -> dict[str, Any]:
 
 
 def test_another_user_gets_no_download_url_for_a_protected_upload(
-    client: TestClient[Any], alice: Caller, bob: Caller
+    client: TestClient[Any], runtime: Runtime, alice: Caller, bob: Caller
 ) -> None:
     key = upload(client, alice, CSV)
+    [recorded] = history.history(runtime.app, FileOwner.id_for(key))
+    assert (recorded.actor, recorded.payload) == (
+        alice.user.id,
+        {"owner": alice.user.id},
+    )
 
     refused = download_url(client, bob, key)
 
@@ -91,11 +97,11 @@ def test_another_users_export_file_is_refused_as_an_import_and_kept(
 ) -> None:
     export = finished_export(client, alice)
     key = export["result"]["file_key"]
-    owner: object = runtime.app.repository.get(FileOwner.id_for(key))
-    assert isinstance(owner, FileOwner)
-    assert (owner.owner, owner.created_actor) == (
-        alice.user.id,
+    [recorded] = history.history(runtime.app, FileOwner.id_for(key))
+    assert (recorded.name, recorded.actor, recorded.payload) == (
+        "file_owner.created",
         f"batch:{export['id']}",
+        {"owner": alice.user.id},
     )
 
     refused = create_import(client, bob, key)
