@@ -138,12 +138,16 @@ def phase_seed(
 
 
 def phase_import(directory: Path, url: str | None, source: Path) -> dict[str, Any]:
+    from service.files.owners import FileOwners  # noqa: PLC0415
+
     runtime = started_runtime(directory, url)
     try:
         runtime.catalog.ensure_store()
         key = f"protected/bench-{uuid.uuid4().hex}.csv"
+        # Uploaded as the job's creator: an import reads only its creator's file.
+        owned = FileOwners(runtime.app).writes_by(runtime.files, USER_ID, USER_ID)
         with source.open("rb") as file:
-            runtime.files.put(key, file)
+            owned.put(key, file)
         job = run_job(runtime, "product-import", {"fileKey": key})
         if job.status.value != "completed":
             raise RuntimeError(f"import ended {job.status}: {job.result}")
