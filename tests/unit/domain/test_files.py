@@ -1,0 +1,46 @@
+"""Who may use a stored file: admins any, everyone else their own."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.files import FileNotYoursError, FileOwner, may_use
+from domain.users import UserRole
+
+
+@pytest.mark.parametrize(
+    ("owner", "role", "allowed"),
+    [
+        ("usr_a", UserRole.MEMBER, True),
+        ("usr_b", UserRole.MEMBER, False),
+        ("usr_b", UserRole.DEVELOPER, False),
+        (None, UserRole.MEMBER, False),  # stored before owners were recorded
+        ("usr_b", UserRole.ADMIN, True),
+        (None, UserRole.ADMIN, True),
+        ("usr_a", None, True),  # no such user, but the record names it
+        (None, None, False),
+    ],
+)
+def test_admins_may_use_any_file_and_others_their_own(
+    owner: str | None, role: UserRole | None, *, allowed: bool
+) -> None:
+    assert may_use(owner, "usr_a", role) is allowed
+
+
+def test_an_owner_record_names_its_key_owner_and_actor() -> None:
+    record = FileOwner.record("protected/1-a.csv", "usr_a", "batch:batch_1")
+
+    [created] = record.collect_events()
+
+    assert isinstance(created, FileOwner.Created)
+    assert record.id == "file-owner:protected/1-a.csv"
+    assert (record.owner, created.owner, created.actor) == (
+        "usr_a",
+        "usr_a",
+        "batch:batch_1",
+    )
+
+
+def test_the_refusal_names_the_file() -> None:
+    assert FileNotYoursError("k", "usr_b").message == "File k belongs to another user"
+    assert FileNotYoursError("k", None).type == "not_allowed"
