@@ -151,7 +151,10 @@ class JobLifecycle:
             )
         except Exception as error:
             if self._is_canceled(job_id):
+                # Also where the cancel landed after process_job made its output
+                # visible and before `complete` was saved: the cancel won.
                 log.info("processor.canceled_while_processing")
+                self._take_back(strategy, run)
                 return
             strategy.handle_processing_error(run, error)
             job = run.job()
@@ -166,6 +169,12 @@ class JobLifecycle:
             log.info("processor.completed")
         finally:
             self.signals.forget(job_id)
+
+    def _take_back(self, strategy: BatchJobStrategy, run: ApplicationJobRun) -> None:
+        try:
+            strategy.handle_canceled_processing(run)
+        except Exception:  # the job stays canceled; the log names what is left
+            log.exception("processor.cancel_cleanup_failed")
 
     def _record_retry(
         self, job_id: str, error: Exception, attempt: int, delay: float
