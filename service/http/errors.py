@@ -34,6 +34,7 @@ _STATUS_BY_TYPE = {
     "not_found": 404,
     "duplicate_error": 422,
     "unauthorized": 401,
+    "unexpected_state": 500,  # Medusa's status for it (e.g. the file storage full)
 }
 
 

@@ -193,4 +193,5 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         errors.append(
             {"message": message, "code": getattr(error, "type", "unknown"), "err": {}}
         )
-        run.update(result={"errors": errors})
+        # The attempt's file was aborted (never stored): the result names none.
+        run.update(result={"errors": errors}, unset_result=("file_key", "file_size"))
