@@ -1,9 +1,11 @@
-"""The file storage's disk full during an upload and during an export, then freed.
+"""The data directory's disk full during an upload, an export and a write, then freed.
 
-A small tmpfs is mounted as `<data dir>/uploads` (the local file storage) and filled
-up. An upload answers 500 `unexpected_state` "The file storage is full: ..." (Medusa's
-status for that type), an export fails with that message; neither leaves a partial
-file, and both work again once the space is freed.
+A small tmpfs is mounted as `<data dir>/uploads` (the local file storage), or as the
+whole data directory (the embedded SQLite stores too), and filled up. An upload
+answers 500 `unexpected_state` "The file storage is full: ..." (Medusa's status for
+that type), an export fails with that message, a write to a full SQLite store answers
+500 `unexpected_state` saying so; nothing partial is left, and everything works again
+once the space is freed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,11 +21,13 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from service import disk_full
 from service.http.app import create_app
 from service.runtime import Runtime
 from service.settings import Settings
 from tests.api.catalog import conftest as catalog_fixtures
 from tests.api.catalog.support import post, product
+from tests.conftest import make_settings
 from tests.support import Caller, new_user, wait_for_status
 
 # The catalog is global: each PostgreSQL run gets a database of its own.
@@ -33,13 +38,12 @@ FULL = re.compile(
 )
 
 
-@pytest.fixture
-def files_root(settings: Settings) -> Iterator[Path]:
-    """A 1 MB tmpfs where the local file storage keeps its files; unmounted after."""
-    root = Path(settings.data_dir) / "uploads"
+@contextlib.contextmanager
+def tmpfs(root: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `root`, unmounted on every way out."""
     root.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(root)],
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(root)],
         capture_output=True,
         text=True,
         check=False,
@@ -51,6 +55,13 @@ def files_root(settings: Settings) -> Iterator[Path]:
     finally:
         if subprocess.run(["umount", str(root)], check=False).returncode != 0:
             subprocess.run(["umount", "-l", str(root)], check=True)
+
+
+@pytest.fixture
+def files_root(settings: Settings) -> Iterator[Path]:
+    """A 1 MB tmpfs where the local file storage keeps its files."""
+    with tmpfs(Path(settings.data_dir) / "uploads", "1m") as root:
+        yield root
 
 
 @pytest.fixture
@@ -143,3 +154,32 @@ def test_an_export_to_a_full_disk_fails_clearly_leaves_no_file_then_works(
     completed = wait_for_status(client, admin, job_id, ["failed", "completed"])
     assert completed["status"] == "completed", completed
     assert stored_files(files_root) == [completed["result"]["file_key"]]
+
+
+def test_a_write_to_a_full_embedded_store_says_so_and_works_once_space_is_freed(
+    tmp_path: Path,
+) -> None:
+    with tmpfs(tmp_path / "data", "16m") as data:
+        runtime = Runtime(make_settings(data))
+        with TestClient(app=create_app(runtime)) as client:
+            admin = new_user(runtime, "admin_user")
+            product(client, admin)
+            filler = fill(data)
+
+            refused = post(client, admin, "/admin/batch-jobs",
+                           {"type": "product-export", "context": {}})  # fmt: skip
+            filler.unlink()
+            created = post(client, admin, "/admin/batch-jobs",
+                           {"type": "product-export", "context": {}})  # fmt: skip
+            assert created.status_code == 201, created.text
+            job = wait_for_status(client, admin, created.json()["batch_job"]["id"])
+            deadline = time.monotonic() + 10
+            while (health := client.get("/health")).status_code != 200:
+                assert time.monotonic() < deadline, health.text
+                time.sleep(0.05)
+            listed = client.get("/admin/batch-jobs", headers=admin.headers).json()
+
+    assert refused.status_code == 500
+    assert refused.json() == {"type": "unexpected_state", "message": disk_full.MESSAGE}
+    assert job["status"] == "completed"
+    assert [j["id"] for j in listed["batch_jobs"]] == [job["id"]]  # the refused: none
