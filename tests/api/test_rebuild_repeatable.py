@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from litestar.testing import TestClient
 
+from service.audit.models import Models
 from service.http.app import create_app
 from service.runtime import Runtime
 from service.settings import Settings
@@ -78,3 +79,40 @@ def test_three_rebuilds_in_a_row_leave_a_store_every_command_and_serve_open(
     assert tables_before <= after
     leftovers = {t for t in after if t.split(":")[-1].startswith(("old", "bkup"))}
     assert leftovers | {t for t in after if t.endswith("_next")} == set()
+
+
+def damage_as_an_earlier_rebuild_did(models: Models) -> None:
+    """Each view's tracking without the mark; on SQLite the failed migration's copy."""
+    for view in (models.jobs, models.catalog):
+        with view.transaction(commit=True) as curs:
+            curs.execute(
+                f"DELETE FROM {view.tracking_table} "  # noqa: S608
+                f"WHERE application_name = '__migration__'"
+            )
+            if not view.postgres:
+                curs.execute(
+                    "CREATE TABLE old1_tracking (application_name TEXT, "
+                    "notification_id INTEGER, PRIMARY KEY (application_name)) "
+                    "WITHOUT ROWID"
+                )
+
+
+def test_a_store_an_earlier_rebuild_left_without_the_mark_starts_again(
+    settings: Settings, runtime: Runtime, client: TestClient[Any], admin: Caller
+) -> None:
+    seeded(runtime, client, admin)
+    before = reads(client, admin)
+    tables_before = tables(settings)
+    damage_as_an_earlier_rebuild_did(Models.of(runtime))
+
+    status = jobstream(settings, "projections", "status", "--json")
+    rebuilt = jobstream(settings, "projections", "rebuild")
+    restarted = Runtime(settings, registry=StrategyRegistry([ScriptedStrategy()]))
+    with TestClient(app=create_app(restarted)) as again:
+        assert reads(again, admin) == before
+
+    assert status.returncode == 0, status.stderr
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    after = tables(settings)
+    assert tables_before <= after
+    assert {t for t in after if t.split(":")[-1].startswith(("old", "bkup"))} == set()
