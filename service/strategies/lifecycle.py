@@ -105,6 +105,8 @@ class JobLifecycle:
                 return
             log.info("processor.processing", batch_type=job.type)
         else:
+            if job.status is BatchJobStatus.CANCELED and job.processing_at is not None:
+                self._after_cancel(job)
             return
         try:
             strategy = self._registry.get(job.type)
@@ -169,6 +171,18 @@ class JobLifecycle:
             log.info("processor.completed")
         finally:
             self.signals.forget(job_id)
+
+    def _after_cancel(self, job: BatchJob) -> None:
+        """A redelivery of a job canceled while it processed: take back its output.
+
+        Its worker may have died after making the output visible and before it
+        could see the cancel (the hook is idempotent: nothing left, nothing done).
+        """
+        try:
+            strategy = self._registry.get(job.type)
+        except Exception:  # noqa: BLE001 - no strategy here: nothing this worker can do
+            return
+        self._take_back(strategy, ApplicationJobRun(self._app, job.id, self._actor))
 
     def _take_back(self, strategy: BatchJobStrategy, run: ApplicationJobRun) -> None:
         try:

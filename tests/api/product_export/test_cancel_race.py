@@ -18,6 +18,7 @@ from litestar.testing import TestClient
 
 from service.files.storage import FileWriter
 from service.runtime import Runtime
+from service.strategies.lifecycle import JobLifecycle
 from tests.api.catalog.support import post, product
 from tests.support import Caller, wait_for_status
 
@@ -106,6 +107,37 @@ def test_a_cancel_while_the_export_commits_its_file_leaves_no_file(
     assert "file_size" not in job["result"]
     assert gate.committed  # the file was committed, and then taken back
     assert not any(runtime.files.exists(key) for key in gate.committed)
+
+
+def test_a_redelivery_takes_back_the_file_of_a_job_canceled_after_its_commit(
+    client: TestClient[Any],
+    runtime: Runtime,
+    admin: Caller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The worker stuck (as if dead) between its commit and its completion."""
+    gate = CommitGate("after")
+    gate.install(monkeypatch)
+    product(client, admin)
+    job_id = export(client, admin)
+    try:
+        assert gate.reached.wait(GATE_SECONDS), "the export never reached its commit"
+        canceled = post(client, admin, f"/admin/batch-jobs/{job_id}/cancel", {})
+        # Another worker, or this one restarted, gets batch.confirmed again.
+        JobLifecycle(app=runtime.app, registry=runtime.registry).process(job_id)
+        result = runtime.app.get_batch_job(job_id).result or {}
+        left = [key for key in gate.committed if runtime.files.exists(key)]
+    finally:
+        gate.go.set()
+
+    assert canceled.status_code == 200, canceled.text
+    assert gate.committed
+    assert left == []
+    assert "file_key" not in result
+    assert "file_size" not in result
+    job = settled_cancel(client, runtime, admin, job_id, gate.committed)
+    assert job["status"] == "canceled"
+    assert "file_key" not in job["result"]
 
 
 def test_cancels_racing_real_exports_end_canceled_without_a_file_or_completed(
