@@ -102,6 +102,14 @@ class BatchJobStrategy(Protocol):
         """Clean up after a failed attempt (partial files, ...) before it is recorded."""
         ...
 
+    def handle_canceled_processing(self, run: JobRun) -> None:
+        """The job was canceled before its completion was saved: take back its output.
+
+        The cancel won, so nothing `process_job` made visible (a file, a result key)
+        may outlive it.
+        """
+        ...
+
 
 class AbstractBatchJobStrategy(ABC):
     """Medusa's defaults: pass-through prepare, no pre-processing, no retry."""
@@ -129,4 +137,7 @@ class AbstractBatchJobStrategy(ABC):
         return False
 
     def handle_processing_error(self, run: JobRun, error: Exception) -> None:
+        return None
+
+    def handle_canceled_processing(self, run: JobRun) -> None:
         return None

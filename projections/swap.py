@@ -60,6 +60,21 @@ def tracked_position(curs: Any, table: str, mark: str, upstream: str) -> int:
     return int(row["n"] or 0) if row is not None else 0
 
 
+def carry_tracking(curs: Any, live: str, shadow: str) -> None:
+    """Copy the live tracking rows the shadow lacks into the shadow's table.
+
+    eventsourcing keeps a `__migration__` row in each tracking table; a table without
+    it is taken for an old multi-row one and migrated at the next start (renamed to
+    `old1_tracking` / `bkup1_...`), which fails the second time. The shadow's own
+    position stays: only names it never tracked are copied.
+    """
+    curs.execute(
+        f"INSERT INTO {shadow} (application_name, notification_id) "  # noqa: S608
+        f"SELECT application_name, notification_id FROM {live} "
+        f"WHERE application_name NOT IN (SELECT application_name FROM {shadow})"
+    )
+
+
 def drop(curs: Any, tables: Sequence[str]) -> None:
     for table in tables:
         curs.execute(f"DROP TABLE IF EXISTS {table}")
@@ -188,4 +203,5 @@ class Rebuildable(ABC):
 
     def swap_in(self, curs: Any, shadow: Rebuildable) -> None:
         pairs = list(zip(self.table_names(), shadow.table_names(), strict=True))
+        carry_tracking(curs, *pairs[-1])  # tracking is last
         swap(curs, pairs, postgres=self.postgres)

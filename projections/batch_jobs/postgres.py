@@ -14,12 +14,15 @@ from projections.batch_jobs.view import (
     column_definitions,
     index_statements,
 )
+from projections.tracking_mark import KeepsTrackingMark
 
 if TYPE_CHECKING:
     from datetime import datetime
 
 
-class PostgresBatchJobsView(PostgresTrackingRecorder, SqlBatchJobsView):
+class PostgresBatchJobsView(
+    KeepsTrackingMark, PostgresTrackingRecorder, SqlBatchJobsView
+):
     placeholder = "%s"
     postgres = True
 

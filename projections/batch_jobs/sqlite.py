@@ -14,9 +14,10 @@ from projections.batch_jobs.view import (
     column_definitions,
     index_statements,
 )
+from projections.tracking_mark import KeepsTrackingMark
 
 
-class SQLiteBatchJobsView(SQLiteTrackingRecorder, SqlBatchJobsView):
+class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJobsView):
     placeholder = "?"
     table = "batch_jobs"
     tracking_table = "tracking"  # this view's own file: its only tracking table

@@ -9,9 +9,10 @@ from psycopg.sql import SQL
 
 from projections.catalog.sql import SqlCatalogView
 from projections.catalog.view import DDL
+from projections.tracking_mark import KeepsTrackingMark
 
 
-class PostgresCatalogView(PostgresTrackingRecorder, SqlCatalogView):
+class PostgresCatalogView(KeepsTrackingMark, PostgresTrackingRecorder, SqlCatalogView):
     placeholder = "%s"
     postgres = True
 

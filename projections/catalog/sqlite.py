@@ -8,9 +8,10 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from projections.catalog.sql import SqlCatalogView
 from projections.catalog.view import DDL
+from projections.tracking_mark import KeepsTrackingMark
 
 
-class SQLiteCatalogView(SQLiteTrackingRecorder, SqlCatalogView):
+class SQLiteCatalogView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlCatalogView):
     placeholder = "?"
     unlimited = " LIMIT -1"
     postgres = False

@@ -16,6 +16,7 @@ from service.files.storage import (
     InvalidFileKeyError,
     StoredFileNotFoundError,
     check_key,
+    full_storage_reported,
 )
 
 if TYPE_CHECKING:
@@ -30,7 +31,8 @@ class LocalFileWriter(FileWriter):
     def __init__(self, key: str, target: Path, temporary: Path) -> None:
         super().__init__(key)
         self._target, self._temporary = target, temporary
-        self._file: BinaryIO = temporary.open("xb")
+        with full_storage_reported(key):
+            self._file: BinaryIO = temporary.open("xb")
 
     def _write_chunk(self, chunk: bytes) -> None:
         self._file.write(chunk)
@@ -43,7 +45,9 @@ class LocalFileWriter(FileWriter):
         self._temporary.replace(self._target)
 
     def _abort(self) -> None:
-        self._file.close()
+        # On a full disk, close() fails to flush what is buffered: the part goes anyway.
+        with contextlib.suppress(OSError):
+            self._file.close()
         self._temporary.unlink(missing_ok=True)
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import re
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, BinaryIO, Self
 
-from domain.errors import InvalidDataError, NotFoundError
+import structlog
+
+from domain.errors import DomainError, InvalidDataError, NotFoundError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -16,6 +20,8 @@ if TYPE_CHECKING:
 CHUNK_SIZE = 128 * 1024  # nats-py's object store chunk; a good disk write too
 MAX_KEY_LENGTH = 1024
 _KEY_CHARACTERS = re.compile(r"[A-Za-z0-9._\-/]+")
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+log = structlog.get_logger("files")
 
 
 class InvalidFileKeyError(InvalidDataError):
@@ -27,6 +33,31 @@ class StoredFileNotFoundError(NotFoundError):
     def __init__(self, key: str) -> None:
         super().__init__(f"File with key {key} was not found")
         self.key = key
+
+
+class StorageFullError(DomainError):
+    """No space left where files are stored: Medusa's `unexpected_state` (500)."""
+
+    type = "unexpected_state"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"The file storage is full: {key} could not be stored. "
+            "Free some space and try again"
+        )
+        self.key = key
+
+
+@contextmanager
+def full_storage_reported(key: str) -> Iterator[None]:
+    """A disk-full or quota error inside becomes `StorageFullError` (and a log line)."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in _FULL:
+            raise
+        log.error("files.storage_full", key=key, error=str(error))  # noqa: TRY400 - one line, no trace
+        raise StorageFullError(key) from error
 
 
 def check_key(key: str) -> str:
@@ -78,7 +109,8 @@ class FileWriter(ABC):
         if self._buffer:
             chunk, self._buffer = bytes(self._buffer), bytearray()
             try:
-                self._write_chunk(chunk)
+                with full_storage_reported(self.key):
+                    self._write_chunk(chunk)
             except BaseException:
                 self.abort()
                 raise
@@ -90,7 +122,8 @@ class FileWriter(ABC):
         self._flush()
         self._finished = True
         try:
-            self._commit()
+            with full_storage_reported(self.key):
+                self._commit()
         except BaseException:
             self._abort()
             raise

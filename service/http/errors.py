@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 import structlog
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, OperationalError
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -19,6 +19,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
 from domain.errors import DomainError
+from service import disk_full
 from service.http.schemas import ErrorResponse
 from service.ports import ReadModelLagError
 
@@ -34,6 +35,7 @@ _STATUS_BY_TYPE = {
     "not_found": 404,
     "duplicate_error": 422,
     "unauthorized": 401,
+    "unexpected_state": 500,  # Medusa's status for it (e.g. the file storage full)
 }
 
 
@@ -109,9 +111,20 @@ def unknown_error(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     )
 
 
+def store_error(
+    request: Request[Any, Any, Any], exc: OperationalError
+) -> Response[bytes]:
+    """A store out of disk space says so (Medusa's unexpected_state, 500)."""
+    if not disk_full.is_disk_full(exc):
+        return unknown_error(request, exc)
+    log.error("store.disk_full", error=str(exc))
+    return _json(500, ErrorResponse(type="unexpected_state", message=disk_full.MESSAGE))
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: domain_error,
     IntegrityError: conflict,
+    OperationalError: store_error,
     Unauthenticated: unauthenticated,
     ReadModelLagError: read_model_lag,
     HTTPException: http_error,

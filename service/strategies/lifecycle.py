@@ -105,6 +105,8 @@ class JobLifecycle:
                 return
             log.info("processor.processing", batch_type=job.type)
         else:
+            if job.status is BatchJobStatus.CANCELED and job.processing_at is not None:
+                self._after_cancel(job)
             return
         try:
             strategy = self._registry.get(job.type)
@@ -151,7 +153,10 @@ class JobLifecycle:
             )
         except Exception as error:
             if self._is_canceled(job_id):
+                # Also where the cancel landed after process_job made its output
+                # visible and before `complete` was saved: the cancel won.
                 log.info("processor.canceled_while_processing")
+                self._take_back(strategy, run)
                 return
             strategy.handle_processing_error(run, error)
             job = run.job()
@@ -166,6 +171,24 @@ class JobLifecycle:
             log.info("processor.completed")
         finally:
             self.signals.forget(job_id)
+
+    def _after_cancel(self, job: BatchJob) -> None:
+        """A redelivery of a job canceled while it processed: take back its output.
+
+        Its worker may have died after making the output visible and before it
+        could see the cancel (the hook is idempotent: nothing left, nothing done).
+        """
+        try:
+            strategy = self._registry.get(job.type)
+        except Exception:  # noqa: BLE001 - no strategy here: nothing this worker can do
+            return
+        self._take_back(strategy, ApplicationJobRun(self._app, job.id, self._actor))
+
+    def _take_back(self, strategy: BatchJobStrategy, run: ApplicationJobRun) -> None:
+        try:
+            strategy.handle_canceled_processing(run)
+        except Exception:  # the job stays canceled; the log names what is left
+            log.exception("processor.cancel_cleanup_failed")
 
     def _record_retry(
         self, job_id: str, error: Exception, attempt: int, delay: float

@@ -189,6 +189,15 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         if isinstance(earlier, str) and self._files.delete(earlier):
             log.info("product_export.removed_earlier_file", file_key=earlier)
 
+    def handle_canceled_processing(self, run: JobRun) -> None:
+        """Canceled after the file was committed, before the completion: remove it."""
+        key = (run.job().result or {}).get("file_key")
+        if not isinstance(key, str):
+            return  # stopped mid-way: the writer was aborted, the result cleaned
+        removed = self._files.delete(key)
+        run.update(unset_result=("file_key", "file_size"))
+        log.info("product_export.canceled_file_removed", file_key=key, removed=removed)
+
     def handle_processing_error(self, run: JobRun, error: Exception) -> None:
         """Medusa records `{message, code, err}` before the subscriber adds the text."""
         errors = [*((run.job().result or {}).get("errors") or [])]
@@ -196,4 +205,5 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         errors.append(
             {"message": message, "code": getattr(error, "type", "unknown"), "err": {}}
         )
-        run.update(result={"errors": errors})
+        # The attempt's file was aborted (never stored): the result names none.
+        run.update(result={"errors": errors}, unset_result=("file_key", "file_size"))
