@@ -17,6 +17,7 @@ from projections.batch_jobs.row import (
     BatchJobRow,
     fold,
 )
+from projections.nul import without_nul
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -123,7 +124,8 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, ABC):
         if changed:
             curs.executemany(
                 self._upsert_statement(),
-                [self._encode_row(rows[job_id]) for job_id in sorted(changed)],
+                # U+0000 is stored as U+FFFD on both backends (projections.nul).
+                [self._encode_row(without_nul(rows[i])) for i in sorted(changed)],
             )
         self.track(curs, tracking)
 

@@ -22,6 +22,7 @@ from projections.catalog.view import (
     ddl,
     encode,
 )
+from projections.nul import without_nul
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -84,6 +85,8 @@ class SqlCatalogView(CatalogView, swap.Rebuildable, ABC):
         entity_ids = sorted({event.originator_id for event in events})
         entities = self._select_entities(curs, entity_ids)
         changed = [entities[i] for i in sorted(fold(entities, events))]
+        for entity in changed:  # U+0000 is stored as U+FFFD on both backends
+            entity.state = without_nul(entity.state)
         records = [e for e in changed if e.kind != "product"]
         products = [e for e in changed if e.kind == "product"]
         if records:
