@@ -18,6 +18,7 @@ from projections.batch_jobs.row import (
     fold,
 )
 from projections.nul import without_nul
+from projections.parking import Parking
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -65,7 +66,7 @@ class BatchJobsView(TrackingRecorder, ABC):
         """
 
 
-class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, ABC):
+class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
     """The SQL both backends run; they differ in placeholders, DDL and value types."""
 
     table: str

@@ -23,6 +23,7 @@ from projections.catalog.view import (
     encode,
 )
 from projections.nul import without_nul
+from projections.parking import Parking
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -57,7 +58,7 @@ def _refs(state: dict[str, Any]) -> str:
     return f" {' '.join(ids)} "
 
 
-class SqlCatalogView(CatalogView, swap.Rebuildable, ABC):
+class SqlCatalogView(CatalogView, swap.Rebuildable, Parking, ABC):
     tracking_table: str
     products, records, variants = PRODUCTS, RECORDS, VARIANTS
     unlimited: str = ""  # what an OFFSET needs without a LIMIT (SQLite: LIMIT -1)
