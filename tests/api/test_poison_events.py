@@ -225,3 +225,45 @@ def test_a_database_failure_is_retried_never_parked(
     job = timed_get(client, f"/admin/batch-jobs/{job_id}", admin)["batch_job"]
     assert job["id"] == job_id
     assert parked_events(runtime.view) == []
+
+
+def test_an_event_that_cannot_be_parked_either_holds_no_reader(
+    runtime: Runtime,
+    client: TestClient[Any],
+    admin: Caller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed_job(runtime, admin.user.id)
+    fold = batch_job_rows.fold
+
+    def failing_fold(rows: dict[str, Any], events: Sequence[BatchJob.Event]) -> Any:
+        if any(isinstance(e, BatchJob.Created) and e.originator_id == "batch_poison"
+               for e in events):  # fmt: skip
+            raise ValueError("a bug in the projection")
+        return fold(rows, events)
+
+    def broken_park(*_: object) -> None:
+        raise ValueError("cannot park")
+
+    monkeypatch.setattr(batch_jobs_view, "fold", failing_fold)
+    monkeypatch.setattr(runtime.view, "park", broken_park)
+    position = runtime.app.save(
+        BatchJob.create(
+            batch_type="product-export", created_by=admin.user.id, context={},
+            dry_run=True, actor=admin.user.id, job_id="batch_poison",
+        )
+    )[-1].notification.id  # fmt: skip
+    eventually(lambda: runtime.projection.stuck is not None)
+
+    assert timed_get(client, "/admin/batch-jobs", admin)["count"] == 1
+    unhealthy = client.get("/health")
+    assert unhealthy.status_code == 503
+    assert unhealthy.json()["checks"]["projection.batchjobs"] == "stuck"
+    stuck = client.get("/health/details").json()["stuck"]
+    assert stuck["batchjobs"]["position"] == position
+    assert stuck["batchjobs"]["originator_id"] == "batch_poison"
+
+    monkeypatch.delattr(runtime.view, "park")  # parking works again
+    eventually(lambda: client.get("/health").status_code == 200)
+    assert runtime.projection.failing is None
+    assert [e.position for e in parked_events(runtime.view)] == [position]
