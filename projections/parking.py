@@ -87,8 +87,12 @@ class Parking(ABC):
         parked or applied it first), like any tracked write.
         """
         marks = ", ".join([self.placeholder] * len(COLUMNS))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
+        # Parked again when the model is projected anew from an earlier position (its
+        # tables dropped, or rebuilt for new columns): the latest attempt is kept.
         insert = (
-            f"INSERT INTO {self.parked_table} ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608
+            f"INSERT INTO {self.parked_table} ({', '.join(COLUMNS)}) VALUES ({marks}) "  # noqa: S608
+            f"ON CONFLICT (position) DO UPDATE SET {updates}"
         )
         row = [
             event.position, clean_text(event.read_model),

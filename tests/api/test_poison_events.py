@@ -22,6 +22,7 @@ from domain.catalog.products import Product
 from projections import runner as runner_module
 from projections.batch_jobs import row as batch_job_rows
 from projections.batch_jobs import view as batch_jobs_view
+from service.audit.models import Models
 from service.http.app import create_app
 from service.runtime import Runtime
 from service.strategies.registry import StrategyRegistry
@@ -267,3 +268,30 @@ def test_an_event_that_cannot_be_parked_either_holds_no_reader(
     eventually(lambda: client.get("/health").status_code == 200)
     assert runtime.projection.failing is None
     assert [e.position for e in parked_events(runtime.view)] == [position]
+
+
+def test_a_read_model_projected_anew_parks_the_same_event_again_and_goes_on(
+    settings: Settings,
+    runtime: Runtime,
+    client: TestClient[Any],
+    admin: Caller,
+    strategy: ScriptedStrategy,
+) -> None:
+    job_id = seed_job(runtime, admin.user.id, completed=True)
+    bad = plant(runtime, job_id, 6, get_topic(BatchJob.ProcessingStarted), b"{}")
+    eventually(lambda: len(parked_events(runtime.view)) == 1)
+    client.__exit__(None, None, None)
+    models = Models.open(settings)
+    try:  # as if its tables had been dropped: it starts again from the first event
+        with models.jobs.transaction(commit=True) as curs:
+            curs.execute(f"DELETE FROM {models.jobs.tracking_table}")  # noqa: S608
+    finally:
+        models.close()
+
+    again = Runtime(settings, registry=StrategyRegistry([strategy]))
+    with TestClient(app=create_app(again)) as second:
+        later = seed_job(again, admin.user.id)
+        listed = timed_get(second, "/admin/batch-jobs", admin)
+        assert {j["id"] for j in listed["batch_jobs"]} == {job_id, later}
+        assert [e.position for e in parked_events(again.view)] == [bad]
+        assert again.projection.failing is None
