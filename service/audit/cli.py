@@ -198,9 +198,8 @@ def _rebuild(models: Models, args: argparse.Namespace) -> int:
     results = []
     for name in [args.name] if args.name else PROJECTIONS:
         final = models.rebuild(name, on_progress=show).run()
-        parked.clear_rebuilt(
-            models, name, final.position
-        )  # re-applied: no longer parked
+        # Every event was applied again: none of this model's is parked any more.
+        parked.clear_rebuilt(models, name, final.position)
         if not args.json:
             sys.stderr.write("\n")
         results.append(
