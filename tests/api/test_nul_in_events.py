@@ -11,6 +11,8 @@ from typing import Any
 from litestar.testing import TestClient
 
 from domain.batch_jobs import BatchJob
+from service.audit import verify
+from service.audit.models import Models
 from service.runtime import Runtime
 from tests.api.catalog import conftest as catalog_fixtures
 from tests.support import Caller, wait_for_status
@@ -49,6 +51,7 @@ def test_a_job_whose_context_holds_nul_projects_with_the_replacement_character(
     assert (result["note"], result["more"]) == ("r\ufffd", "m\ufffd")
     assert again.json()["batch_job"]["context"] == expected
     assert client.get("/health").status_code == 200
+    assert [r.differences for r in verify.verify(Models.of(runtime))] == [[], []]
 
 
 def test_a_product_whose_fields_hold_nul_projects_with_the_replacement_character(
@@ -88,6 +91,7 @@ def test_a_product_whose_fields_hold_nul_projects_with_the_replacement_character
     variant = runtime.catalog_reads.view.find_variant(sku="SKU-1")
     assert variant == (created.id, product["variants"][0]["id"])
     assert client.get("/health").status_code == 200
+    assert [r.differences for r in verify.verify(Models.of(runtime))] == [[], []]
 
 
 def _update(runtime: Runtime, job_id: str, result: dict[str, Any]) -> int:
