@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from projections.nul import clean_text
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from eventsourcing.persistence import Tracking
 
 # An error's text is kept for operators, not unbounded (a message can quote a payload).
@@ -49,6 +52,11 @@ class ParkedEvent:
             "attempts": self.attempts,
             "parked_at": self.parked_at,
         }
+
+
+def now() -> str:
+    """A parked event's `parked_at`: ISO 8601 in UTC, with milliseconds."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def error_text(error: BaseException) -> str:
@@ -124,8 +132,17 @@ class Parking(ABC):
             curs.execute(f"SELECT COUNT(*) AS n FROM {self.parked_table}")  # noqa: S608
             return int(curs.fetchone()["n"])
 
-    def clear_parked(self, up_to: int) -> None:
-        """Forget events parked at or before `up_to` (a rebuild re-applied them)."""
+    def clear_parked(self, up_to: int, keep: Collection[int] = ()) -> None:
+        """Forget events parked at or before `up_to`, but those in `keep`.
+
+        After a rebuild up to `up_to`: it applied them again (`keep`: those it parked).
+        """
         delete = f"DELETE FROM {self.parked_table} WHERE position <= {self.placeholder}"  # noqa: S608
+        params: list[object] = [up_to]
+        if keep:
+            delete += (
+                f" AND position NOT IN ({', '.join([self.placeholder] * len(keep))})"
+            )
+            params.extend(keep)
         with self._transaction(commit=True) as curs:
-            curs.execute(delete, [up_to])
+            curs.execute(delete, params)

@@ -9,13 +9,12 @@ and `jobstream projections parked` carry the error.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from projections.parking import ParkedEvent, Parking, error_text
+from projections.parking import ParkedEvent, Parking, error_text, now
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -49,14 +48,8 @@ def parker(read_model: str, view: object, upstream: str) -> PoisonHandler:
             topic=notification.topic,
             error=error_text(error),
             attempts=attempts,
-            parked_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            parked_at=now(),
         )
-        where = {
-            "read_model": read_model, "position": parked.position,
-            "originator_id": parked.originator_id,
-            "originator_version": parked.originator_version, "topic": parked.topic,
-            "attempts": attempts, "error": parked.error,
-        }  # fmt: skip
         try:
             view.park(parked, Tracking(upstream, notification.id))
         except IntegrityError:
@@ -64,18 +57,34 @@ def parker(read_model: str, view: object, upstream: str) -> PoisonHandler:
         except Exception as failure:
             log.error(  # noqa: TRY400 - the traceback is the runner's, logged there
                 "projection.event_stuck",
-                **where,
+                **_fields(parked),
                 park_error=error_text(failure),
                 action=f"the read model stopped at this event: {advice(read_model)}",
             )
             raise
-        log.error(
-            "projection.event_parked",
-            **where,
-            action=f"the read model skipped this event and goes on: {advice(read_model)}",
-        )
+        log_parked(parked)
 
     return park
+
+
+def log_parked(parked: ParkedEvent, *, by: str = "projection") -> None:
+    """The error line of a parked event: what it is, why, and what to do."""
+    log.error(
+        "projection.event_parked",
+        **_fields(parked),
+        parked_by=by,
+        action="the read model skipped this event and goes on: "
+        + advice(parked.read_model),
+    )
+
+
+def _fields(parked: ParkedEvent) -> dict[str, object]:
+    return {
+        "read_model": parked.read_model, "position": parked.position,
+        "originator_id": parked.originator_id,
+        "originator_version": parked.originator_version, "topic": parked.topic,
+        "attempts": parked.attempts, "error": parked.error,
+    }  # fmt: skip
 
 
 def details(

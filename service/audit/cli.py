@@ -197,9 +197,10 @@ def _rebuild(models: Models, args: argparse.Namespace) -> int:
 
     results = []
     for name in [args.name] if args.name else PROJECTIONS:
-        final = models.rebuild(name, on_progress=show).run()
-        # Every event was applied again: none of this model's is parked any more.
-        parked.clear_rebuilt(models, name, final.position)
+        rebuild = models.rebuild(name, on_progress=show)
+        final = rebuild.run()
+        # Every event was applied again: none is parked any more but what it parked.
+        parked.clear_rebuilt(models, name, rebuild, final.position)
         if not args.json:
             sys.stderr.write("\n")
         results.append(

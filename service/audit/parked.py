@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from service.parked import log_parked
+
 if TYPE_CHECKING:
     import argparse
 
     from projections.parking import Parking
+    from projections.rebuild import LiveRebuild
     from service.audit.models import Models
 
 _json = msgspec.json.Encoder()
@@ -47,6 +50,13 @@ def show(models: Models, args: argparse.Namespace) -> int:
     return 0
 
 
-def clear_rebuilt(models: Models, name: str, position: int) -> None:
-    """After a rebuild of `name` up to `position`: it applied those events, forget them."""
-    _views(models)[name].clear_parked(position)
+def clear_rebuilt(
+    models: Models, name: str, rebuilt: LiveRebuild, position: int
+) -> None:
+    """After a rebuild of `name` up to `position`: it applied those events, forget them.
+
+    But those it could not apply and parked itself: they stay, and are logged.
+    """
+    _views(models)[name].clear_parked(position, [e.position for e in rebuilt.parked])
+    for event in rebuilt.parked:
+        log_parked(event, by="rebuild")

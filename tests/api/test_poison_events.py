@@ -298,3 +298,33 @@ def test_a_read_model_projected_anew_parks_the_same_event_again_and_goes_on(
         assert {j["id"] for j in listed["batch_jobs"]} == {job_id, later}
         assert [e.position for e in parked_events(again.view)] == [bad]
         assert again.projection.failing is None
+
+
+def test_a_rebuild_gets_past_the_events_that_still_fail_and_keeps_them_parked(
+    settings: Settings,
+    runtime: Runtime,
+    client: TestClient[Any],
+    admin: Caller,
+) -> None:
+    job_id = seed_job(runtime, admin.user.id, completed=True)
+    shirt = product(client, admin, "Shirt")
+    bad_job = plant(runtime, job_id, 6, get_topic(BatchJob.ProcessingStarted), b"{}")
+    bad_product = plant(runtime, shirt["id"], 2, get_topic(Product.Deleted), b"\xff")
+    later = seed_job(runtime, admin.user.id)
+    hat = product(client, admin, "Hat")
+    eventually(lambda: len(parked_events(runtime.catalog_reads.view)) == 1)
+    eventually(lambda: len(parked_events(runtime.view)) == 1)
+
+    rebuilt = jobstream(settings, "projections", "rebuild")
+
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "projection.event_parked" in rebuilt.stdout + rebuilt.stderr
+    assert [e.position for e in parked_events(runtime.view)] == [bad_job]
+    assert [e.position for e in parked_events(runtime.catalog_reads.view)] == [
+        bad_product
+    ]
+    listed = timed_get(client, "/admin/batch-jobs", admin)
+    assert {j["id"] for j in listed["batch_jobs"]} == {job_id, later}
+    products = timed_get(client, "/admin/products", admin)["products"]
+    assert {p["id"] for p in products} == {shirt["id"], hat["id"]}
+    assert verify.verify_batch_jobs(Models.of(runtime)).differences == []
