@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Tracking
 
+from projections import rebuild_poison
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
@@ -83,6 +85,8 @@ class LiveRebuild:
         self._on_progress = on_progress
         self._events = 0
         self._started = 0.0
+        # Events it could not apply, parked on the way (projections.rebuild_poison).
+        self.parked: list[Any] = []
 
     def run(self) -> Progress:
         """Fold everything into the shadow, swap it in; the final progress."""
@@ -121,13 +125,22 @@ class LiveRebuild:
             topics=self._topics,
             inclusive_of_start=False,
         )
-        return [(n.id, self._mapper.to_domain_event(n)) for n in page]
+        return [(n.id, rebuild_poison.decode(self._mapper, n)) for n in page]
 
     def _fold(
         self, shadow: RebuildableView, page: list[tuple[int, Any]], curs: Any
     ) -> int:
-        mine = [event for _, event in page if isinstance(event, self._event_type)]
-        shadow.apply_events(mine, Tracking(self._upstream, page[-1][0]), curs)
+        try:
+            rebuild_poison.raise_undecodable(page)
+            mine = [event for _, event in page if isinstance(event, self._event_type)]
+            shadow.apply_events(mine, Tracking(self._upstream, page[-1][0]), curs)
+        except Exception as error:
+            if curs is not None or not rebuild_poison.is_poison(error):
+                raise
+            self.parked += rebuild_poison.fold_one_at_a_time(
+                shadow, page, event_type=self._event_type, upstream=self._upstream,
+                read_model=self.name, error=error,
+            )  # fmt: skip
         self._events += len(page)
         return int(page[-1][0])
 

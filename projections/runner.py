@@ -4,19 +4,71 @@ eventsourcing 9.5's ProjectionRunner needs recorder subscriptions, which SQLite 
 and commits once per event. This runner pulls (works on every backend), hands whole
 batches to its handler (one transaction per batch), and wakes on demand, so a write in
 this process, or a PostgreSQL NOTIFY from another, is seen within milliseconds.
+
+A poison message (a notification the handler fails on for reasons of its own, not of
+the database's) must not stop the events after it. Given `on_poison`, the runner
+retries a failed page one notification at a time, retries the one that fails
+`POISON_ATTEMPTS` times in all (a fraction of a second), then hands it to `on_poison`,
+which parks it (projections.parking) and moves the position past it. Errors of the
+database (connection lost, locked, disk full) are retried forever instead: the event
+is fine, the store is not.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper
+import psycopg
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    InterfaceError,
+    Mapper,
+    Notification,
+    OperationalError,
+)
 
 # The handler gets (notification id, domain event) pairs, in notification order.
 Handler = Callable[[Sequence[tuple[int, Any]]], None]
+# Parks a notification the handler keeps failing on (error, attempts made), and moves
+# the tracking position past it in the same transaction.
+PoisonHandler = Callable[[Notification, BaseException, int], None]
+POISON_ATTEMPTS = 3
+POISON_RETRY_SECONDS = (0.05, 0.2)  # before the 2nd and the 3rd attempt
+# The database's failures, not the event's: never a reason to park it.
+TRANSIENT_ERRORS = (
+    OperationalError, InterfaceError, psycopg.OperationalError,
+    psycopg.InterfaceError, sqlite3.OperationalError, OSError,
+)  # fmt: skip
+
+
+def is_transient(error: BaseException) -> bool:
+    return isinstance(error, TRANSIENT_ERRORS)
+
+
+@dataclasses.dataclass(frozen=True)
+class Failing:
+    """The notification the runner is held at, and how many times it failed."""
+
+    position: int
+    originator_id: str
+    originator_version: int
+    topic: str
+    attempts: int
+    parking_failed: bool = False  # parked it could not be either: the runner is stuck
+
+
+class _RetrySoonError(Exception):
+    """A poison candidate failed; try it again after a short pause."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(delay)
+        self.delay = delay
 
 
 class CatchUpRunner:
@@ -35,6 +87,7 @@ class CatchUpRunner:
         idle_seconds: float = 1.0,
         on_error: Callable[[str, BaseException], None] | None = None,
         on_skip: Callable[[int], None] | None = None,
+        on_poison: PoisonHandler | None = None,
     ) -> None:
         self.name = name
         self._recorder = recorder
@@ -49,6 +102,8 @@ class CatchUpRunner:
         # Told when the position moves past notifications that are not ours, so it can
         # be recorded: a reader in another process waits on the recorded position.
         self._on_skip = on_skip
+        self._on_poison = on_poison
+        self._failing: Failing | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._progress = threading.Condition()
@@ -66,10 +121,23 @@ class CatchUpRunner:
         return self._thread is not None and self._thread.is_alive()
 
     @property
+    def failing(self) -> Failing | None:
+        """The notification the runner is held at, while it fails on it."""
+        return self._failing
+
+    @property
+    def stuck(self) -> Failing | None:
+        """The notification it failed on every attempt at and could not park either."""
+        failing = self._failing
+        return failing if failing is not None and failing.parking_failed else None
+
+    @property
     def state(self) -> str:
-        """For health checks: "ok", "stopped", or "failing: <the last error>"."""
+        """For health checks: "ok", "stopped", "stuck", or "failing: <the last error>"."""
         if not self.is_alive:
             return "stopped"
+        if self.stuck is not None:
+            return "stuck"
         return "ok" if self.last_error is None else f"failing: {self.last_error!r}"
 
     def start(self) -> None:
@@ -96,13 +164,17 @@ class CatchUpRunner:
             self._wake.set()
 
     def wait_for(self, position: int, timeout: float) -> bool:
-        """Block until `position` is handled; False if `timeout` passed first."""
+        """Block until `position` is handled; False if `timeout` passed first.
+
+        A runner stuck on an event it can neither apply nor park holds no reader: the
+        read goes on at once, with the events before it (health says "stuck").
+        """
         if self._position >= position:
             return True
         self.wake()
         deadline = time.monotonic() + timeout
         with self._progress:
-            while self._position < position:
+            while self._position < position and self.stuck is None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -122,9 +194,72 @@ class CatchUpRunner:
                     self._on_skip(head)
                 self._advance(head)
                 return 0
-        self._handler([(n.id, self._mapper.to_domain_event(n)) for n in page])
+        if self._on_poison is None:
+            self._handler(self._decoded(page))
+        else:
+            try:
+                self._handler(self._decoded(page))
+            except IntegrityError:
+                raise
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                return self._one_at_a_time(page)
         self._advance(page[-1].id)
         return len(page)
+
+    def _decoded(self, page: Sequence[Notification]) -> list[tuple[int, Any]]:
+        return [(n.id, self._mapper.to_domain_event(n)) for n in page]
+
+    def _one_at_a_time(self, page: Sequence[Notification]) -> int:
+        """After a page failed: each notification in a transaction of its own.
+
+        The ones before the culprit are applied; the culprit is retried, then parked.
+        """
+        for notification in page:
+            try:
+                self._handler(self._decoded([notification]))
+            except IntegrityError:
+                raise
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                self._poisoned(notification, error)
+            self._set_failing(None)
+            self._advance(notification.id)
+        return len(page)
+
+    def _poisoned(self, notification: Notification, error: Exception) -> None:
+        """Count a failure of `notification`: raise to retry it, or park it."""
+        previous = self._failing
+        attempts = 1
+        if previous is not None and previous.position == notification.id:
+            attempts = previous.attempts + 1
+        failing = Failing(
+            notification.id,
+            str(notification.originator_id),
+            notification.originator_version,
+            notification.topic,
+            attempts,
+        )
+        self._set_failing(failing)
+        if attempts < POISON_ATTEMPTS:
+            delay = POISON_RETRY_SECONDS[min(attempts, len(POISON_RETRY_SECONDS)) - 1]
+            raise _RetrySoonError(delay) from error
+        if self._on_poison is None:
+            raise error
+        try:
+            self._on_poison(notification, error, attempts)
+        except IntegrityError:
+            raise  # another process applied or parked it: not stuck
+        except Exception:
+            self._set_failing(dataclasses.replace(failing, parking_failed=True))
+            raise
+
+    def _set_failing(self, failing: Failing | None) -> None:
+        with self._progress:
+            self._failing = failing
+            self._progress.notify_all()  # a reader stops waiting for a stuck runner
 
     def _select_page(self) -> Sequence[Any]:
         return self._recorder.select_notifications(
@@ -147,7 +282,13 @@ class CatchUpRunner:
             except IntegrityError:
                 # Another process's runner recorded this position first (expected when
                 # processes share a database): its transaction did the work; resume after it.
-                self._position = max(self._position, self._start_position() or 0)
+                self._set_failing(None)
+                self._advance(self._start_position() or 0)
+                continue
+            except _RetrySoonError as retry:
+                self.last_error = retry.__cause__
+                self._report(retry.__cause__ or retry)
+                self._stop.wait(retry.delay)
                 continue
             except Exception as error:  # noqa: BLE001 - keep running: report, back off
                 self.last_error = error

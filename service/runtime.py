@@ -18,7 +18,7 @@ from projections.batch_jobs.postgres import PostgresBatchJobsView
 from projections.batch_jobs.projection import BatchJobsProjection
 from projections.batch_jobs.sqlite import SQLiteBatchJobsView
 from projections.runner import CatchUpRunner
-from service import positions
+from service import parked, positions
 from service.application import Jobstream
 from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSessionStore
 from service.catalog.commands import Catalog
@@ -214,6 +214,7 @@ class Runtime(ApiRuntime):
             handler=BatchJobsProjection(self.view, self.app.name),
             on_error=_log_runner_error,
             on_skip=self._record_skip,
+            on_poison=parked.parker(BatchJobsProjection.name, self.view, self.app.name),
         )
 
     def _record_skip(self, position: int) -> None:
@@ -350,6 +351,7 @@ class Runtime(ApiRuntime):
         catalog = positions.recorded(self.catalog_reads.view, self.app.name)
         report["catalog_position"] = catalog
         report["catalog_lag"] = positions.lag(head, catalog)
+        report.update(parked.details(self._read_models()))
         if self.settings.nats_url is not None:
             # Reported, not required: the outbox keeps the work while NATS is away.
             relayed = positions.recorded(self._relay_tracking(), self.app.name)
@@ -357,6 +359,17 @@ class Runtime(ApiRuntime):
             report["relay_position"] = relayed
             report["relay_lag"] = positions.lag(head, relayed)
         return report
+
+    def _read_models(self) -> dict[str, tuple[object, CatchUpRunner | None]]:
+        """Each read model's view, and its runner where this process runs it."""
+        catalog = self.catalog_reads
+        return {
+            BatchJobsProjection.name: (
+                self.view,
+                self.projection if self.project else None,
+            ),
+            catalog.NAME: (catalog.view, catalog.runner if self.project else None),
+        }
 
     def _relay_tracking(self) -> TrackingRecorder:
         if self._relay_position is None:

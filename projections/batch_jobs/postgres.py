@@ -14,6 +14,7 @@ from projections.batch_jobs.view import (
     column_definitions,
     index_statements,
 )
+from projections.parking import parked_ddl
 from projections.tracking_mark import KeepsTrackingMark
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ class PostgresBatchJobsView(
             SQL(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")  # type: ignore[arg-type]
         )
         self.tracking_table = self.tracking_table_name
+        self.parked_table = self.tracking_table_name.replace("_tracking", "_parked")
+        self.sql_create_statements.append(SQL(parked_ddl(self.parked_table)))  # type: ignore[arg-type]
         self.sql_create_statements.extend(
             SQL(statement)  # type: ignore[misc]
             for statement in index_statements(self.table)

@@ -14,6 +14,7 @@ from projections.batch_jobs.view import (
     column_definitions,
     index_statements,
 )
+from projections.parking import parked_ddl
 from projections.tracking_mark import KeepsTrackingMark
 
 
@@ -21,6 +22,9 @@ class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJob
     placeholder = "?"
     table = "batch_jobs"
     tracking_table = "tracking"  # this view's own file: its only tracking table
+    parked_table = (
+        "parked"  # events this read model could not apply (projections.parking)
+    )
     unlimited = " LIMIT -1"
     postgres = False
 
@@ -33,6 +37,7 @@ class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJob
         columns = column_definitions("TEXT", "TEXT", "INTEGER")
         statements.append(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
         statements.extend(index_statements(self.table))
+        statements.append(parked_ddl(self.parked_table))
         return statements
 
     def _table_statements(self) -> list[str]:

@@ -17,6 +17,8 @@ from projections.batch_jobs.row import (
     BatchJobRow,
     fold,
 )
+from projections.nul import without_nul
+from projections.parking import Parking
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -64,7 +66,7 @@ class BatchJobsView(TrackingRecorder, ABC):
         """
 
 
-class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, ABC):
+class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
     """The SQL both backends run; they differ in placeholders, DDL and value types."""
 
     table: str
@@ -123,7 +125,8 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, ABC):
         if changed:
             curs.executemany(
                 self._upsert_statement(),
-                [self._encode_row(rows[job_id]) for job_id in sorted(changed)],
+                # U+0000 is stored as U+FFFD on both backends (projections.nul).
+                [self._encode_row(without_nul(rows[i])) for i in sorted(changed)],
             )
         self.track(curs, tracking)
 

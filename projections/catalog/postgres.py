@@ -9,6 +9,7 @@ from psycopg.sql import SQL
 
 from projections.catalog.sql import SqlCatalogView
 from projections.catalog.view import DDL
+from projections.parking import parked_ddl
 from projections.tracking_mark import KeepsTrackingMark
 
 
@@ -19,7 +20,8 @@ class PostgresCatalogView(KeepsTrackingMark, PostgresTrackingRecorder, SqlCatalo
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.tracking_table = self.tracking_table_name
-        for statement in DDL:
+        self.parked_table = self.tracking_table_name.replace("_tracking", "_parked")
+        for statement in (*DDL, parked_ddl(self.parked_table)):
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
 
     def _transaction(self, *, commit: bool) -> Any:

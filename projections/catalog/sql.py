@@ -22,6 +22,8 @@ from projections.catalog.view import (
     ddl,
     encode,
 )
+from projections.nul import without_nul
+from projections.parking import Parking
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -56,7 +58,7 @@ def _refs(state: dict[str, Any]) -> str:
     return f" {' '.join(ids)} "
 
 
-class SqlCatalogView(CatalogView, swap.Rebuildable, ABC):
+class SqlCatalogView(CatalogView, swap.Rebuildable, Parking, ABC):
     tracking_table: str
     products, records, variants = PRODUCTS, RECORDS, VARIANTS
     unlimited: str = ""  # what an OFFSET needs without a LIMIT (SQLite: LIMIT -1)
@@ -84,6 +86,8 @@ class SqlCatalogView(CatalogView, swap.Rebuildable, ABC):
         entity_ids = sorted({event.originator_id for event in events})
         entities = self._select_entities(curs, entity_ids)
         changed = [entities[i] for i in sorted(fold(entities, events))]
+        for entity in changed:  # U+0000 is stored as U+FFFD on both backends
+            entity.state = without_nul(entity.state)
         records = [e for e in changed if e.kind != "product"]
         products = [e for e in changed if e.kind == "product"]
         if records:

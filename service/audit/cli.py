@@ -11,7 +11,7 @@ import msgspec
 
 from projections.batch_jobs.document import iso
 from service import positions
-from service.audit import history, tables, verify
+from service.audit import history, parked, tables, verify
 from service.audit.models import PROJECTIONS, Models
 from service.runtime import infrastructure, schema_lock
 
@@ -54,12 +54,16 @@ def register(
     status = sub.add_parser("status", help="positions, the store's head and lags")
     rebuild = sub.add_parser("rebuild", help="rebuild read models live")
     rebuild.add_argument("name", nargs="?", choices=PROJECTIONS)
+    parked_events = sub.add_parser(
+        "parked", help="events a read model could not apply, with their errors"
+    )
+    parked_events.add_argument("name", nargs="?", choices=PROJECTIONS)
     replays = relay.add_subparsers(dest="relay_action", required=False)
     replay = replays.add_parser("replay", help="republish past events")
     replay.add_argument("--from", dest="start", type=int, default=1)
     replay.add_argument("--subject-prefix", required=True)
     replay.add_argument("--stream", help="default: REPLAY_<prefix>")
-    for parser in (shown, state, check, status, rebuild, tail, replay):
+    for parser in (shown, state, check, status, rebuild, parked_events, tail, replay):
         parser.add_argument("--json", action="store_true", help="JSON for scripts")
 
 
@@ -193,7 +197,10 @@ def _rebuild(models: Models, args: argparse.Namespace) -> int:
 
     results = []
     for name in [args.name] if args.name else PROJECTIONS:
-        final = models.rebuild(name, on_progress=show).run()
+        rebuild = models.rebuild(name, on_progress=show)
+        final = rebuild.run()
+        # Every event was applied again: none is parked any more but what it parked.
+        parked.clear_rebuilt(models, name, rebuild, final.position)
         if not args.json:
             sys.stderr.write("\n")
         results.append(
@@ -254,6 +261,7 @@ _HANDLERS: dict[str, Any] = {
     "verify": _verify,
     "projections status": _status,
     "projections rebuild": _rebuild,
+    "projections parked": parked.show,
     "events export": _export,
     "events tail": _tail,
     "relay replay": _replay,

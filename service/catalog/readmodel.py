@@ -13,6 +13,7 @@ from projections.catalog.postgres import PostgresCatalogView
 from projections.catalog.projection import CatalogProjection
 from projections.catalog.sqlite import SQLiteCatalogView
 from projections.runner import CatchUpRunner
+from service import parked
 from service.ports import ReadModelLagError
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ class CatalogReadModel:
     Without `project`, it watches the position `jobstream projections` records.
     GET/list wait on it.
     """
+
+    NAME = CatalogProjection.name
 
     def __init__(
         self,
@@ -58,6 +61,7 @@ class CatalogReadModel:
                 "runner.error", runner=name, error=repr(error)
             ),
             on_skip=self._record_skip,
+            on_poison=parked.parker(CatalogProjection.name, self.view, app.name),
         )
 
     def _record_skip(self, position: int) -> None:
