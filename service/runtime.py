@@ -18,7 +18,7 @@ from projections.batch_jobs.postgres import PostgresBatchJobsView
 from projections.batch_jobs.projection import BatchJobsProjection
 from projections.batch_jobs.sqlite import SQLiteBatchJobsView
 from projections.runner import CatchUpRunner
-from service import positions
+from service import data_dir, positions
 from service.application import Jobstream
 from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSessionStore
 from service.catalog.commands import Catalog
@@ -67,7 +67,7 @@ def schema_lock(settings: Settings) -> Iterator[None]:
     recorders both record the tracking table's migration (IntegrityError).
     """
     if settings.database_url is None:
-        settings.data_path.mkdir(parents=True, exist_ok=True)
+        data_dir.prepare(settings.data_path)
         with (settings.data_path / "schema.lock").open("a") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes
             yield
@@ -138,11 +138,15 @@ def resolve_secrets(settings: Settings) -> Secrets:
         )
     path = settings.data_path / "secrets.json"
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    stored.setdefault("jwt_secret", secrets.token_urlsafe(32))
-    stored.setdefault("cookie_secret", secrets.token_urlsafe(32))
-    settings.data_path.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(stored))
-    path.chmod(0o600)
+    generated = {
+        key: secrets.token_urlsafe(32)
+        for key in ("jwt_secret", "cookie_secret")
+        if key not in stored
+    }
+    if generated:
+        data_dir.prepare(settings.data_path)
+        data_dir.write_private(path, json.dumps({**stored, **generated}))
+        stored = {**stored, **generated}
     return Secrets(
         settings.jwt_secret or stored["jwt_secret"],
         settings.cookie_secret or stored["cookie_secret"],

@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import msgspec
 
-from service import event_store
+from service import data_dir, event_store
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -119,7 +119,7 @@ def storage_env(settings: Settings, store: str) -> dict[str, str]:
             "APPLICATION_RECORDER_TOPIC": event_store.TOPIC,
             **postgres_env(settings.database_url),
         }
-    settings.data_path.mkdir(parents=True, exist_ok=True)
+    data_dir.prepare(settings.data_path)
     return {
         **common,
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",

@@ -9,6 +9,7 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 
 from service.http import catalog
 from service.http.auth import AuthController
@@ -72,6 +73,8 @@ def create_app(
             version="0.1.0",
             description="Medusa v1 batch-job Admin API, event-sourced.",
             path="/schema",
+            # The schema files alone: Litestar's viewers load scripts from public CDNs.
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         ),
     )
 
