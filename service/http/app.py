@@ -19,6 +19,8 @@ from service.http.downloads import download
 from service.http.errors import EXCEPTION_HANDLERS
 from service.http.health import health, health_details
 from service.http.history import HistoryController
+from service.http.json_request import JsonOnlyRequest
+from service.http.origin_guard import origin_guard
 from service.http.request_context import request_context
 from service.http.uploads import UploadController
 from service.ports import ApiRuntime
@@ -48,6 +50,7 @@ def create_app(
             if manage_runtime:
                 runtime.stop()
 
+    cors = admin_cors(runtime.settings.admin_cors)
     return Litestar(
         route_handlers=[
             BatchJobController,
@@ -64,8 +67,9 @@ def create_app(
             "caller": Provide(provide_caller),
         },
         exception_handlers={**EXCEPTION_HANDLERS, **catalog.EXCEPTION_HANDLERS},
-        cors_config=admin_cors(runtime.settings.admin_cors),
-        middleware=[request_context],
+        cors_config=cors,
+        middleware=[request_context, origin_guard(cors)],
+        request_class=JsonOnlyRequest,
         lifespan=[lifespan, *roles],
         logging_config=None,
         openapi_config=OpenAPIConfig(
