@@ -20,6 +20,7 @@ from projections.batch_jobs.sqlite import SQLiteBatchJobsView
 from projections.runner import CatchUpRunner
 from service import data_dir, positions
 from service.application import Jobstream
+from service.auth.logins import LoginGuard
 from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSessionStore
 from service.catalog.commands import Catalog
 from service.catalog.readmodel import CatalogReadModel
@@ -181,6 +182,7 @@ class Runtime(ApiRuntime):
         )
         self._processor_factory = infrastructure(settings, "processor", pool_size=1)
         self.view = build_view(settings, self._view_factory, owner=project)
+        self.logins = LoginGuard(settings)
         with schema_lock(settings):
             self.sessions = self._build_sessions()
             processor_position = self._processor_factory.tracking_recorder()
@@ -276,6 +278,7 @@ class Runtime(ApiRuntime):
         self.projection.stop()
         self.catalog_reads.stop()
         self.sessions.close()
+        self.logins.close()
         self.files.close()
         self._view_factory.close()
         self._processor_factory.close()
