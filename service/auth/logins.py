@@ -24,7 +24,9 @@ def hash_threads(settings: Settings) -> int:
     """The setting, or one less than the cores (at least one): a core stays for HTTP."""
     if settings.login_hash_threads > 0:
         return settings.login_hash_threads
-    return max(1, (os.cpu_count() or 1) - 1)
+    # The cores this process may run on (a container's cpuset), where the OS says.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return max(1, (cores or os.cpu_count() or 1) - 1)
 
 
 class LoginGuard:

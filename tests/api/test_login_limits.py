@@ -10,6 +10,8 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
+from service.auth.login_limits import LoginLimiter
+from service.runtime import Runtime
 from service.settings import Settings
 from tests.support import Caller
 
@@ -94,9 +96,9 @@ def test_a_bad_body_is_not_a_failed_login(
 
 
 def test_a_wrong_password_takes_as_long_for_an_unknown_email(
-    client: TestClient[Any], admin: Caller, runtime: Any
+    client: TestClient[Any], admin: Caller, runtime: Runtime
 ) -> None:
-    runtime.logins.limiter = type(runtime.logins.limiter)(0, 0, 1)  # no limits here
+    runtime.logins.limiter = LoginLimiter(0, 0, window_seconds=1)  # no limits here
 
     def seconds(email: str) -> float:
         started = time.perf_counter()
