@@ -32,11 +32,10 @@ async def _verified_user(
     request: Request[Any, Any, Any], body: bytes, runtime: ApiRuntime
 ) -> User:
     credentials = validate_credentials(decode_json_object(body))
-    address = request.client.host if request.client is not None else "unknown"
     user = await runtime.logins.verify(
         credentials.email,
         credentials.password,
-        address,
+        _address(request),
         runtime.app.find_user_by_email,
     )
     if user is None:
@@ -44,11 +43,15 @@ async def _verified_user(
     return user
 
 
+def _address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
 def _too_many_failures(
-    _: Request[Any, Any, Any], exc: LoginThrottledError
+    request: Request[Any, Any, Any], exc: LoginThrottledError
 ) -> Response[bytes]:
     seconds = max(1, math.ceil(exc.retry_after))
-    log.warning("auth.login_throttled", retry_after=seconds)
+    log.warning("auth.login_throttled", address=_address(request), retry_after=seconds)
     message = f"Too many failed login attempts. Retry after {seconds} seconds."
     return _error(429, ErrorResponse(type="not_allowed", message=message), seconds)
 
