@@ -13,6 +13,7 @@ import msgspec
 
 from domain.errors import DomainError
 from domain.users import User, UserRole
+from service import data_dir
 from service.audit import cli as audit_cli
 from service.auth.passwords import hash_password
 from service.gc_tuning import tune_gc
@@ -128,6 +129,7 @@ def create_user(settings: Settings, args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     tune_gc()
+    data_dir.private_files()  # API tokens and secrets are in the files it writes
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     audited = audit_cli.run(settings, args)

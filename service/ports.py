@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from projections.batch_jobs.view import BatchJobsView
     from service.application import Jobstream
+    from service.auth.logins import LoginGuard
     from service.auth.sessions import SessionStore
     from service.catalog.commands import Catalog
     from service.catalog.readmodel import CatalogReadModel
@@ -36,6 +37,7 @@ class ApiRuntime(ABC):
     view: BatchJobsView
     registry: StrategyRegistry
     sessions: SessionStore
+    logins: LoginGuard
     catalog: Catalog
     catalog_reads: CatalogReadModel
     files: FileStorage

@@ -18,8 +18,9 @@ from projections.batch_jobs.postgres import PostgresBatchJobsView
 from projections.batch_jobs.projection import BatchJobsProjection
 from projections.batch_jobs.sqlite import SQLiteBatchJobsView
 from projections.runner import CatchUpRunner
-from service import parked, positions
+from service import data_dir, parked, positions
 from service.application import Jobstream
+from service.auth.logins import LoginGuard
 from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSessionStore
 from service.catalog.commands import Catalog
 from service.catalog.readmodel import CatalogReadModel
@@ -67,7 +68,7 @@ def schema_lock(settings: Settings) -> Iterator[None]:
     recorders both record the tracking table's migration (IntegrityError).
     """
     if settings.database_url is None:
-        settings.data_path.mkdir(parents=True, exist_ok=True)
+        data_dir.prepare(settings.data_path)
         with (settings.data_path / "schema.lock").open("a") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes
             yield
@@ -138,11 +139,15 @@ def resolve_secrets(settings: Settings) -> Secrets:
         )
     path = settings.data_path / "secrets.json"
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    stored.setdefault("jwt_secret", secrets.token_urlsafe(32))
-    stored.setdefault("cookie_secret", secrets.token_urlsafe(32))
-    settings.data_path.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(stored))
-    path.chmod(0o600)
+    generated = {
+        key: secrets.token_urlsafe(32)
+        for key in ("jwt_secret", "cookie_secret")
+        if key not in stored
+    }
+    if generated:
+        data_dir.prepare(settings.data_path)
+        data_dir.write_private(path, json.dumps({**stored, **generated}))
+        stored = {**stored, **generated}
     return Secrets(
         settings.jwt_secret or stored["jwt_secret"],
         settings.cookie_secret or stored["cookie_secret"],
@@ -177,6 +182,7 @@ class Runtime(ApiRuntime):
         )
         self._processor_factory = infrastructure(settings, "processor", pool_size=1)
         self.view = build_view(settings, self._view_factory, owner=project)
+        self.logins = LoginGuard(settings)
         with schema_lock(settings):
             self.sessions = self._build_sessions()
             processor_position = self._processor_factory.tracking_recorder()
@@ -273,6 +279,7 @@ class Runtime(ApiRuntime):
         self.projection.stop()
         self.catalog_reads.stop()
         self.sessions.close()
+        self.logins.close()
         self.files.close()
         self._view_factory.close()
         self._processor_factory.close()

@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import msgspec
 
-from service import event_store
+from service import data_dir, event_store
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -62,6 +62,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     download_url_ttl_seconds: int = 900  # signed download URLs (S3's presign default)
     # The public base of file URLs, e.g. https://api.shop.io; unset: the request's own.
     backend_url: str | None = None
+    # Failed logins in a sliding window, counted in each process's memory; past either
+    # limit a login answers 429 until the window lets it through (0: no limit).
+    login_failures_per_account: int = 10
+    login_failures_per_address: int = 50
+    login_failure_window_seconds: float = 900.0
+    # Password checks run on threads of their own (0: one less than the cores, at
+    # least one); at most `queue` more wait, each at most `wait_seconds`, else 503.
+    login_hash_threads: int = 0
+    login_hash_queue: int = 128
+    login_hash_wait_seconds: float = 3.0
 
     @property
     def is_postgres(self) -> bool:
@@ -119,7 +129,7 @@ def storage_env(settings: Settings, store: str) -> dict[str, str]:
             "APPLICATION_RECORDER_TOPIC": event_store.TOPIC,
             **postgres_env(settings.database_url),
         }
-    settings.data_path.mkdir(parents=True, exist_ok=True)
+    data_dir.prepare(settings.data_path)
     return {
         **common,
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",

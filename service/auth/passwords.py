@@ -20,6 +20,19 @@ def hash_password(password: str) -> str:
     return "$".join(["scrypt", str(_N), str(_R), str(_P), _b64(salt), _b64(digest)])
 
 
+def check_password(password: str, stored: str | None) -> bool:
+    """`verify_password`, at the cost of one full hash whatever `stored` is.
+
+    An unknown email (None) or an unusable stored value is checked against a dummy
+    hash of the same cost, so how long a login takes never tells whether the email
+    has an account.
+    """
+    if stored is None or not stored.startswith("scrypt$"):
+        verify_password(password, _DUMMY_HASH)
+        return False
+    return verify_password(password, stored)
+
+
 def verify_password(password: str, stored: str) -> bool:
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
@@ -42,3 +55,10 @@ def verify_password(password: str, stored: str) -> bool:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+# Random bytes in the stored format: no password matches it, and checking costs the same.
+_DUMMY_HASH = "$".join(
+    ["scrypt", str(_N), str(_R), str(_P)]
+    + [_b64(secrets.token_bytes(size)) for size in (16, _DKLEN)]
+)

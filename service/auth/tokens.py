@@ -28,7 +28,10 @@ def issue_admin_jwt(user_id: str, secret: str, now: datetime | None = None) -> s
 def admin_user_id_from_jwt(token: str, secret: str) -> str | None:
     """The user id of a valid, unexpired admin token; None for anything else."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[_ALGORITHM])
+        # A token that never expires is refused, as is one without its issue time.
+        claims = jwt.decode(
+            token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "iat"]}
+        )
     except jwt.PyJWTError:
         return None
     user_id = claims.get("user_id")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from service import data_dir
 from service.files.local import LocalFileStorage
 from service.settings import nats_servers
 
@@ -21,7 +22,7 @@ def file_store_kind(settings: Settings) -> str:
 
 def build_file_storage(settings: Settings) -> FileStorage:
     if file_store_kind(settings) == "local":
-        return LocalFileStorage(settings.data_path / "uploads")
+        return LocalFileStorage(data_dir.prepare(settings.data_path) / "uploads")
     if settings.nats_url is None:
         raise ValueError("JOBSTREAM_FILE_STORE=nats needs JOBSTREAM_NATS_URL")
     from service.files.jetstream import JetStreamFileStorage  # noqa: PLC0415 - NATS only

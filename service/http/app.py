@@ -9,6 +9,7 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 
 from service.http import catalog
 from service.http.auth import AuthController
@@ -18,6 +19,8 @@ from service.http.downloads import download
 from service.http.errors import EXCEPTION_HANDLERS
 from service.http.health import health, health_details
 from service.http.history import HistoryController
+from service.http.json_request import JsonOnlyRequest
+from service.http.origin_guard import origin_guard
 from service.http.request_context import request_context
 from service.http.uploads import UploadController
 from service.ports import ApiRuntime
@@ -47,6 +50,7 @@ def create_app(
             if manage_runtime:
                 runtime.stop()
 
+    cors = admin_cors(runtime.settings.admin_cors)
     return Litestar(
         route_handlers=[
             BatchJobController,
@@ -63,8 +67,9 @@ def create_app(
             "caller": Provide(provide_caller),
         },
         exception_handlers={**EXCEPTION_HANDLERS, **catalog.EXCEPTION_HANDLERS},
-        cors_config=admin_cors(runtime.settings.admin_cors),
-        middleware=[request_context],
+        cors_config=cors,
+        middleware=[request_context, origin_guard(cors)],
+        request_class=JsonOnlyRequest,
         lifespan=[lifespan, *roles],
         logging_config=None,
         openapi_config=OpenAPIConfig(
@@ -72,6 +77,8 @@ def create_app(
             version="0.1.0",
             description="Medusa v1 batch-job Admin API, event-sourced.",
             path="/schema",
+            # The schema files alone: Litestar's viewers load scripts from public CDNs.
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         ),
     )
 

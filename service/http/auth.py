@@ -2,50 +2,102 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import anyio.to_thread
+import msgspec
+import structlog
 from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import RawBody
 
 from domain.users import User
-from service.auth.passwords import verify_password
+from service.auth.hash_pool import HashPoolBusyError
+from service.auth.login_limits import LoginThrottledError
 from service.auth.tokens import issue_admin_jwt, sign_session_id
 from service.http import openapi
 from service.http.errors import Unauthenticated
 from service.http.identity import SESSION_COOKIE, session_id_of
 from service.http.rendering import render_user
 from service.http.requests import decode_json_object, validate_credentials
-from service.http.schemas import AccessTokenResponse, UserEnvelope
+from service.http.schemas import AccessTokenResponse, ErrorResponse, UserEnvelope
 from service.ports import ApiRuntime
 
+log = structlog.get_logger("http")
 
-def _verified_user(body: bytes, runtime: ApiRuntime) -> User:
+
+async def _verified_user(
+    request: Request[Any, Any, Any], body: bytes, runtime: ApiRuntime
+) -> User:
     credentials = validate_credentials(decode_json_object(body))
-    user = runtime.app.find_user_by_email(credentials.email)
-    if user is None or not verify_password(credentials.password, user.password_hash):
+    user = await runtime.logins.verify(
+        credentials.email,
+        credentials.password,
+        _address(request),
+        runtime.app.find_user_by_email,
+    )
+    if user is None:
         raise Unauthenticated
     return user
+
+
+def _address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def _too_many_failures(
+    request: Request[Any, Any, Any], exc: LoginThrottledError
+) -> Response[bytes]:
+    seconds = max(1, math.ceil(exc.retry_after))
+    log.warning("auth.login_throttled", address=_address(request), retry_after=seconds)
+    message = f"Too many failed login attempts. Retry after {seconds} seconds."
+    return _error(429, ErrorResponse(type="not_allowed", message=message), seconds)
+
+
+def _too_many_at_once(
+    _: Request[Any, Any, Any], __: HashPoolBusyError
+) -> Response[bytes]:
+    log.warning("auth.login_busy")
+    message = "Too many logins are being checked at once. Retry the request."
+    return _error(503, ErrorResponse(type="unexpected_state", message=message), 1)
+
+
+def _error(status: int, body: ErrorResponse, retry_after: int) -> Response[bytes]:
+    return Response(
+        msgspec.json.encode(body),
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers={"retry-after": str(retry_after)},
+    )
 
 
 class AuthController(Controller):
     path = "/admin/auth"
     tags = ["Auth"]
+    exception_handlers = {
+        LoginThrottledError: _too_many_failures,
+        HashPoolBusyError: _too_many_at_once,
+    }
 
+    # Async: the password check runs on the logins' own threads (LoginGuard), never on
+    # the request threads every other endpoint needs.
     @post(
         status_code=200,
-        sync_to_thread=True,
         operation_id="PostAuth",
         operation_class=openapi.documented(body=openapi.CREDENTIALS_BODY),
-        responses=openapi.errors(400, 401),
+        responses=openapi.errors(400, 401, 429, 503),
     )
-    def login(
-        self, body: RawBody, runtime: NamedDependency[ApiRuntime]
+    async def login(
+        self,
+        request: Request[Any, Any, Any],
+        body: RawBody,
+        runtime: NamedDependency[ApiRuntime],
     ) -> Response[UserEnvelope]:
         """Log in with email and password; the `connect.sid` cookie carries the session."""
-        user = _verified_user(body, runtime)
-        session_id = runtime.sessions.create(user.id)
+        user = await _verified_user(request, body, runtime)
+        session_id = await anyio.to_thread.run_sync(runtime.sessions.create, user.id)
         ttl = runtime.settings.session_ttl_seconds
         cookie = Cookie(
             key=SESSION_COOKIE,
@@ -85,14 +137,16 @@ class AuthController(Controller):
     @post(
         "/token",
         status_code=200,
-        sync_to_thread=True,
         operation_id="PostToken",
         operation_class=openapi.documented(body=openapi.CREDENTIALS_BODY),
-        responses=openapi.errors(400, 401),
+        responses=openapi.errors(400, 401, 429, 503),
     )
-    def token(
-        self, body: RawBody, runtime: NamedDependency[ApiRuntime]
+    async def token(
+        self,
+        request: Request[Any, Any, Any],
+        body: RawBody,
+        runtime: NamedDependency[ApiRuntime],
     ) -> AccessTokenResponse:
         """A bearer JWT for `Authorization: Bearer …`, valid 24 hours."""
-        user = _verified_user(body, runtime)
+        user = await _verified_user(request, body, runtime)
         return AccessTokenResponse(issue_admin_jwt(user.id, runtime.secrets.jwt_secret))

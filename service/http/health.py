@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import msgspec
+import structlog
 from litestar import MediaType, Response, get
 from litestar.di import NamedDependency
 
 from service.http import openapi
 from service.http.schemas import HealthResponse
 from service.ports import ApiRuntime
+
+log = structlog.get_logger("health")
+
+
+def _public(checks: dict[str, str]) -> dict[str, str]:
+    """Each check's state alone ("down", "failing"): the error text goes to the log.
+
+    The endpoints answer anyone, and an error can name hosts, ports and user data.
+    """
+    public = {name: state.split(":", 1)[0] for name, state in checks.items()}
+    if public != checks:
+        log.warning("health.unavailable", checks=checks)
+    return public
 
 
 @get(
@@ -24,7 +40,8 @@ def health(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
     checks = runtime.health()
     if all(state == "ok" for state in checks.values()):
         return Response(b"OK", media_type=MediaType.TEXT, status_code=200)
-    body = msgspec.json.encode(HealthResponse(status="unavailable", checks=checks))
+    public = _public(checks)
+    body = msgspec.json.encode(HealthResponse(status="unavailable", checks=public))
     return Response(body, media_type=MediaType.JSON, status_code=503)
 
 
@@ -37,6 +54,9 @@ def health(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
 def health_details(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
     """Checks, the event store's head, and the lag of the projection (and relay)."""
     report = runtime.details()
+    report["checks"] = _public(cast("dict[str, str]", report["checks"]))
+    if "nats" in report:
+        report["nats"] = _public({"nats": str(report["nats"])})["nats"]
     status = 200 if report["status"] == "ok" else 503
     return Response(
         msgspec.json.encode(report), media_type=MediaType.JSON, status_code=status

@@ -122,9 +122,16 @@ _ERRORS = {
         description="`conflict` (`code: invalid_state_error`): lost concurrent updates",
         generate_examples=False,
     ),
+    429: ResponseSpec(
+        ErrorResponse,
+        description="`not_allowed`: too many failed logins for the account or the "
+        "client address; `Retry-After` says when to try again",
+        generate_examples=False,
+    ),
     503: ResponseSpec(
         ErrorResponse,
-        description="`unexpected_state`: the read model did not catch up in time",
+        description="`unexpected_state`: the read model did not catch up in time, or "
+        "(logins) too many password checks at once; retry",
         generate_examples=False,
     ),
 }

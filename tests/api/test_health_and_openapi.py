@@ -31,7 +31,7 @@ def test_health_is_503_when_a_dependency_is_down(
     body = response.json()
     assert body["status"] == "unavailable"
     assert body["checks"]["projection.batchjobs"] == "stopped"
-    assert body["checks"]["sessions"].startswith("down")
+    assert body["checks"]["sessions"] == "down"
     assert body["checks"]["event_store"] == "ok"
 
 
@@ -116,9 +116,7 @@ def test_a_failing_read_model_shows_in_health_and_loses_nothing(
 
     unhealthy = client.get("/health")
     assert unhealthy.status_code == 503
-    assert unhealthy.json()["checks"]["projection.batchjobs"].startswith(
-        "failing: OSError"
-    )
+    assert unhealthy.json()["checks"]["projection.batchjobs"] == "failing"
 
     monkeypatch.undo()  # the disk is back; the runner retries the same events
     runtime.projection.wake()
