@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import types
 import typing
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ MAX_PORT = 65_535
 MAX_REPLICAS = 5  # JetStream's limit
 NATS_SCHEMES = ("nats", "tls", "ws", "wss")
 POSTGRES_SCHEMES = ("postgresql", "postgres")
+HTTP_SCHEMES = ("https", "http")
 
 
 class SettingsError(ValueError):
@@ -105,6 +107,11 @@ def check(settings: Settings) -> None:
                 f"got {len(secret.encode())}"
             )
     _check_urls(settings)
+    _check_cors(settings.admin_cors)
+    if settings.data_path.exists() and not settings.data_path.is_dir():
+        raise SettingsError(
+            f"JOBSTREAM_DATA_DIR is not a directory: {settings.data_dir}"
+        )
     try:
         parse_limits(settings.type_concurrency)
     except ValueError as error:
@@ -113,9 +120,23 @@ def check(settings: Settings) -> None:
         raise SettingsError("JOBSTREAM_FILE_STORE=nats needs JOBSTREAM_NATS_URL")
 
 
+def _check_cors(origins: str) -> None:
+    """Each `/…/` entry of JOBSTREAM_ADMIN_CORS must compile (it becomes a regex)."""
+    for entry in (part.strip() for part in origins.split(",")):
+        if len(entry) > 1 and entry[0] == entry[-1] == "/":
+            try:
+                re.compile(entry[1:-1])
+            except re.error as error:
+                raise SettingsError(
+                    f"JOBSTREAM_ADMIN_CORS: {entry!r} is not a regular expression ({error})"
+                ) from None
+
+
 def _check_urls(settings: Settings) -> None:
     if settings.database_url is not None:
         _check_url("database_url", settings.database_url, POSTGRES_SCHEMES)
+    if settings.backend_url is not None:
+        _check_url("backend_url", settings.backend_url, HTTP_SCHEMES)
     if settings.nats_url is not None:
         servers = [url.strip() for url in settings.nats_url.split(",") if url.strip()]
         if not servers:
@@ -124,13 +145,18 @@ def _check_urls(settings: Settings) -> None:
             _check_url("nats_url", url, NATS_SCHEMES)
 
 
+def _either(schemes: tuple[str, ...]) -> str:
+    named = [f"{scheme}://" for scheme in schemes]
+    return ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else named[0]
+
+
 def _check_url(field: str, url: str, schemes: tuple[str, ...]) -> None:
     """A URL of one of `schemes` with a usable port; its password is never echoed."""
     parts = urlsplit(url)
     if "://" not in url or parts.scheme not in schemes:
         got = f"{parts.scheme}://" if "://" in url else "no scheme"
         raise SettingsError(
-            f"{variable(field)} must start with {schemes[0]}://, got {got}"
+            f"{variable(field)} must start with {_either(schemes)}, got {got}"
         )
     try:
         parts.port  # noqa: B018 - urlsplit checks the port only when it is read

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from service.settings import load_settings
@@ -46,16 +48,20 @@ from service.settings_checks import SettingsError
         ("COOKIE_SECRET", "short", ("JOBSTREAM_COOKIE_SECRET must be at least 32 bytes, "
          "got 5")),
         ("DATABASE_URL", "mysql://u:pw@db/x", ("JOBSTREAM_DATABASE_URL must start with "
-         "postgresql://, got mysql://")),
+         "postgresql:// or postgres://, got mysql://")),
         ("DATABASE_URL", "db.local/jobs", ("JOBSTREAM_DATABASE_URL must start with "
-         "postgresql://, got no scheme")),
+         "postgresql:// or postgres://, got no scheme")),
         ("DATABASE_URL", "postgresql://u:pw@db:port/x", ("JOBSTREAM_DATABASE_URL has a "
          "port that is not from 0 to 65535: 'db:port'")),
-        ("NATS_URL", "http://n:4222", ("JOBSTREAM_NATS_URL must start with nats://, "
-         "got http://")),
+        ("NATS_URL", "http://n:4222", ("JOBSTREAM_NATS_URL must start with nats://, tls://, "
+         "ws:// or wss://, got http://")),
         ("NATS_URL", " , ", "JOBSTREAM_NATS_URL names no server"),
         ("TYPE_CONCURRENCY", "product-import", ("JOBSTREAM_TYPE_CONCURRENCY: expected "
          "type=N (N >= 1), got 'product-import'")),
+        ("BACKEND_URL", "api.shop.io", ("JOBSTREAM_BACKEND_URL must start with https:// or "
+         "http://, got no scheme")),
+        ("ADMIN_CORS", "http://a, /(/", ("JOBSTREAM_ADMIN_CORS: '/(/' is not a regular "
+         "expression (missing ), unterminated subpattern at position 0)")),
         ("HOST", "a\x00b", "JOBSTREAM_HOST contains U+0000 (NUL)"),
         ("ADMIN_CORS", "http://\udcff", "JOBSTREAM_ADMIN_CORS is not valid UTF-8"),
     ],
@@ -94,3 +100,10 @@ def test_values_at_the_edges_of_their_ranges_are_taken() -> None:
 def test_a_nats_file_store_needs_a_nats_url() -> None:
     with pytest.raises(SettingsError, match="JOBSTREAM_FILE_STORE=nats needs"):
         load_settings({"JOBSTREAM_FILE_STORE": "nats"})
+
+
+def test_a_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "var").write_text("")
+
+    with pytest.raises(SettingsError, match="JOBSTREAM_DATA_DIR is not a directory"):
+        load_settings({"JOBSTREAM_DATA_DIR": str(tmp_path / "var")})
