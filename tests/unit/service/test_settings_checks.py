@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from service.logs import configure_logging
 from service.settings import load_settings
 from service.settings_checks import SettingsError
 
@@ -107,3 +108,8 @@ def test_a_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(SettingsError, match="JOBSTREAM_DATA_DIR is not a directory"):
         load_settings({"JOBSTREAM_DATA_DIR": str(tmp_path / "var")})
+
+
+def test_configure_logging_names_an_unknown_level() -> None:
+    with pytest.raises(ValueError, match=r"log level must be debug, .*: 'verbose'"):
+        configure_logging("verbose")
