@@ -1,4 +1,4 @@
-"""`jobstream` / `python -m service`: serve the API, manage users."""
+"""`jobstream` / `python -m service`: serve the API, run its roles, manage users, audit."""
 
 from __future__ import annotations
 
@@ -136,7 +136,8 @@ def _run(argv: Sequence[str] | None) -> int:
     tune_gc()
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    if settings.database_url is not None:
+    nats_only = getattr(args, "events_action", None) == "tail"
+    if settings.database_url is not None and not nats_only:
         check_database(settings.database_url)
     audited = audit_cli.run(settings, args)
     if audited is not None:
