@@ -1,12 +1,12 @@
-"""`jobstream` / `python -m service`: serve the API, manage users."""
+"""`jobstream` / `python -m service`: serve the API, run its roles, manage users, audit."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import signal
 import sys
 import threading
+from importlib import metadata
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -16,6 +16,9 @@ from domain.users import User, UserRole
 from service import data_dir
 from service.audit import cli as audit_cli
 from service.auth.passwords import hash_password
+from service.commandline.arguments import CommandParser, command
+from service.commandline.database import check_database
+from service.commandline.errors import reported
 from service.gc_tuning import tune_gc
 from service.http.rendering import render_user
 from service.logs import configure_logging
@@ -23,67 +26,65 @@ from service.runtime import build_app
 from service.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Sequence
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jobstream", description=__doc__)
+    parser = CommandParser(prog="jobstream", description=__doc__)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"jobstream {metadata.version('jobstream')}",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
-        "serve", help="run API, job processing and projections in one process"
+    command(commands, "serve", "run API, job processing and projections in one process")
+    relay = command(
+        commands,
+        "relay",
+        "publish stored events to NATS JetStream (outbox; or: replay)",
     )
-    relay = commands.add_parser(
-        "relay", help="publish stored events to NATS JetStream (outbox; or: replay)"
+    command(commands, "worker", "run batch jobs delivered by NATS JetStream")
+    command(commands, "api", "the HTTP API alone (with workers and projections)")
+    projections = command(
+        commands, "projections", "keep the read models up to date (or: status, rebuild)"
     )
-    commands.add_parser("worker", help="run batch jobs delivered by NATS JetStream")
-    commands.add_parser("api", help="the HTTP API alone (with workers and projections)")
-    projections = commands.add_parser(
-        "projections", help="keep the read models up to date (or: status, rebuild)"
-    )
-    user = commands.add_parser("user", help="manage admin users")
+    user = command(commands, "user", "manage admin users")
     user_commands = user.add_subparsers(dest="user_command", required=True)
-    create = user_commands.add_parser(
-        "create", help="create an admin user (medusa user -e -p)"
+    create = command(
+        user_commands, "create", "create an admin user (medusa user -e -p)"
     )
     create.add_argument("--email", "-e", required=True)
     create.add_argument("--password", "-p", required=True)
-    create.add_argument("--api-token")
+    create.add_argument("--api-token", help="a token for x-medusa-access-token")
     create.add_argument("--role", choices=[r.value for r in UserRole], default="admin")
-    create.add_argument("--id", dest="user_id")
+    create.add_argument("--id", dest="user_id", help="default: a new usr_… id")
     create.add_argument("--first-name")
     create.add_argument("--last-name")
     audit_cli.register(commands, projections, relay)
     return parser
 
 
-def serve(settings: Settings, *, roles: str = "serve") -> None:
+def serve(settings: Settings, *, roles: str = "serve") -> int:
     """Serve HTTP: `serve` with every role, `api` alone.
 
     `serve` runs jobs in process, or with JOBSTREAM_NATS_URL on a relay and a worker
     of its own. Alone, the API's jobs run on workers and its read model is kept by
     `jobstream projections`.
     """
-    import uvicorn  # noqa: PLC0415 - only the HTTP roles need the server stack
-
     from service.all_roles import relay_and_worker  # noqa: PLC0415
+    from service.commandline import http_server  # noqa: PLC0415 - the HTTP roles only
     from service.http.app import create_app  # noqa: PLC0415
     from service.runtime import Runtime  # noqa: PLC0415
 
+    listening = http_server.bind(settings.host, settings.port)  # taken: say so first
     alone = roles == "api"
     over_nats = not alone and settings.nats_url is not None
     runtime = Runtime(
         settings, process_jobs=not alone and not over_nats, project=not alone
     )
     extra = [relay_and_worker(settings, runtime.registry)] if over_nats else []
-    app = create_app(runtime, roles=extra)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    return http_server.run(create_app(runtime, roles=extra), listening)
 
 
 def run_projections(settings: Settings) -> None:
@@ -127,17 +128,24 @@ def create_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The exit code; a problem the user can fix is one line on stderr (no traceback)."""
+    return reported(lambda: _run(argv))
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     tune_gc()
     data_dir.private_files()  # API tokens and secrets are in the files it writes
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    nats_only = getattr(args, "events_action", None) == "tail"
+    if settings.database_url is not None and not nats_only:
+        check_database(settings.database_url)
     audited = audit_cli.run(settings, args)
     if audited is not None:
         return audited
     if args.command in {"serve", "api"}:
-        serve(settings, roles=args.command)
-        return 0
+        return serve(settings, roles=args.command)
     if args.command == "projections":
         run_projections(settings)
         return 0

@@ -18,6 +18,11 @@ def _serialize(value: Any, **_: Any) -> bytes:
 
 
 def configure_logging(level: str = "info", log_format: str = "auto") -> None:
+    threshold = logging.getLevelNamesMapping().get(level.upper())
+    if threshold is None:  # load_settings refuses these; a direct caller gets told too
+        raise ValueError(
+            f"log level must be debug, info, warning, error or critical: {level!r}"
+        )
     as_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -34,9 +39,7 @@ def configure_logging(level: str = "info", log_format: str = "auto") -> None:
         factory = structlog.PrintLoggerFactory(sys.stderr)
     structlog.configure(
         processors=[*shared, renderer],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[level.upper()]
-        ),
+        wrapper_class=structlog.make_filtering_bound_logger(threshold),
         logger_factory=factory,
         cache_logger_on_first_use=True,
     )

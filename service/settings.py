@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import msgspec
 
-from service import data_dir, event_store
+from service import data_dir, event_store, settings_checks
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -83,17 +83,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read the `JOBSTREAM_*` variables this struct knows; convert types."""
+    """Read the `JOBSTREAM_*` variables this struct knows; convert and check each.
+
+    A value of the wrong type or out of range raises `SettingsError` naming its variable.
+    """
     source = os.environ if environ is None else environ
-    fields = set(Settings.__struct_fields__)
-    raw = {
-        key[len(PREFIX) :].lower(): value
+    types = {field.name: field.type for field in msgspec.structs.fields(Settings)}
+    values = {
+        name: settings_checks.convert(key, value, types[name])
         for key, value in source.items()
-        if key.startswith(PREFIX) and key[len(PREFIX) :].lower() in fields
+        if key.startswith(PREFIX)
+        and (name := key[len(PREFIX) :].lower()) in types
+        # An empty value means "not set" (as `KEY=` in an env file usually intends).
+        and value != ""
     }
-    # An empty value means "not set" (as `KEY=` in an env file usually intends).
-    raw = {key: value for key, value in raw.items() if value != ""}
-    return msgspec.convert(raw, Settings, strict=False)
+    settings = Settings(**values)
+    settings_checks.check(settings)
+    return settings
 
 
 def nats_servers(nats_url: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -12,7 +12,14 @@ import msgspec
 from projections.batch_jobs.document import iso
 from service import positions
 from service.audit import history, parked, tables, verify
-from service.audit.models import PROJECTIONS, Models
+from service.audit.models import PROJECTIONS, Models, require_store
+from service.commandline.arguments import (
+    at_least_one,
+    command,
+    moment,
+    position_or_moment,
+)
+from service.commandline.errors import CommandError
 from service.runtime import infrastructure, schema_lock
 
 if TYPE_CHECKING:
@@ -30,46 +37,46 @@ def register(
     relay: argparse.ArgumentParser,
 ) -> None:
     """Add the audit commands, and the sub-actions of `projections` and `relay`."""
-    shown = commands.add_parser(
-        "history", help="the event timeline of a job or product"
-    )
-    shown.add_argument("aggregate_id")
-    state = commands.add_parser("state", help="a job or product as it was at a point")
-    state.add_argument("aggregate_id")
+    shown = command(commands, "history", "print the event timeline of a job or product")
+    shown.add_argument("aggregate_id", help="a batch job's or catalog entity's id")
+    state = command(commands, "state", "print a job or product as it was at a point")
+    state.add_argument("aggregate_id", help="a batch job's or catalog entity's id")
     point = state.add_mutually_exclusive_group(required=True)
-    point.add_argument("--version", type=int)
-    point.add_argument("--at", type=_moment, help="ISO 8601 time (UTC if no offset)")
-    check = commands.add_parser("verify", help="compare the read models with events")
-    events = commands.add_parser("events", help="the event log and the event stream")
+    point.add_argument("--version", type=at_least_one, help="its state after event N")
+    point.add_argument("--at", type=moment, help="ISO 8601 time (UTC if no offset)")
+    check = command(commands, "verify", "compare the read models with the events")
+    events = command(commands, "events", "the event log and the event stream")
     actions = events.add_subparsers(dest="events_action", required=True)
-    tail = actions.add_parser("tail", help="follow the JetStream event stream")
+    tail = command(actions, "tail", "follow the JetStream event stream")
     tail.add_argument("--subject", help="default: every subject of the stream")
-    tail.add_argument("--count", type=int, help="stop after this many messages")
+    tail.add_argument(
+        "--count", type=at_least_one, help="stop after this many messages"
+    )
     tail.add_argument("--all", action="store_true", help="from the stream's start")
-    export = actions.add_parser("export", help="the event log as JSON lines")
+    export = command(actions, "export", "print the event log as JSON lines")
     export.add_argument(
-        "--since", default="0", help="a position (events after it) or an ISO time"
+        "--since",
+        type=position_or_moment,
+        default=0,
+        help="a position (events after it) or an ISO 8601 time (events from it)",
     )
     sub = projections.add_subparsers(dest="projections_action", required=False)
-    status = sub.add_parser("status", help="positions, the store's head and lags")
-    rebuild = sub.add_parser("rebuild", help="rebuild read models live")
+    status = command(sub, "status", "print positions, the store's head and lags")
+    rebuild = command(sub, "rebuild", "rebuild read models live")
     rebuild.add_argument("name", nargs="?", choices=PROJECTIONS)
-    parked_events = sub.add_parser(
-        "parked", help="events a read model could not apply, with their errors"
+    parked_events = command(
+        sub, "parked", "print the events a read model could not apply, with errors"
     )
     parked_events.add_argument("name", nargs="?", choices=PROJECTIONS)
     replays = relay.add_subparsers(dest="relay_action", required=False)
-    replay = replays.add_parser("replay", help="republish past events")
-    replay.add_argument("--from", dest="start", type=int, default=1)
+    replay = command(
+        replays, "replay", "republish past events to a stream of their own"
+    )
+    replay.add_argument("--from", dest="start", type=at_least_one, default=1)
     replay.add_argument("--subject-prefix", required=True)
     replay.add_argument("--stream", help="default: REPLAY_<prefix>")
     for parser in (shown, state, check, status, rebuild, parked_events, tail, replay):
         parser.add_argument("--json", action="store_true", help="JSON for scripts")
-
-
-def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int | None:
@@ -79,8 +86,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int | None:
     handler = _HANDLERS.get(key)
     if handler is None:
         return None
-    if key in {"events tail", "relay replay"}:
-        return int(handler(settings, args))  # NATS: no read models needed
+    if key == "events tail":
+        return int(handler(settings, args))  # NATS alone
+    require_store(settings)  # every other one reads the event store
+    if key == "relay replay":
+        return int(handler(settings, args))
     models = Models.open(settings)
     try:
         if key == "projections status":
@@ -99,8 +109,7 @@ def _history(models: Models, args: argparse.Namespace) -> int:
     try:
         found = history.history(models.app, args.aggregate_id)
     except history.UnknownAggregateError:
-        sys.stderr.write(f"no events for {args.aggregate_id}\n")
-        return 1
+        raise CommandError(f"no events for {args.aggregate_id}") from None
     if args.json:
         _out(_json.encode(found).decode() + "\n")
         return 0
@@ -119,11 +128,18 @@ def _state(models: Models, args: argparse.Namespace) -> int:
             models.app, args.aggregate_id, version=args.version, at=args.at,
             catalog=models.catalog,
         )  # fmt: skip
+    except history.PastLastVersionError as error:
+        raise CommandError(
+            f"--version {error.version}: {error.aggregate_id} has versions 1 to "
+            f"{error.last}"
+        ) from None
     except history.UnknownAggregateError:
-        sys.stderr.write(
-            f"no batch job or catalog entity {args.aggregate_id} at that point\n"
-        )
-        return 1
+        if args.at is None:
+            raise CommandError(f"no events for {args.aggregate_id}") from None
+        raise CommandError(
+            f"--at {iso(args.at)}: no batch job or catalog entity {args.aggregate_id} "
+            "existed yet"
+        ) from None
     if args.json:
         _out(_json.encode(found).decode() + "\n")
         return 0
@@ -219,7 +235,7 @@ def _rebuild(models: Models, args: argparse.Namespace) -> int:
 
 def _export(models: Models, args: argparse.Namespace) -> int:
     start, since = (
-        (int(args.since), None) if args.since.isdigit() else (0, _moment(args.since))
+        (0, args.since) if isinstance(args.since, datetime) else (args.since, None)
     )
     for page in models.events(start=start):
         lines = []

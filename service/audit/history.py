@@ -50,6 +50,14 @@ class UnknownAggregateError(LookupError):
     """No events are stored for this id (or not of the kind asked for)."""
 
 
+class PastLastVersionError(LookupError):
+    """A version the aggregate has not reached: it has versions 1 to `last`."""
+
+    def __init__(self, aggregate_id: str, version: int, last: int) -> None:
+        super().__init__(f"{aggregate_id} has versions 1 to {last}, not {version}")
+        self.aggregate_id, self.version, self.last = aggregate_id, version, last
+
+
 def payload_of(event: object) -> dict[str, Any]:
     values = {
         field.name: getattr(event, field.name)
@@ -121,9 +129,13 @@ def state_at(
     A batch job is folded and rendered by the batch-jobs projection's own code; a
     catalog entity by the catalog projection's (a product embeds the records it
     refers to as the catalog read model has them now). UnknownAggregateError if the
-    aggregate did not exist yet at that point.
+    aggregate did not exist yet at that point; PastLastVersionError for a version it
+    has not reached (rather than its latest state, as if that were the version asked).
     """
-    events = until(events_of(app, aggregate_id), version=version, at=at)
+    stored = events_of(app, aggregate_id)
+    if version is not None and stored and version > stored[-1].originator_version:
+        raise PastLastVersionError(aggregate_id, version, stored[-1].originator_version)
+    events = until(stored, version=version, at=at)
     if not events:
         raise UnknownAggregateError(aggregate_id)
     if isinstance(events[0], BatchJob.Event):

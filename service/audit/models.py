@@ -10,6 +10,7 @@ from domain.catalog.base import CatalogAggregate
 from projections.batch_jobs.projection import BatchJobsProjection
 from projections.catalog.projection import CatalogProjection
 from projections.rebuild import LiveRebuild, Progress
+from service.commandline.errors import CommandError
 from service.runtime import build_app, build_view, catalog_read_model, infrastructure
 
 if TYPE_CHECKING:
@@ -26,6 +27,23 @@ if TYPE_CHECKING:
 
 PROJECTIONS = (BatchJobsProjection.name, CatalogProjection.name)
 PAGE = 5000
+EVENT_STORE_FILE = "events.sqlite"  # storage_env's file of the "events" store
+
+
+def require_store(settings: Settings) -> None:
+    """CommandError unless the embedded event store exists (a reader creates nothing).
+
+    Opening a store creates it: a read command run in the wrong directory would
+    otherwise leave an empty `./var` behind and report an empty history.
+    """
+    if settings.is_postgres:
+        return  # check_database has found the database
+    where = f"{settings.data_path.absolute()} (JOBSTREAM_DATA_DIR={settings.data_dir})"
+    hint = "run the command where `jobstream serve` runs, or set JOBSTREAM_DATA_DIR"
+    if not settings.data_path.is_dir():
+        raise CommandError(f"no data directory at {where}: {hint}")
+    if not (settings.data_path / EVENT_STORE_FILE).is_file():
+        raise CommandError(f"no event store in {where}: {hint}")
 
 
 @dataclass

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import os
 import signal
 import sys
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import nats
 from nats.js.api import DeliverPolicy
 
 from projections.batch_jobs.document import iso
 from service.audit import tables
+from service.commandline.errors import USAGE, CommandError
 from service.messaging import envelope
 from service.messaging.relay import TOPICS
 from service.messaging.streams import ensure_stream
@@ -25,12 +27,64 @@ if TYPE_CHECKING:
     from service.settings import Settings
 
 PAGE = 1000
+# A command, not a service: with no server answering, it says so after about two
+# seconds (three tries, one second apart), and after as many retries of a lost one.
+CONNECT_ATTEMPTS = 3
+RETRY_WAIT_SECONDS = 1
+CONNECT_TIMEOUT_SECONDS = 2
 
 
 async def _connect(settings: Settings, name: str) -> Client:
+    """A connection, or CommandError naming JOBSTREAM_NATS_URL after bounded tries."""
     if settings.nats_url is None:
-        raise SystemExit("Set JOBSTREAM_NATS_URL: this command talks to NATS JetStream")
-    return await nats.connect(nats_servers(settings.nats_url), name=name)
+        raise CommandError(
+            "JOBSTREAM_NATS_URL is not set: this command talks to NATS JetStream",
+            exit_code=USAGE,
+        )
+    failures: list[Exception] = []
+
+    async def remember(error: Exception) -> None:  # instead of a traceback per try
+        failures.append(error)
+
+    try:
+        return await nats.connect(
+            nats_servers(settings.nats_url),
+            name=name,
+            error_cb=remember,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            reconnect_time_wait=RETRY_WAIT_SECONDS,
+            max_reconnect_attempts=CONNECT_ATTEMPTS - 1,
+        )
+    except (nats.errors.Error, OSError, TimeoutError) as error:
+        reason = failures[-1] if failures else error
+        raise CommandError(
+            f"JOBSTREAM_NATS_URL: no NATS server answers at {_servers(settings)} "
+            f"({_describe(reason)}; tried {CONNECT_ATTEMPTS} times)"
+        ) from None
+
+
+def _servers(settings: Settings) -> str:
+    """host:port of each server, without any user or password in the URL."""
+    urls = nats_servers(settings.nats_url or "")
+    return ", ".join(urlsplit(url).netloc.rpartition("@")[2] for url in urls)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, OSError) and error.errno:
+        return os.strerror(error.errno).lower()  # asyncio's text repeats the address
+    return str(error) or type(error).__name__
+
+
+def _lost(settings: Settings) -> CommandError:
+    return CommandError(
+        f"JOBSTREAM_NATS_URL: lost the connection to NATS at {_servers(settings)} "
+        f"(tried {CONNECT_ATTEMPTS} times to get it back)"
+    )
+
+
+async def _close(nc: Client) -> None:
+    if not nc.is_closed:
+        await nc.drain()
 
 
 async def tail(
@@ -48,22 +102,34 @@ async def tail(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        sub = await nc.jetstream().subscribe(
-            subject or f"{settings.nats_subject_prefix}.>",
-            stream=settings.nats_stream,
-            ordered_consumer=True,
-            deliver_policy=DeliverPolicy.ALL if from_start else DeliverPolicy.NEW,
-        )
+        try:
+            sub = await nc.jetstream().subscribe(
+                subject or f"{settings.nats_subject_prefix}.>",
+                stream=settings.nats_stream,
+                ordered_consumer=True,
+                deliver_policy=DeliverPolicy.ALL if from_start else DeliverPolicy.NEW,
+            )
+        except nats.js.errors.NotFoundError:
+            raise CommandError(
+                f"JOBSTREAM_NATS_STREAM: no stream {settings.nats_stream!r} on the NATS "
+                "server (`jobstream relay` creates it)"
+            ) from None
         if not as_json:
             _write("stream_seq  occurred_at               event  job  actor\n")
         seen = 0
         while not stop.is_set() and (count is None or seen < count):
-            with contextlib.suppress(TimeoutError, nats.errors.TimeoutError):
+            try:
                 msg = await sub.next_msg(timeout=0.5)
-                seen += 1
-                _write(_line(msg.metadata.sequence.stream, msg.data, as_json=as_json))
+            except (TimeoutError, nats.errors.TimeoutError):
+                if nc.is_closed:  # reconnecting gave up
+                    raise _lost(settings) from None
+                continue
+            except nats.errors.ConnectionClosedError:
+                raise _lost(settings) from None
+            seen += 1
+            _write(_line(msg.metadata.sequence.stream, msg.data, as_json=as_json))
     finally:
-        await nc.drain()
+        await _close(nc)
     return 0
 
 
@@ -123,7 +189,7 @@ async def replay(
             duplicates += sum(1 for answer in answers if answer.duplicate)
             position = page[-1].id
     finally:
-        await nc.drain()
+        await _close(nc)
         app.close()
     report = {"stream": name, "subject_prefix": prefix, "published": published,
               "duplicates": duplicates, "last_position": position}  # fmt: skip

@@ -26,6 +26,7 @@ def test_the_file_settings_are_read_from_the_environment() -> None:
     settings = load_settings(
         {
             "JOBSTREAM_FILE_STORE": "nats",
+            "JOBSTREAM_NATS_URL": "nats://127.0.0.1:4222",  # the store needs one
             "JOBSTREAM_FILE_BUCKET": "shop-files",
             "JOBSTREAM_UPLOAD_MAX_BYTES": "1000",
             "JOBSTREAM_DOWNLOAD_URL_TTL_SECONDS": "60",

@@ -1,0 +1,1 @@
+"""What the `jobstream` command needs around its roles: arguments, errors, preflight checks."""
