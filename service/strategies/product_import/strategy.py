@@ -30,7 +30,8 @@ from domain.catalog import claims
 from domain.catalog.claims import Claim
 from domain.errors import InvalidDataError
 from domain.product_csv.import_plan import ImportPlanner, preview
-from domain.product_csv.import_rows import PARSING_FAILED, read_rows
+from domain.product_csv.import_rows import read_rows
+from domain.product_csv.problems import PARSING_FAILED
 from domain.strategies import AbstractBatchJobStrategy
 from service.batching import batched
 from service.catalog.commands import Catalog, batch_actor
@@ -124,8 +125,7 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
             report = ProblemReport(self._files, job.id, header)
             writer = self._files.open_writer(ops_key(job.id))
             try:
-                for problem in header.problems:  # one entry each
-                    report.add([problem])
+                report.add_header(header.problems)
                 for row in rows:
                     instruction = planner.plan(row)
                     report.add(row.problems, row.cells)
