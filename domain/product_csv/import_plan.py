@@ -200,26 +200,30 @@ class ImportPlanner:
 
     def _check_product(self, row: ParsedRow, body: dict[str, Any], op: str) -> None:
         """Processing's refusals of a product create or update; its shape is kept."""
-        handle, stage = str(row.product.get("handle")), _STAGES[op]
-        problem = import_checks.bad_status(body.get("status"))
+        handle = str(row.product.get("handle"))
+        refused: tuple[str, str | None] = (
+            "Product Status",
+            import_checks.bad_status(body.get("status")),
+        )
         shape: ProductShape | None = None
         if op == PRODUCT_CREATE:
             titles = [str(o["title"]) for o in row.product.get("options") or []]
             shape = ProductShape(id="", handle=handle, options=titles)
-            if problem is None and self._lookups.product_id_by_handle(handle):
-                problem = import_checks.taken_handle(handle)
+            if refused[1] is None and self._lookups.product_id_by_handle(handle):
+                refused = "Product Handle", import_checks.taken_handle(handle)
         else:
             product_id = str(row.product["id"])
             shape = self._lookups.product(product_id)
             if shape is None:
-                problem = f"Product with id: {product_id} was not found"
-            elif problem is None and shape.handle != handle:
+                refused = "Product Id", f"Product with id: {product_id} was not found"
+            elif refused[1] is None and shape.handle != handle:
                 owner = self._lookups.product_id_by_handle(handle)
                 if owner not in (None, product_id):
-                    problem = import_checks.taken_handle(handle)
+                    refused = "Product Handle", import_checks.taken_handle(handle)
         self._shapes[handle] = shape
+        column, problem = refused
         if problem is not None:
-            _refuse(row, "Product Handle", problem, stage)
+            _refuse(row, column, problem, _STAGES[op])
 
     def _channels(self, entries: list[dict[str, str]]) -> list[str]:
         found = (self._lookups.sales_channel_id(entry) for entry in entries)
