@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import InvalidDataError
+from domain.product_csv.cells import unguarded
 from domain.product_csv.import_columns import (
     IGNORED,
     REQUIRED,
@@ -200,23 +201,27 @@ def _handler(column: Resolved) -> _Handler | None:
         kind, of_product = static.kind, part == "product"
 
         def set_static(row: ParsedRow, cell: str, _: object) -> None:
-            value = (cell or None) if kind is Kind.TEXT else convert(cell, kind)
+            value = (
+                (unguarded(cell) or None) if kind is Kind.TEXT else convert(cell, kind)
+            )
             (row.product if of_product else row.variant)[name] = value
 
         return set_static
     if column.role == "type":
 
         def set_type(row: ParsedRow, cell: str, _: object) -> None:
-            row.product["type"] = convert(cell, Kind.TEXT)
+            row.product["type"] = convert(unguarded(cell), Kind.TEXT)
 
         return set_type
     regex = _REGEX_CELLS.get(column.role)
     if regex is None:
         return None  # Product Category N Name/Description: accepted, not used
 
+    text = column.role not in {"region_price", "currency_price"}
+
     def set_regex(row: ParsedRow, cell: str, channels: dict[int, Any]) -> None:
         if cell != "":  # Medusa skips an empty cell of a regex column
-            regex(row, column, cell, channels)
+            regex(row, column, unguarded(cell) if text else cell, channels)
 
     return set_regex
 
