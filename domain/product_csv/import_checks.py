@@ -33,6 +33,7 @@ class ProductShape:
     options: list[str]
     # variant id -> {option title: value}
     variants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    skus: dict[str, str] = field(default_factory=dict)  # sku -> variant id
 
 
 def bad_status(status: object) -> str | None:

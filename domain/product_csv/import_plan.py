@@ -68,8 +68,14 @@ class ImportLookups(Protocol):
 
     def product_id_by_handle(self, handle: str) -> str | None: ...
 
-    def variant_by_sku(self, sku: str) -> tuple[str, str] | None:
-        """(product id, variant id) of the live variant with this SKU."""
+    def sku_owner(self, sku: str) -> str | None:
+        """The id of the live product whose variant has this SKU."""
+        ...
+
+    def prefetch(
+        self, handles: Iterable[str], skus: Iterable[str], product_ids: Iterable[str]
+    ) -> None:
+        """Read these ahead, in bulk (the rows about to be planned name them)."""
         ...
 
 
@@ -142,6 +148,20 @@ class ImportPlanner:
         self._shapes: dict[str, ProductShape | None] = {}  # by handle
         self._skus: dict[str, str] = {}  # SKUs the file's rows so far set -> owner
         self._new_variants = 0
+
+    def prefetch(self, rows: Iterable[ParsedRow]) -> None:
+        """Let the lookups read what these rows name in bulk."""
+        handles, skus, product_ids = set(), set(), set()
+        for row in rows:
+            handle = row.product.get("handle")
+            if handle and handle not in self._handles:
+                handles.add(str(handle))
+                if row.product.get("id"):
+                    product_ids.add(str(row.product["id"]))
+            sku = row.variant.get("sku")
+            if sku and sku not in self._skus:
+                skus.add(str(sku))
+        self._lookups.prefetch(handles, skus, product_ids)
 
     def plan(self, row: ParsedRow) -> dict[str, Any]:
         product, variant = row.product, row.variant
@@ -276,7 +296,7 @@ class ImportPlanner:
             refused = "Price", import_checks.bad_currency(body.get("prices") or [])
         sku = body.get("sku")
         if refused[1] is None and sku:
-            refused = "Variant SKU", self._check_sku(str(sku), variant_id)
+            refused = "Variant SKU", self._check_sku(str(sku), variant_id, shape)
         column, problem = refused
         if problem is not None:
             _refuse(row, column, problem, _STAGES[op])
@@ -288,11 +308,16 @@ class ImportPlanner:
                 **values,
             }
 
-    def _check_sku(self, sku: str, variant_id: str) -> str | None:
+    def _check_sku(
+        self, sku: str, variant_id: str, shape: ProductShape | None
+    ) -> str | None:
+        """Taken by an earlier row, or by another product's (or variant's) SKU."""
         owner = self._skus.get(sku)
         if owner is None:
-            found = self._lookups.variant_by_sku(sku)
-            owner = found[1] if found else None
+            product_id = self._lookups.sku_owner(sku)
+            if product_id is not None:
+                mine = shape is not None and shape.id == product_id
+                owner = shape.skus.get(sku) if mine and shape else product_id
         if owner is not None and owner != variant_id:
             return import_checks.taken_sku(sku)
         self._skus[sku] = variant_id

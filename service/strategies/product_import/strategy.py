@@ -126,11 +126,13 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
             writer = self._files.open_writer(ops_key(job.id))
             try:
                 report.add_header(header.problems)
-                for row in rows:
-                    instruction = planner.plan(row)
-                    report.add(row.problems, row.cells)
-                    if report.clean:
-                        writer.write(_encode(instruction) + b"\n")
+                for chunk in batched(rows, CHUNK_ROWS):
+                    planner.prefetch(chunk)
+                    for row in chunk:
+                        instruction = planner.plan(row)
+                        report.add(row.problems, row.cells)
+                        if report.clean:
+                            writer.write(_encode(instruction) + b"\n")
             except BaseException:
                 writer.abort()
                 report.abort()

@@ -9,7 +9,7 @@ examples on every run), with no example database written.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 
 import msgspec
@@ -38,14 +38,19 @@ class Catalog:
         return {"sc_1": "sc_1", "Web": "sc_1"}.get(channel.get("id") or "")
 
     def product(self, product_id: str) -> ProductShape | None:
-        shirt = ProductShape("prod_1", "shirt", ["Size"], {"var_1": {"Size": "S"}})
+        shirt = ProductShape(
+            "prod_1", "shirt", ["Size"], {"var_1": {"Size": "S"}}, {"shirt-s": "var_1"}
+        )
         return {"prod_1": shirt}.get(product_id)
 
     def product_id_by_handle(self, handle: str) -> str | None:
         return {"shirt": "prod_1"}.get(handle)
 
-    def variant_by_sku(self, sku: str) -> tuple[str, str] | None:
-        return {"shirt-s": ("prod_1", "var_1")}.get(sku)
+    def sku_owner(self, sku: str) -> str | None:
+        return {"shirt-s": "prod_1"}.get(sku)
+
+    def prefetch(self, *_: Iterable[str]) -> None:
+        """Nothing to read ahead."""
 
 
 COLUMNS = [
@@ -106,7 +111,9 @@ def test_any_file_is_planned_or_refused_cleanly(text: str) -> None:
             return
         for problem in header.problems:
             assert problem.medusa
-        for row in rows:
+        parsed = list(rows)
+        planner.prefetch(parsed)
+        for row in parsed:
             instruction = planner.plan(row)
             encoded = msgspec.json.encode(instruction)  # as the strategy writes it
             assert b"\\u0000" not in encoded  # no store of the catalog takes a NUL

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,14 +38,19 @@ class Catalog:
         return known.get(channel.get("id", "")) or known.get(channel.get("name", ""))
 
     def product(self, product_id: str) -> ProductShape | None:
-        shirt = ProductShape("prod_1", "shirt", ["Size"], {"var_1": {"Size": "S"}})
+        shirt = ProductShape(
+            "prod_1", "shirt", ["Size"], {"var_1": {"Size": "S"}}, {"shirt-s": "var_1"}
+        )
         return {"prod_1": shirt}.get(product_id)
 
     def product_id_by_handle(self, handle: str) -> str | None:
         return {"shirt": "prod_1"}.get(handle)
 
-    def variant_by_sku(self, sku: str) -> tuple[str, str] | None:
-        return {"shirt-s": ("prod_1", "var_1")}.get(sku)
+    def sku_owner(self, sku: str) -> str | None:
+        return {"shirt-s": "prod_1"}.get(sku)
+
+    def prefetch(self, *_: Iterable[str]) -> None:
+        """Nothing to read ahead."""
 
 
 def rows(text: str) -> list[dict[str, Any]]:
