@@ -150,18 +150,24 @@ class ImportPlanner:
         self._new_variants = 0
 
     def prefetch(self, rows: Iterable[ParsedRow]) -> None:
-        """Let the lookups read what these rows name in bulk."""
-        handles, skus, product_ids = set(), set(), set()
+        """Let the lookups read what these rows name in bulk.
+
+        The products first: a row of an existing product needs no read of its own
+        handle or of a SKU the product already has.
+        """
+        rows = list(rows)
+        ids = {str(r.product["id"]) for r in rows if r.product.get("id")}
+        self._lookups.prefetch((), (), ids)
+        handles, skus = set(), set()
         for row in rows:
-            handle = row.product.get("handle")
-            if handle and handle not in self._handles:
+            product_id, handle = row.product.get("id"), row.product.get("handle")
+            shape = self._lookups.product(str(product_id)) if product_id else None
+            if handle and not product_id and handle not in self._handles:
                 handles.add(str(handle))
-                if row.product.get("id"):
-                    product_ids.add(str(row.product["id"]))
             sku = row.variant.get("sku")
-            if sku and sku not in self._skus:
+            if sku and sku not in self._skus and not (shape and sku in shape.skus):
                 skus.add(str(sku))
-        self._lookups.prefetch(handles, skus, product_ids)
+        self._lookups.prefetch(handles, skus, ())
 
     def plan(self, row: ParsedRow) -> dict[str, Any]:
         product, variant = row.product, row.variant
@@ -313,11 +319,12 @@ class ImportPlanner:
     ) -> str | None:
         """Taken by an earlier row, or by another product's (or variant's) SKU."""
         owner = self._skus.get(sku)
-        if owner is None:
+        if owner is None and shape is not None and sku in shape.skus:
+            owner = shape.skus[sku]  # the product's own variant has it
+        elif owner is None:
             product_id = self._lookups.sku_owner(sku)
-            if product_id is not None:
-                mine = shape is not None and shape.id == product_id
-                owner = shape.skus.get(sku) if mine and shape else product_id
+            if product_id is not None and (shape is None or shape.id != product_id):
+                owner = product_id
         if owner is not None and owner != variant_id:
             return import_checks.taken_sku(sku)
         self._skus[sku] = variant_id
@@ -361,6 +368,8 @@ class ImportPlanner:
 
 def _stage_cells(row: ParsedRow, product_op: str | None, variant_op: str) -> None:
     """Bad cells meet Medusa when their product or variant is saved."""
+    if not row.problems:
+        return
     stages = {
         "product": _STAGES[product_op or variant_op],
         "variant": _STAGES[variant_op],

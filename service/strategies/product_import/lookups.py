@@ -10,7 +10,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from eventsourcing.application import project_aggregate
 
 from domain.catalog import claims
 from domain.catalog.claims import Claim
@@ -23,7 +22,33 @@ if TYPE_CHECKING:
 
     from service.catalog.lookups import CatalogLookups
 
-_decode = msgspec.json.Decoder(dict[str, Any]).decode
+
+class _Option(msgspec.Struct):
+    id: str
+    title: str
+
+
+class _Value(msgspec.Struct):
+    option_id: str
+    value: Any
+
+
+class _Variant(msgspec.Struct):
+    id: str
+    sku: str | None = None
+    options: list[_Value] = []
+
+
+class _Product(msgspec.Struct):
+    """The part of a product document the checks read (the rest is skipped)."""
+
+    id: str
+    handle: str | None = None
+    options: list[_Option] = []
+    variants: list[_Variant] = []
+
+
+_decode = msgspec.json.Decoder(_Product).decode
 
 
 class PlanLookups:
@@ -47,8 +72,8 @@ class PlanLookups:
         wanted = tuple(sorted({i for i in product_ids if i not in self._products}))
         if wanted:
             view = self._lookups.view
-            documents, _ = view.list_products(ProductFilter(ids=wanted), limit=None)
-            for document in documents:
+            page = view.page_products(ProductFilter(ids=wanted), limit=len(wanted))
+            for document in page.documents:
                 shape = _shape(_decode(document))
                 self._products[shape.id] = shape
             for product_id in wanted:
@@ -61,12 +86,9 @@ class PlanLookups:
         stored = read_events(app, keys)
         for key in keys:
             events = stored.get(key)
-            claim: object = None
-            if events:
-                claim = project_aggregate(
-                    None, (app.mapper.to_domain_event(e) for e in events)
-                )
-            self._owners[key] = claim.owner if isinstance(claim, Claim) else None
+            # Every claim event names the owner from then on: the last one says.
+            last: object = app.mapper.to_domain_event(events[-1]) if events else None
+            self._owners[key] = last.owner if isinstance(last, Claim.Event) else None
 
     def _owner(self, key: str) -> str | None:
         if key not in self._owners:
@@ -102,17 +124,16 @@ class PlanLookups:
         return None
 
 
-def _shape(state: dict[str, Any]) -> ProductShape:
+def _shape(product: _Product) -> ProductShape:
     """A product document's options and its variants' option values and SKUs."""
-    titles = {o["id"]: str(o["title"]) for o in state.get("options") or []}
-    variants = state.get("variants") or []
+    titles = {option.id: option.title for option in product.options}
     return ProductShape(
-        id=str(state["id"]),
-        handle=str(state.get("handle")),
+        id=product.id,
+        handle=str(product.handle),
         options=list(titles.values()),
         variants={
-            v["id"]: {titles.get(o["option_id"], ""): o["value"] for o in v["options"]}
-            for v in variants
+            v.id: {titles.get(o.option_id, ""): o.value for o in v.options}
+            for v in product.variants
         },
-        skus={str(v["sku"]): v["id"] for v in variants if v.get("sku")},
+        skus={v.sku: v.id for v in product.variants if v.sku},
     )
