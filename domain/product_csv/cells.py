@@ -25,11 +25,51 @@ def js_text(value: Any) -> str:
 
 
 def escape(text: str) -> str:
-    """Quoted (with `"` doubled) only if it holds a newline, `,` or `;`; else as is."""
-    # Medusa's csv-cell-content-formatter quotes only cells with one of these.
-    if "\n" in text or "," in text or ";" in text:
+    r"""Quoted (with `"` doubled) if it holds `\n`, `\r`, `,`, `;` or `"`; else as is.
+
+    Medusa quotes only on `\n`, `,` and `;`: a bare `\r` then ends the row in a
+    spreadsheet (a title could inject a row), and a cell starting with `"` reads as
+    a quoted one. So Jobstream quotes on those too.
+    """
+    if "\n" in text or "," in text or ";" in text or '"' in text or "\r" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
+
+
+# A text cell starting with one of these is a formula in a spreadsheet (OWASP's
+# "CSV injection" list). The export writes such a cell behind a `'`; so that every
+# text survives the round trip, it also guards a text that already starts with
+# `'`s before one of them (`'=x` is written `''=x`), and the import removes one `'`
+# from exactly the cells that start with `'`s before one of them.
+FORMULA_FIRST = frozenset("=+-@\t\r")
+GUARD = "'"
+
+
+def _guarded_form(text: str) -> bool:
+    """True for `'`* then a formula character: the texts the guard applies to."""
+    rest = text.lstrip(GUARD)
+    return rest != "" and rest[0] in FORMULA_FIRST
+
+
+def guarded(text: str) -> str:
+    """A text cell as the export writes it: `'` before a formula-leading text."""
+    if text and (text[0] in FORMULA_FIRST or text[0] == GUARD) and _guarded_form(text):
+        return GUARD + text
+    return text
+
+
+def unguarded(text: str) -> str:
+    """A text cell as the import reads it: the export's `'` guard removed."""
+    if text and text[0] == GUARD and _guarded_form(text):
+        return text[1:]
+    return text
+
+
+def text_cell(value: Any) -> str:
+    """A cell of a text field: guarded; numbers and booleans as JavaScript writes them."""
+    if isinstance(value, str):
+        return guarded(value)
+    return js_text(value)
 
 
 def humanize_amount(amount: int, currency_code: str) -> str:

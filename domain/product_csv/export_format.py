@@ -16,7 +16,7 @@ from domain.product_csv.cells import (
     NEWLINE,
     escape,
     humanize_amount,
-    js_text,
+    text_cell,
 )
 
 Json = dict[str, Any]
@@ -33,19 +33,21 @@ VariantCell = Callable[[Record, Record], str]  # (variant, product)
 
 
 def _product_field(name: str) -> ProductCell:
-    return lambda product: js_text(product.get(name))
+    return lambda product: text_cell(product.get(name))
 
 
 def _variant_field(name: str) -> VariantCell:
-    return lambda variant, _product: js_text(variant.get(name))
+    return lambda variant, _product: text_cell(variant.get(name))
 
 
 def _nested(relation: str, name: str) -> ProductCell:
-    return lambda product: js_text((product.get(relation) or {}).get(name))
+    return lambda product: text_cell((product.get(relation) or {}).get(name))
 
 
 def _tags(product: Record) -> str:
-    return ",".join(str(tag.get("value")) for tag in product.get("tags") or [])
+    return text_cell(
+        ",".join(str(tag.get("value")) for tag in product.get("tags") or [])
+    )
 
 
 def _profile(product: Record) -> Record:
@@ -77,8 +79,8 @@ PRODUCT_COLUMNS: tuple[tuple[str, ProductCell], ...] = (
     ("Product Tags", _tags),
     ("Product Discountable", _product_field("discountable")),
     ("Product External Id", _product_field("external_id")),
-    ("Product Profile Name", lambda product: js_text(_profile(product).get("name"))),
-    ("Product Profile Type", lambda product: js_text(_profile(product).get("type"))),
+    ("Product Profile Name", lambda product: text_cell(_profile(product).get("name"))),
+    ("Product Profile Type", lambda product: text_cell(_profile(product).get("type"))),
 )
 VARIANT_COLUMNS: tuple[tuple[str, VariantCell], ...] = tuple(
     (title, _variant_field(name))
@@ -222,7 +224,7 @@ def _option_value(index: int) -> VariantCell:
         option_id = options[index].get("id")
         for value in variant.get("options") or []:
             if value.get("option_id") == option_id:
-                return js_text(value.get("value"))
+                return text_cell(value.get("value"))
         return ""
 
     return cell
@@ -231,7 +233,7 @@ def _option_value(index: int) -> VariantCell:
 def _related(relation: str, index: int, name: str) -> ProductCell:
     def cell(product: Record) -> str:
         items = product.get(relation) or []
-        return js_text(items[index].get(name)) if index < len(items) else ""
+        return text_cell(items[index].get(name)) if index < len(items) else ""
 
     return cell
 
@@ -308,7 +310,7 @@ class ExportLayout:
         return list(self._columns)
 
     def header(self) -> str:
-        return DELIMITER.join(self._columns) + NEWLINE
+        return DELIMITER.join(escape(name) for name in self._columns) + NEWLINE
 
     def lines(self, product: Record) -> list[str]:
         """One line per variant (none for a product without variants)."""

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from domain.errors import InvalidDataError
+from domain.product_csv.cells import unguarded
 from domain.product_csv.import_columns import (
     IGNORED,
     REQUIRED,
@@ -23,11 +25,24 @@ from domain.product_csv.import_columns import (
     resolve,
     suggestion,
 )
+from domain.product_csv.import_limits import (
+    MAX_CELLS_PER_LINE,
+    MAX_COLUMNS,
+    LineGuard,
+    check_no_nul,
+    too_many_cells,
+)
+from domain.product_csv.problems import (
+    PARSING_FAILED,
+    Problem,
+    Stage,
+    row_error,
+    row_reference,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-PARSING_FAILED = "The csv file parsing failed due to: "
 _LIST_ROLES = {
     "option_name": ("product", "options"),
     "image": ("product", "images"),
@@ -41,52 +56,9 @@ _LIST_ROLES = {
 }
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Why a row (or the header, line 1) cannot be imported.
-
-    `medusa` is Medusa's message for it (the job's first error when it comes first);
-    `detail` says the same in a line of the report.
-    """
-
-    line: int
-    column: str
-    detail: str
-    medusa: str
-
-
 def detect_delimiter(header_line: str) -> str:
     """`,` or `;`: whichever the header uses more (Papa guesses among the same)."""
     return ";" if header_line.count(";") > header_line.count(",") else ","
-
-
-def row_reference(product: dict[str, Any], variant: dict[str, Any]) -> dict[str, str]:
-    """The values Medusa's row error names; `undefined` for a column not in the file."""
-
-    def text(source: dict[str, Any], key: str) -> str:
-        if key not in source:
-            return "undefined"
-        value = source[key]
-        return "null" if value is None else str(value)
-
-    return {
-        "product_id": text(product, "id"),
-        "handle": text(product, "handle"),
-        "variant_id": text(variant, "id"),
-        "sku": text(variant, "sku"),
-    }
-
-
-def row_error(reference: dict[str, str], message: str) -> str:
-    """Medusa's `Error while processing row with …` message, spacing included."""
-    return (
-        "Error while processing row with\n"
-        f"      [(product id: {reference['product_id']}),\n"
-        f"      (product handle: {reference['handle']}),\n"
-        f"      (variant id: {reference['variant_id']}),\n"
-        f"      (variant sku: {reference['sku']})]: \n"
-        f"      {message}"
-    )
 
 
 @dataclass
@@ -108,11 +80,19 @@ class ParsedRow:
     def reference(self) -> dict[str, str]:
         return row_reference(self.product, self.variant)
 
-    def add_problem(self, column: str, detail: str, medusa: str | None = None) -> None:
+    def add_problem(
+        self,
+        column: str,
+        detail: str,
+        medusa: str | None = None,
+        *,
+        stage: Stage = Stage.PARSE,
+        part: str = "",
+    ) -> None:
         """A problem of this row; Medusa's message defaults to its row error."""
         if medusa is None:
             medusa = row_error(self.reference, f"{column}: {detail}")
-        self.problems.append(Problem(self.line, column, detail, medusa))
+        self.problems.append(Problem(self.line, column, detail, medusa, stage, part))
 
 
 class ImportHeader:
@@ -124,7 +104,7 @@ class ImportHeader:
         self.columns = [resolve(name) for name in self.names]
         # Each used column's cell handler, resolved once, not once per cell.
         self._handlers = [
-            (position, name, handler)
+            (position, name, handler, _part(column))
             for position, (name, column) in enumerate(
                 zip(self.names, self.columns, strict=True)
             )
@@ -159,22 +139,29 @@ class ImportHeader:
         for part, name in self._lists:
             getattr(row, part)[name] = []
         channels: dict[int, dict[str, Any]] = {}
-        bad_cells: list[tuple[str, str]] = []
+        bad_cells: list[tuple[str, str, str]] = []
         count = len(cells)
-        for position, name, handler in self._handlers:
+        for position, name, handler, part in self._handlers:
             if position < count:
                 try:
                     handler(row, cells[position], channels)
                 except CellError as error:
-                    bad_cells.append((name, str(error)))
+                    bad_cells.append((name, str(error), part))
         _gather(row, channels)
-        for name, detail in bad_cells:
-            row.add_problem(name, detail)
+        for name, detail, part in bad_cells:
+            # Medusa meets a bad value when it saves it: the planner sets the stage.
+            row.add_problem(name, detail, part=part)
         self._check_shape(row, cells)
         return row
 
     def _check_shape(self, row: ParsedRow, cells: list[str]) -> None:
-        """Cells beyond the header; the required handle."""
+        """The required handle; cells beyond the header (Papa's last key)."""
+        if REQUIRED in self.names and not row.product.get("handle"):
+            message = (
+                f'{PARSING_FAILED}No value found for target column "{REQUIRED}" '
+                f"in line {row.index} of the given csv file"
+            )
+            row.problems.append(Problem(row.line, REQUIRED, "no value", message))
         if any(cell.strip() for cell in cells[len(self.names) :]):
             message = (
                 f"{PARSING_FAILED}Unable to treat column __parsed_extra from the csv "
@@ -182,12 +169,13 @@ class ImportHeader:
             )
             detail = "more cells than the header has"
             row.problems.append(Problem(row.line, "__parsed_extra", detail, message))
-        if REQUIRED in self.names and not row.product.get("handle"):
-            message = (
-                f'{PARSING_FAILED}No value found for target column "{REQUIRED}" '
-                f"in line {row.index} of the given csv file"
-            )
-            row.problems.append(Problem(row.line, REQUIRED, "no value", message))
+
+
+def _part(column: Resolved) -> str:
+    """Whether a column's cell goes to the product or to the variant."""
+    if column.static is not None:
+        return column.static.target.split(".")[0]
+    return _LIST_ROLES.get(column.role, ("product", ""))[0]
 
 
 def _gather(row: ParsedRow, channels: dict[int, dict[str, Any]]) -> None:
@@ -213,23 +201,27 @@ def _handler(column: Resolved) -> _Handler | None:
         kind, of_product = static.kind, part == "product"
 
         def set_static(row: ParsedRow, cell: str, _: object) -> None:
-            value = (cell or None) if kind is Kind.TEXT else convert(cell, kind)
+            value = (
+                (unguarded(cell) or None) if kind is Kind.TEXT else convert(cell, kind)
+            )
             (row.product if of_product else row.variant)[name] = value
 
         return set_static
     if column.role == "type":
 
         def set_type(row: ParsedRow, cell: str, _: object) -> None:
-            row.product["type"] = convert(cell, Kind.TEXT)
+            row.product["type"] = convert(unguarded(cell), Kind.TEXT)
 
         return set_type
     regex = _REGEX_CELLS.get(column.role)
     if regex is None:
         return None  # Product Category N Name/Description: accepted, not used
 
+    text = column.role not in {"region_price", "currency_price"}
+
     def set_regex(row: ParsedRow, cell: str, channels: dict[int, Any]) -> None:
         if cell != "":  # Medusa skips an empty cell of a regex column
-            regex(row, column, cell, channels)
+            regex(row, column, unguarded(cell) if text else cell, channels)
 
     return set_regex
 
@@ -237,6 +229,21 @@ def _handler(column: Resolved) -> _Handler | None:
 def _push(part: str, name: str, item: Callable[[Resolved, str], Any]) -> _CellHandler:
     def handle(row: ParsedRow, column: Resolved, cell: str, _: object) -> None:
         getattr(row, part)[name].append(item(column, cell))
+
+    return handle
+
+
+def _price(where: Callable[[Resolved], dict[str, Any]]) -> _CellHandler:
+    """A price cell; kept without an amount when that is not a number.
+
+    So the planner still finds its region missing (Medusa looks regions up first).
+    """
+
+    def handle(row: ParsedRow, column: Resolved, cell: str, _: object) -> None:
+        price = where(column)
+        row.variant["prices"].append(price)
+        price["amount"] = None
+        price["amount"] = amount_of(cell)
 
     return handle
 
@@ -251,14 +258,8 @@ _CellHandler = Callable[[ParsedRow, Resolved, str, Any], None]
 _REGEX_CELLS: dict[str, _CellHandler] = {
     "option_name": _push("product", "options", lambda c, v: {"title": v, "index": c.index}),
     "option_value": _push("variant", "options", lambda c, v: {"index": c.index, "value": v}),
-    "region_price": _push(
-        "variant", "prices",
-        lambda c, v: {"region_name": c.region_name, "amount": amount_of(v)},
-    ),
-    "currency_price": _push(
-        "variant", "prices",
-        lambda c, v: {"currency_code": c.currency, "amount": amount_of(v)},
-    ),
+    "region_price": _price(lambda c: {"region_name": c.region_name}),
+    "currency_price": _price(lambda c: {"currency_code": c.currency}),
     "image": _push("product", "images", lambda _c, v: v),
     "category_handle": _push("product", "categories", lambda _c, v: v),
     "channel_id": _channel,
@@ -270,7 +271,11 @@ _REGEX_CELLS: dict[str, _CellHandler] = {
 def read_rows(
     lines: Iterable[str],
 ) -> tuple[ImportHeader | None, Iterator[ParsedRow]]:
-    """The header and the data rows of a CSV given as lines; (None, empty) if empty."""
+    """The header and the data rows of a CSV given as lines; (None, empty) if empty.
+
+    Raises InvalidDataError (here or while the rows are read) for a file over the
+    limits (import_limits), a NUL in a cell, or text the `csv` reader refuses.
+    """
     source = iter(lines)
     first = next(source, "")
     while first.strip() == "" and first != "":
@@ -278,20 +283,42 @@ def read_rows(
     if first == "":
         return None, iter(())
     delimiter = detect_delimiter(first)
-    reader = csv.reader(_chain(first, source), delimiter=delimiter)
-    header = ImportHeader(next(reader), delimiter)
+    guard = LineGuard(_chain(first, source), delimiter)
+    reader = csv.reader(guard, delimiter=delimiter)
+    names = _read(reader, guard)
+    if names is None:
+        return None, iter(())
+    if len(names) > MAX_COLUMNS:
+        raise too_many_cells(1)
+    header = ImportHeader(names, delimiter)
 
     def rows() -> Iterator[ParsedRow]:
         index = 0
         previous = reader.line_num
-        for cells in reader:
+        while (cells := _read(reader, guard, header.names)) is not None:
             start, previous = previous + 1, reader.line_num
+            if len(cells) > MAX_CELLS_PER_LINE:
+                raise too_many_cells(start)
             if not any(cell.strip() for cell in cells):
                 continue  # a blank line (a trailing newline): not a row
             index += 1
             yield header.parse(index, start, cells)
 
     return header, rows()
+
+
+def _read(
+    reader: Iterator[list[str]], guard: LineGuard, names: list[str] | None = None
+) -> list[str] | None:
+    """The next row's cells (None at the end); a NUL or a `csv` error fails the file."""
+    line = guard.line + 1
+    try:
+        cells = next(reader, None)
+    except csv.Error as error:
+        raise InvalidDataError(f"{PARSING_FAILED}{error} (line {line})") from error
+    if cells is not None and guard.nul_seen:
+        check_no_nul(line, cells, names if names is not None else cells)
+    return cells
 
 
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:

@@ -6,21 +6,20 @@ from typing import TYPE_CHECKING, Any
 
 from domain.catalog.base import public_state
 from domain.errors import DomainError, InvalidDataError, NotFoundError
+from domain.product_csv.import_checks import BAD_STATUS, STATUSES
 from domain.product_csv.import_plan import (
     PRODUCT_CREATE,
     PRODUCT_UPDATE,
     VARIANT_CREATE,
     drop_echoes,
 )
-from domain.product_csv.import_rows import row_error
+from domain.product_csv.problems import row_error
 
 if TYPE_CHECKING:
     from domain.catalog.products import Product
     from service.catalog.commands import Catalog
     from service.catalog.lookups import CatalogLookups
     from service.catalog.staged import StagedChanges
-
-STATUSES = ("draft", "proposed", "published", "rejected")
 
 
 class _UngroupableError(Exception):
@@ -123,7 +122,7 @@ class InstructionApplier:
         op = instruction["product_op"]
         body = dict(instruction.get("product") or {})
         if body.get("status") is not None and body["status"] not in STATUSES:
-            raise InvalidDataError(f"status must be one of {', '.join(STATUSES)}")
+            raise InvalidDataError(BAD_STATUS)
         if op == PRODUCT_CREATE:
             created = self._catalog.create_product(self._changes, body)
             self._product_ids[handle] = created.id

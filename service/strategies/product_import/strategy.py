@@ -30,7 +30,8 @@ from domain.catalog import claims
 from domain.catalog.claims import Claim
 from domain.errors import InvalidDataError
 from domain.product_csv.import_plan import ImportPlanner, preview
-from domain.product_csv.import_rows import PARSING_FAILED, read_rows
+from domain.product_csv.import_rows import read_rows
+from domain.product_csv.problems import PARSING_FAILED
 from domain.strategies import AbstractBatchJobStrategy
 from service.batching import batched
 from service.catalog.commands import Catalog, batch_actor
@@ -160,13 +161,14 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
             report = ProblemReport(self._files_of(job), job.id, header)
             writer = self._files.open_writer(ops_key(job.id))
             try:
-                for problem in header.problems:  # one entry each
-                    report.add([problem])
-                for row in rows:
-                    instruction = planner.plan(row)
-                    report.add(row.problems, row.cells)
-                    if report.clean:
-                        writer.write(_encode(instruction) + b"\n")
+                report.add_header(header.problems)
+                for chunk in batched(rows, CHUNK_ROWS):
+                    planner.prefetch(chunk)
+                    for row in chunk:
+                        instruction = planner.plan(row)
+                        report.add(row.problems, row.cells)
+                        if report.clean:
+                            writer.write(_encode(instruction) + b"\n")
             except BaseException:
                 writer.abort()
                 report.abort()

@@ -30,18 +30,26 @@ HEADER = "Product Handle,Product Title,Variant Id,Variant Title,Variant SKU,Pric
 def test_an_error_on_the_last_row_leaves_the_catalog_unchanged(
     client: TestClient[Any], admin: Caller
 ) -> None:
-    created(client, admin, "/admin/products", {"title": "Kept"}, "product")
-    before = list_products(client, admin)
     rows = "".join(f"p{n},Product {n},,V,sku-{n},1\n" for n in range(50))
-    # Pre-processing cannot know the variant is not p49's: processing finds out.
-    csv = HEADER + rows + "p49,Product 49,variant_missing,V,sku-x,2\n"
-
-    job = run_import(client, admin, csv, status="failed")
-
+    csv = HEADER + rows + "p50,Product 50,,V,sku-late,2\n"
+    job_id = start_import(client, admin, upload(client, admin, csv), dry_run=True)
     assert (
-        "Variant with id: variant_missing was not found" in job["result"]["errors"][0]
+        wait_for_status(client, admin, job_id, ["pre_processed", "failed"])["status"]
+        == "pre_processed"
     )
-    assert job["result"]["errors"][0].startswith("Error while processing row with\n")
+    # Between the preview and the confirmation the last row's SKU is taken: only
+    # processing can find out.
+    body = {"title": "Kept", "variants": [{"title": "v", "sku": "sku-late",
+                                           "prices": [{"currency_code": "usd",
+                                                       "amount": 1}]}]}  # fmt: skip
+    created(client, admin, "/admin/products", body, "product")
+    before = list_products(client, admin)
+
+    post(client, admin, f"/admin/batch-jobs/{job_id}/confirm", {})
+    job = wait_for_status(client, admin, job_id, timeout=30)
+
+    assert job["status"] == "failed"
+    assert "duplicate key value" in job["result"]["errors"][0]
     assert list_products(client, admin) == before
 
 
@@ -53,6 +61,7 @@ def test_a_duplicate_sku_fails_the_whole_import(
     job = run_import(client, admin, csv, status="failed")
 
     assert "duplicate key value" in job["result"]["errors"][0]
+    assert job["result"]["errors"][1].startswith('Line 3, column "Variant SKU"')
     assert list_products(client, admin)["count"] == 0
 
 

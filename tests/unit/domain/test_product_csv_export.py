@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from domain.product_csv.cells import escape, humanize_amount, js_text
+from domain.product_csv.cells import (
+    escape,
+    guarded,
+    humanize_amount,
+    js_text,
+    text_cell,
+    unguarded,
+)
 from domain.product_csv.export_format import ExportLayout, ExportShape, Region
 
 STATIC_HEADER = (
@@ -166,12 +173,34 @@ def test_amounts_are_humanized_and_zero_is_empty(
         ("a,b", '"a,b"'),
         ("line 1\nline 2", '"line 1\nline 2"'),
         ('say "hi", then', '"say ""hi"", then"'),
-        ('a "quote" alone', 'a "quote" alone'),  # Medusa leaves it raw
-        ("carriage\rreturn", "carriage\rreturn"),
+        # Medusa leaves these two raw: a lone `"` or `\r` then breaks the row.
+        ('a "quote" alone', '"a ""quote"" alone"'),
+        ("carriage\rreturn", '"carriage\rreturn"'),
     ],
 )
-def test_cells_are_quoted_only_when_medusa_quotes_them(cell: str, written: str) -> None:
+def test_cells_are_quoted_when_they_need_it(cell: str, written: str) -> None:
     assert escape(cell) == written
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"), ("\rx", "'\rx"), ("'=x", "''=x"), ("''-x", "'''-x"),
+        ("plain", "plain"), ("'quoted'", "'quoted'"), ("'", "'"), ("", ""),
+        ("a=b", "a=b"),
+    ],
+)  # fmt: skip
+def test_formula_leading_text_is_guarded_and_the_import_removes_exactly_that(
+    text: str, written: str
+) -> None:
+    assert guarded(text) == written
+    assert unguarded(written) == text
+
+
+@pytest.mark.parametrize("value", [-1.5, -3, 0, True, None])
+def test_numbers_and_booleans_are_never_guarded(value: object) -> None:
+    assert not text_cell(value).startswith("'")
 
 
 @pytest.mark.parametrize(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from domain.product_csv.cells import unquoted
+from domain.product_csv.import_checks import ProductShape
 from domain.product_csv.import_columns import resolve, suggestion, typed
 from domain.product_csv.import_plan import (
     ImportPlanner,
@@ -35,6 +36,21 @@ class Catalog:
     def sales_channel_id(self, channel: Mapping[str, str]) -> str | None:
         known = {"sc_1": "sc_1", "Web": "sc_2"}
         return known.get(channel.get("id", "")) or known.get(channel.get("name", ""))
+
+    def product(self, product_id: str) -> ProductShape | None:
+        shirt = ProductShape(
+            "prod_1", "shirt", ["Size"], {"var_1": {"Size": "S"}}, {"shirt-s": "var_1"}
+        )
+        return {"prod_1": shirt}.get(product_id)
+
+    def product_id_by_handle(self, handle: str) -> str | None:
+        return {"shirt": "prod_1"}.get(handle)
+
+    def sku_owner(self, sku: str) -> str | None:
+        return {"shirt-s": "prod_1"}.get(sku)
+
+    def prefetch(self, *_: Iterable[str]) -> None:
+        """Nothing to read ahead."""
 
 
 def rows(text: str) -> list[dict[str, Any]]:
