@@ -16,6 +16,8 @@ import copy
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Self
 
+from projections.store_internals import insert_tracking
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -144,15 +146,11 @@ class Rebuildable(ABC):
     def _transaction(self, *, commit: bool) -> Any: ...
 
     @abstractmethod
-    def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
-        """Provided by the backend's TrackingRecorder (first in the MRO)."""
-
-    @abstractmethod
     def table_names(self) -> list[str]:
         """The view's tables as its writes touch them: data tables, tracking last."""
 
     @abstractmethod
-    def _use_tables(self, names: Sequence[str]) -> None:
+    def use_tables(self, names: Sequence[str]) -> None:
         """Point this copy at other tables (in `table_names` order)."""
 
     @abstractmethod
@@ -165,7 +163,7 @@ class Rebuildable(ABC):
     def shadow(self) -> Self:
         """The view on tables beside the live ones, for a rebuild to fold into."""
         twin = copy.copy(self)
-        twin._use_tables([shadow_name(name) for name in self.table_names()])  # noqa: SLF001
+        twin.use_tables([shadow_name(name) for name in self.table_names()])
         twin.is_shadow = True
         return twin
 
@@ -179,7 +177,8 @@ class Rebuildable(ABC):
     def track(self, curs: Any, tracking: Tracking) -> None:
         """Record the position in the caller's transaction (a shadow in its own table)."""
         if not self.is_shadow:
-            self._insert_tracking(curs, tracking)
+            # The view's own TrackingRecorder statement, in the caller's transaction.
+            insert_tracking(self, curs, tracking)
             return
         record_tracking(
             curs,

@@ -16,7 +16,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-MARK = "__migration__"
+from projections.store_internals import (
+    TRACKING_MIGRATION_MARK,
+    tracking_migration_leftover,
+)
+
+MARK = TRACKING_MIGRATION_MARK
 
 
 def _primary_key_columns(curs: Any, table: str, *, postgres: bool) -> int:
@@ -40,7 +45,7 @@ def restore_mark(curs: Any, table: str, *, postgres: bool) -> None:
     """Add the mark to a single-row tracking table that lacks it."""
     if _primary_key_columns(curs, table, postgres=postgres) != 1:
         return  # none yet, or an old multi-row table: the library's to handle
-    leftover = f"bkup1_{table}"[:63] if postgres else f"old1_{table}"
+    leftover = tracking_migration_leftover(table, postgres=postgres)
     if _primary_key_columns(curs, leftover, postgres=postgres) == 1:
         curs.execute(f"DROP TABLE {leftover}")
     mark = "%s" if postgres else "?"

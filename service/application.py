@@ -6,17 +6,20 @@ import random
 import time
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Recording
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import Environment, EnvType
 
 from domain.batch_jobs import BatchJob
 from domain.errors import BatchJobNotFoundError, DomainError, DuplicateError
 from domain.users import User, UserIndex
+from projections.store_internals import SaveHookApplication
 from service.group_commit import GroupCommit
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Iterable, Mapping
+    from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+
+    from eventsourcing.persistence import Recording
 
     from domain.strategies import BatchJobDraft
 
@@ -28,7 +31,7 @@ USER_CACHE_SIZE = 10_000
 CONFLICT_RETRIES = 30
 
 
-class Jobstream(Application[str]):
+class Jobstream(SaveHookApplication):
     # Pinned: the name picks the PostgreSQL table (jobstream_events).
     name = "Jobstream"
 
@@ -48,7 +51,7 @@ class Jobstream(Application[str]):
         # Settings are read once by service.settings; never from os.environ here.
         return Environment(name, dict(env or {}))
 
-    def _notify(self, recordings: list[Recording[str]]) -> None:
+    def saved(self, recordings: Sequence[Recording[str]]) -> None:
         self.notify_saved({r.notification.topic for r in recordings})
 
     def notify_saved(self, topics: Collection[str]) -> None:

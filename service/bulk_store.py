@@ -10,13 +10,14 @@ write is read back, tracked and relayed like any other save.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from projections.store_internals import insert_stored_events, lock_events_table
 from service.batching import batched
 from service.event_store import notify_topics
 
@@ -63,7 +64,7 @@ def _copy_in_one_transaction(
         conn.transaction(),
         conn.cursor() as curs,
     ):
-        recorder._lock_table(curs)  # noqa: SLF001 - the save's own lock
+        lock_events_table(recorder, curs)  # the save's own lock
         topics: set[str] = set()
         with curs.copy(copy_in) as copy:
             copy.set_types(types)
@@ -129,7 +130,6 @@ def insert_in_one_transaction(
         last = 0
         with recorder.datastore.transaction(commit=True) as curs:
             for batch in batches:
-                ids = recorder._insert_events(curs, batch)  # noqa: SLF001
-                last = max(cast("Sequence[int]", ids or [last]))
+                last = max(insert_stored_events(recorder, curs, batch) or [last])
         return last
     raise TypeError(f"no bulk insert for {type(recorder).__name__}")

@@ -14,20 +14,15 @@ topics it follows (`NotificationListener`, `CatchUpRunner.wake_for`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
-from eventsourcing.persistence import InterfaceError, OperationalError
-from eventsourcing.postgres import (
-    PostgresAggregateRecorder,
-    PostgresApplicationRecorder,
-)
-from eventsourcing.utils import retry
 from psycopg.sql import SQL
 
-if TYPE_CHECKING:
-    from collections.abc import Collection, Sequence
+from projections.store_internals import UnpipelinedApplicationRecorder
 
-    from eventsourcing.persistence import StoredEvent
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from psycopg import Cursor
     from psycopg.rows import DictRow
 
@@ -50,37 +45,8 @@ def topics_of(payload: str) -> list[str] | None:
     return payload.split(TOPIC_SEPARATOR) if payload else None
 
 
-class UnpipelinedPostgresRecorder(PostgresApplicationRecorder):
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        """Lock, notify, insert and read back the ids in one plain transaction."""
-        if self.datastore.enable_db_functions:  # never on in Jobstream (stack notes)
-            return cast(
-                "Sequence[int] | None", super().insert_events(stored_events, **kwargs)
-            )
-        with self.datastore.get_connection() as conn, conn.transaction():
-            with conn.cursor() as curs:
-                self._insert_events(curs, stored_events, **kwargs)
-            if not stored_events:
-                return []
-            with conn.cursor() as curs:
-                self._insert_stored_events(curs, stored_events, **kwargs)
-                return self._fetch_ids_after_insert_events(
-                    curs, stored_events, **kwargs
-                )
+class UnpipelinedPostgresRecorder(UnpipelinedApplicationRecorder):
+    """Saves outside pipeline mode (projections.store_internals); NOTIFY names topics."""
 
-    def _insert_stored_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
-    ) -> None:
-        """The parent's lock, NOTIFY and insert; the NOTIFY names the topics."""
-        self._lock_table(curs)
-        notify_topics(curs, self.channel_name, {e.topic for e in stored_events})
-        # The aggregate recorder's insert: the lock and NOTIFY are done.
-        PostgresAggregateRecorder._insert_stored_events(  # noqa: SLF001
-            self, curs, stored_events, **kwargs
-        )
+    def notify_saved(self, curs: Cursor[DictRow], topics: Collection[str]) -> None:
+        notify_topics(curs, self.channel_name, topics)

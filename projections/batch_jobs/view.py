@@ -135,7 +135,7 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
     def table_names(self) -> list[str]:
         return [self.table, self.tracking_table]
 
-    def _use_tables(self, names: Sequence[str]) -> None:
+    def use_tables(self, names: Sequence[str]) -> None:
         self.table, self.tracking_table = names
 
     def documents_by_id(self) -> dict[str, tuple[int, str]]:

@@ -104,7 +104,7 @@ class SqlCatalogView(CatalogView, swap.Rebuildable, Parking, ABC):
     def table_names(self) -> list[str]:
         return [self.products, self.records, self.variants, self.tracking_table]
 
-    def _use_tables(self, names: Sequence[str]) -> None:
+    def use_tables(self, names: Sequence[str]) -> None:
         self.products, self.records, self.variants, self.tracking_table = names
 
     def _table_statements(self) -> list[str]:

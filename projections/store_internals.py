@@ -1,0 +1,144 @@
+"""The one place that touches eventsourcing's private names (pinned: 9.5).
+
+Jobstream needs a few things eventsourcing 9.5 does not offer publicly: a save that
+holds the events table's lock outside psycopg's pipeline mode and NOTIFYs its topics,
+a bulk insert that takes the same lock (PostgreSQL) or the same insert (SQLite), a
+tracking write inside a view's own transaction, and a hook that sees each save's
+recordings. They all live here, behind a narrow typed API, so an upgrade of the
+library is checked in one place: tests/integration/test_store_contract.py asserts
+every name, signature, lock, row layout and call order this module relies on, and
+docs/decisions/004-eventsourcing-internals.md says why each is needed.
+
+It lives in projections/, the lowest layer that needs it (domain/ is pure), so both
+projections/ and service/ import it; it imports nothing of Jobstream's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresTrackingRecorder,
+)
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTrackingRecorder
+from eventsourcing.utils import retry
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
+
+    from eventsourcing.persistence import Recording, StoredEvent, Tracking
+    from eventsourcing.sqlite import SQLiteCursor
+    from psycopg import Cursor
+    from psycopg.rows import DictRow
+
+# The row eventsourcing keeps in every single-row tracking table; a table without it
+# is taken for an old multi-row one and migrated (renamed) at the next start.
+TRACKING_MIGRATION_MARK = "__migration__"
+
+
+def tracking_migration_leftover(table: str, *, postgres: bool) -> str:
+    """The name eventsourcing renames a tracking table to when it migrates it."""
+    # PostgreSQL: `bkup1_<table>` cut to 63 bytes; SQLite: always `old1_tracking`.
+    return f"bkup1_{table}"[:63] if postgres else f"old1_{table}"
+
+
+# -- the events table ---------------------------------------------------------
+
+
+def lock_events_table(recorder: PostgresApplicationRecorder, curs: Any) -> None:
+    """Take the lock a save takes (EXCLUSIVE on the events table) in `curs`'s transaction.
+
+    Held to the commit, so notification ids are issued in commit order and a reader
+    never passes over an id that commits later.
+    """
+    recorder._lock_table(curs)  # noqa: SLF001
+
+
+def insert_stored_events(
+    recorder: SQLiteApplicationRecorder,
+    curs: SQLiteCursor,
+    events: Sequence[StoredEvent],
+) -> list[int]:
+    """Insert `events` in `curs`'s transaction (SQLite); their notification ids in order."""
+    ids = recorder._insert_events(curs, events)  # noqa: SLF001
+    return [int(i) for i in ids or ()]
+
+
+class UnpipelinedApplicationRecorder(PostgresApplicationRecorder):
+    """The PostgreSQL recorder, saving in one plain transaction; NOTIFY is `notify_saved`.
+
+    eventsourcing 9.5 inserts a save inside a psycopg pipeline, which never returns for
+    a save of a few MB (service.event_store). This does the same statements (lock,
+    NOTIFY, insert, read back the ids) without the pipeline, and leaves the NOTIFY's
+    payload to the subclass.
+    """
+
+    def notify_saved(self, curs: Cursor[DictRow], topics: Collection[str]) -> None:
+        """NOTIFY this recorder's channel in `curs`'s transaction (sent at the commit)."""
+        raise NotImplementedError
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Lock, notify, insert and read back the ids in one plain transaction."""
+        if self.datastore.enable_db_functions:  # never on in Jobstream (stack notes)
+            return cast(
+                "Sequence[int] | None", super().insert_events(stored_events, **kwargs)
+            )
+        with self.datastore.get_connection() as conn, conn.transaction():
+            with conn.cursor() as curs:
+                # The parent's hook before the insert (a no-op in 9.5; kept in step).
+                self._insert_events(curs, stored_events, **kwargs)
+            if not stored_events:
+                return []
+            with conn.cursor() as curs:
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                return self._fetch_ids_after_insert_events(
+                    curs, stored_events, **kwargs
+                )
+
+    def _insert_stored_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> None:
+        """The parent's lock, NOTIFY and insert; the NOTIFY is ours."""
+        self._lock_table(curs)
+        self.notify_saved(curs, {e.topic for e in stored_events})
+        # The aggregate recorder's insert alone: the lock and NOTIFY are done.
+        PostgresAggregateRecorder._insert_stored_events(  # noqa: SLF001
+            self, curs, stored_events, **kwargs
+        )
+
+
+# -- tracking -----------------------------------------------------------------
+
+
+def insert_tracking(recorder: object, curs: Any, tracking: Tracking) -> None:
+    """Record `tracking` in the caller's transaction (the recorder's own statement).
+
+    `recorder` is a view whose bases include a backend's TrackingRecorder; the write
+    refuses to move the position back (IntegrityError), as `insert_tracking` does.
+    """
+    if not isinstance(recorder, PostgresTrackingRecorder | SQLiteTrackingRecorder):
+        raise TypeError(f"{type(recorder).__name__} is not a tracking recorder")
+    recorder._insert_tracking(curs, tracking)  # noqa: SLF001
+
+
+# -- the application ----------------------------------------------------------
+
+
+class SaveHookApplication(Application[str]):
+    """An application that hands each save's recordings to `saved` (in the saver's thread)."""
+
+    def saved(self, recordings: Sequence[Recording[str]]) -> None:
+        """Called after every save with what it recorded; does nothing by default."""
+
+    def _notify(self, recordings: list[Recording[str]]) -> None:
+        self.saved(recordings)
