@@ -30,6 +30,7 @@ from service.ports import ApiRuntime, ReadModelLagError, Secrets
 from service.processing import processor
 from service.processing.reaper import StuckJobReaper
 from service.settings import Settings, nats_servers, storage_env
+from service.settings_checks import MIN_SECRET_BYTES
 from service.strategies.limits import TypeLimits, parse_limits
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("runtime")
 REMOTE_POLL_SECONDS = 0.005
-MIN_SECRET_BYTES = 32
 
 
 def pool_env(size: int) -> dict[str, str]:
