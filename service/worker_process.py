@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
-import nats
 import structlog
 
 from domain.errors import BatchJobNotFoundError
@@ -26,6 +25,7 @@ from service.messaging.worker import (
     handle_delivery,
     run_consumer,
 )
+from service.nats_client import connect
 from service.processing.reaper import StuckJobReaper
 from service.runtime import (
     build_app,
@@ -151,7 +151,7 @@ async def running_worker(
         build_view(settings, view_store, owner=False),
         stuck_after=settings.stuck_job_seconds,
     )
-    nc = await nats.connect(nats_servers(settings.nats_url), name="jobstream-worker")
+    nc = await connect(nats_servers(settings.nats_url), "jobstream-worker")
     stop = asyncio.Event()
     reaper.start()
     try:

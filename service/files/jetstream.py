@@ -19,7 +19,6 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import nats
 import structlog
 from nats.js import api
 from nats.js.errors import BucketNotFoundError, ObjectNotFoundError
@@ -47,15 +46,28 @@ from service.files.storage import (
     StoredFileNotFoundError,
     check_key,
 )
+from service.nats_client import connect
+from service.retry import CALL_BACKOFF, TransientError, is_transient, retry_transient
 
 log = structlog.get_logger("files")
-CONNECT_ATTEMPTS = 3
+# A call fails within seconds while NATS is away (the caller decides whether to wait).
+FIRST_CONNECT_SECONDS = 5.0
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Coroutine, Iterator
+    from typing import Any, TypeVar
 
     from nats.aio.client import Client
     from nats.js import JetStreamContext
+
+    T = TypeVar("T")
+
+
+def _unanswered(error: TimeoutError) -> Exception:
+    """A call the broker left unanswered is an outage (transient), not a bug."""
+    if is_transient(error):
+        return error
+    return TransientError(f"NATS did not answer within {OPERATION_TIMEOUT:.0f} s")
 
 
 class JetStreamFileWriter(FileWriter):
@@ -91,6 +103,8 @@ class JetStreamFileWriter(FileWriter):
         except Exception as error:
             if self._upload.cancelled() or self._stopped.is_set():
                 raise RuntimeError("the file storage is closed") from error
+            if isinstance(error, TimeoutError):
+                raise _unanswered(error) from error
             raise
 
     def _abort(self) -> None:
@@ -164,10 +178,6 @@ class Download:
         await loop.run_in_executor(None, hand_over, self.chunks, None, self._gave_up)
 
 
-async def _log_error(error: Exception) -> None:
-    log.warning("files.nats_error", error=repr(error))
-
-
 @dataclass(frozen=True)
 class _Connection:
     nc: Client
@@ -180,6 +190,9 @@ class JetStreamFileStorage(FileStorage):
 
     It connects on first use, not on construction: a process starts (and serves batch
     jobs) while NATS is away, and a failed connection is tried again on the next call.
+    Once made, the connection reconnects for as long as the storage is open. A call
+    that meets an outage is tried again for a few seconds (CALL_BACKOFF), then raises
+    the transient error; a job's step is retried for longer (service.retry).
     """
 
     def __init__(self, servers: list[str], bucket: str, replicas: int = 1) -> None:
@@ -188,22 +201,29 @@ class JetStreamFileStorage(FileStorage):
         self._connection: _Connection | None = None
         self._lock = threading.Lock()
 
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        try:
+            return self._loop.run(coroutine)
+        except TimeoutError as error:
+            raise _unanswered(error) from error
+
+    def _retrying(self, what: str, call: Callable[[], T]) -> T:
+        return retry_transient(call, what=what, backoff=CALL_BACKOFF)
+
     def _connected(self) -> _Connection:
+        return self._retrying("files.connect", self._connected_once)
+
+    def _connected_once(self) -> _Connection:
         with self._lock:
             if self._connection is None or self._connection.nc.is_closed:
-                self._connection = self._loop.run(self._connect())
+                self._connection = self._run(self._connect())
             return self._connection
 
     async def _connect(self) -> _Connection:
-        # A few quick attempts: a call fails within seconds while NATS is away. Once
-        # nats-py gives up reconnecting, the next call connects again (above).
-        nc = await nats.connect(
+        nc = await connect(
             self._servers,
-            name="jobstream-files",
-            connect_timeout=2,
-            reconnect_time_wait=1,
-            max_reconnect_attempts=CONNECT_ATTEMPTS,
-            error_cb=_log_error,
+            "jobstream-files",
+            first_connect_seconds=FIRST_CONNECT_SECONDS,
         )
         js = nc.jetstream()
         try:
@@ -221,9 +241,12 @@ class JetStreamFileStorage(FileStorage):
         return _Connection(nc, js, store)
 
     def _info(self, key: str) -> api.ObjectInfo:
-        store = self._connected().store
+        check_key(key)
         try:
-            return self._loop.run(store.get_info(check_key(key)))
+            return self._retrying(
+                "files.info",
+                lambda: self._run(self._connected_once().store.get_info(key)),
+            )
         except ObjectNotFoundError:
             raise StoredFileNotFoundError(key) from None
 
@@ -250,7 +273,10 @@ class JetStreamFileStorage(FileStorage):
     def delete(self, key: str) -> bool:
         check_key(key)
         try:
-            self._loop.run(self._delete(self._connected(), key))
+            self._retrying(
+                "files.delete",
+                lambda: self._run(self._delete(self._connected_once(), key)),
+            )
         except ObjectNotFoundError:
             return False
         return True
@@ -270,4 +296,4 @@ class JetStreamFileStorage(FileStorage):
 
     def store_status(self) -> ObjectStore.ObjectStoreStatus:
         """The bucket's state (its size includes chunks of unfinished writes)."""
-        return self._loop.run(self._connected().store.status())
+        return self._run(self._connected().store.status())
