@@ -45,7 +45,8 @@ async def connect(
         log.debug("nats.error", client=name, error=repr(error))
 
     async def disconnected_cb() -> None:
-        log.warning("nats.disconnected", client=name)
+        if not client.is_closed:  # closed on purpose: nothing to report
+            log.warning("nats.disconnected", client=name)
 
     async def reconnected_cb() -> None:
         url = client.connected_url

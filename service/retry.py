@@ -7,6 +7,7 @@ budget, and only then does the error count. Everything else is raised at once.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import nats.js.errors
 import structlog
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Awaitable, Callable, Iterator
 
 T = TypeVar("T")
 log = structlog.get_logger("retry")
@@ -109,6 +110,28 @@ def retry_transient(
             time.sleep(pause)
             if give_up():
                 raise
+    raise AssertionError  # pragma: no cover - pauses() never ends
+
+
+async def retry_transient_async(
+    operation: Callable[[], Awaitable[T]], *, what: str, backoff: Backoff
+) -> T:
+    """`retry_transient` for a coroutine, on an event loop."""
+    deadline = time.monotonic() + backoff.budget
+    for tries, pause in enumerate(backoff.pauses(), start=1):
+        try:
+            return await operation()
+        except Exception as error:
+            if not is_transient(error) or time.monotonic() + pause > deadline:
+                raise
+            log.warning(
+                "retry.transient_error",
+                what=what,
+                tries=tries,
+                error=_describe(error),
+                retry_in_s=round(pause, 2),
+            )
+            await asyncio.sleep(pause)
     raise AssertionError  # pragma: no cover - pauses() never ends
 
 

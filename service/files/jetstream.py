@@ -13,6 +13,7 @@ import asyncio
 import base64
 import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import queue
 import threading
@@ -47,7 +48,13 @@ from service.files.storage import (
     check_key,
 )
 from service.nats_client import connect
-from service.retry import CALL_BACKOFF, TransientError, is_transient, retry_transient
+from service.retry import (
+    CALL_BACKOFF,
+    TransientError,
+    is_transient,
+    retry_transient,
+    retry_transient_async,
+)
 
 log = structlog.get_logger("files")
 # A call fails within seconds while NATS is away (the caller decides whether to wait).
@@ -140,7 +147,13 @@ class JetStreamFileReader(FileReader):
 
 
 class Download:
-    """One object's chunks, from an ordered consumer into a bounded queue."""
+    """One object's chunks, fetched one by one from the stream into a bounded queue.
+
+    Each chunk is a `get_msg` (next by subject) answered by the stream's leader, not
+    an ephemeral consumer: with a node of a cluster down, nats-server 2.9 may place a
+    new consumer on that node and never answer. A fetch that meets an outage is tried
+    again (CHUNK_BACKOFF); the digest check still covers the whole object.
+    """
 
     def __init__(self, loop: LoopThread) -> None:
         self.stop = threading.Event()
@@ -159,19 +172,23 @@ class Download:
         self, js: JetStreamContext, bucket: str, info: api.ObjectInfo
     ) -> None:
         loop = asyncio.get_running_loop()
+        stream = OBJ_STREAM_TEMPLATE.format(bucket=bucket)
         subject = OBJ_CHUNKS_PRE_TEMPLATE.format(bucket=bucket, obj=info.nuid)
-        digest, received, size = hashlib.sha256(), 0, info.size or 0
-        subscription = await js.subscribe(subject, ordered_consumer=True)
-        try:
-            while received < size:
-                message = await subscription.next_msg(timeout=OPERATION_TIMEOUT)
-                digest.update(message.data)
-                received += len(message.data)
-                await loop.run_in_executor(
-                    None, hand_over, self.chunks, message.data, self._gave_up
-                )
-        finally:
-            await subscription.unsubscribe()
+        digest, received, size, sequence = hashlib.sha256(), 0, info.size or 0, 0
+        while received < size and not self._gave_up():
+            message = await retry_transient_async(
+                functools.partial(
+                    js.get_msg, stream, seq=sequence + 1, subject=subject, next=True
+                ),
+                what="files.read_chunk",
+                backoff=CALL_BACKOFF,
+            )
+            data, sequence = message.data or b"", message.seq or sequence + 1
+            digest.update(data)
+            received += len(data)
+            await loop.run_in_executor(
+                None, hand_over, self.chunks, data, self._gave_up
+            )
         expected = (info.digest or "").removeprefix(OBJ_DIGEST_TYPE)
         if base64.urlsafe_b64decode(expected) != digest.digest():
             raise OSError(f"object {info.name}: content does not match its digest")
