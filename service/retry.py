@@ -1,8 +1,9 @@
-"""Transient broker errors, told apart from a job's own, and retried with backoff.
+"""Transient infrastructure errors, told apart from a job's own, retried with backoff.
 
 NATS going away (a restart, a node of a cluster killed, a JetStream leader election)
-is not a job's fault: the operation is tried again after a growing pause, up to a time
-budget, and only then does the error count. Everything else is raised at once.
+or PostgreSQL restarting is not a job's fault: the operation is tried again after a
+growing pause, up to a time budget, and only then does the error count. Everything
+else is raised at once.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+import eventsourcing.persistence
 import nats.errors
 import nats.js.errors
+import psycopg
 import structlog
 
 if TYPE_CHECKING:
@@ -35,6 +38,9 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     nats.errors.NoRespondersError,
     nats.js.errors.NoStreamResponseError,  # a publish nobody stored (no leader)
     nats.js.errors.ServiceUnavailableError,  # JetStream's 503 "temporarily unavailable"
+    # The database's connection was cut or refused (a restart, a failover).
+    psycopg.OperationalError,
+    eventsourcing.persistence.OperationalError,
 )
 
 
@@ -43,7 +49,7 @@ class TransientError(Exception):
 
 
 def is_transient(error: BaseException) -> bool:
-    """An outage of the broker, not a fault of the job or of the request."""
+    """An outage of the broker or database, not a fault of the job or request."""
     if isinstance(error, (TransientError, *_TRANSIENT_TYPES)):
         return True
     return isinstance(error, nats.js.errors.APIError) and error.code == 503  # noqa: PLR2004 - HTTP's "unavailable"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -153,6 +154,10 @@ async def running_worker(
     )
     nc = await connect(nats_servers(settings.nats_url), "jobstream-worker")
     stop = asyncio.Event()
+    # Threads of the worker's own, one per job slot (see handle_delivery).
+    jobs = ThreadPoolExecutor(
+        settings.worker_concurrency * len(WORK_EVENTS), thread_name_prefix="job"
+    )
     reaper.start()
     try:
         js = nc.jetstream()
@@ -179,7 +184,7 @@ async def running_worker(
 
         async def handle(delivery: Delivery) -> str:
             return await handle_delivery(
-                delivery, handlers, heartbeat_seconds=heartbeat
+                delivery, handlers, heartbeat_seconds=heartbeat, executor=jobs
             )
 
         consumers = []
@@ -208,6 +213,7 @@ async def running_worker(
             await canceled.unsubscribe()
     finally:
         await nc.drain()
+        jobs.shutdown(wait=False)
         reaper.stop()
         view_store.close()
         files.close()

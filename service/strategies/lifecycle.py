@@ -120,20 +120,27 @@ class JobLifecycle:
             self._process_attempts(strategy, job_id)
 
     def _riding_out_outages(self, job_id: str, step: Callable[[], None]) -> None:
-        """The step, run again from its start after an outage of the broker.
+        """The step, run again from its start after an outage of NATS or PostgreSQL.
 
-        NATS away (the file store's writes fail) is no fault of the job: the step is
+        A file write or a read failing for that is no fault of the job: the step is
         retried with backoff for up to JOB_BACKOFF.budget seconds, while the caller's
-        LeaseKeeper renews the lease (in the event store) so nobody takes the job
-        over. Strategies restart cleanly, as on a takeover. A job canceled meanwhile
-        stops retrying; any other error is the job's own and is raised at once.
+        LeaseKeeper renews the lease so nobody takes the job over. Strategies restart
+        cleanly, as on a takeover. A job canceled meanwhile stops retrying; any other
+        error is the job's own and is raised at once.
         """
         retry_transient(
             step,
             what=f"job {job_id}",
             backoff=JOB_BACKOFF,
-            give_up=lambda: self._is_canceled(job_id),
+            give_up=lambda: self._canceled_if_known(job_id),
         )
+
+    def _canceled_if_known(self, job_id: str) -> bool:
+        """Canceled meanwhile? An unreadable store (still away) means try again."""
+        try:
+            return self._is_canceled(job_id)
+        except Exception:  # noqa: BLE001 - the next try meets the outage, or not
+            return False
 
     def _claim(self, job: BatchJob) -> None:
         job.set_processing(self._actor)

@@ -15,7 +15,10 @@ from tests.integration.test_relay import stream_messages
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from service.application import Jobstream
+    from service.files.storage import FileStorage
     from service.runtime import Runtime
+    from service.settings import Settings
 
 FINAL = {BatchJobStatus.COMPLETED, BatchJobStatus.FAILED, BatchJobStatus.CANCELED}
 
@@ -62,17 +65,17 @@ def all_final(keeper: Runtime, job_ids: list[str]) -> bool:
     return all(keeper.app.get_batch_job(job).status in FINAL for job in job_ids)
 
 
-def stored_event_names(keeper: Runtime, job_id: str) -> list[tuple[int, str]]:
+def stored_event_names(app: Jobstream, job_id: str) -> list[tuple[int, str]]:
     """(version, event class) of every event the store holds for the job."""
     return [
         (stored.originator_version, stored.topic.rpartition(".")[2])
-        for stored in keeper.app.recorder.select_events(job_id)
+        for stored in app.recorder.select_events(job_id)
     ]
 
 
-def check_history(keeper: Runtime, job_id: str) -> None:
+def check_history(app: Jobstream, job_id: str) -> None:
     """One history per job: each step once, completed once, no event twice."""
-    history = stored_event_names(keeper, job_id)
+    history = stored_event_names(app, job_id)
     versions = [version for version, _ in history]
     assert versions == list(range(1, len(versions) + 1)), history
     names = [name for _, name in history]
@@ -88,23 +91,25 @@ def check_history(keeper: Runtime, job_id: str) -> None:
     assert "Failed" not in names
 
 
-async def check_stream(keeper: Runtime, job_ids: list[str]) -> None:
+async def check_stream(settings: Settings, app: Jobstream, job_ids: list[str]) -> None:
     """Every stored event of each job reached the stream once: none lost, none twice."""
-    messages = await stream_messages(keeper.settings)
+    messages = await stream_messages(settings)
     published = Counter(
         (message.job_id, message.job_version) for _, message, _ in messages
     )
     for job_id in job_ids:
-        versions = [version for version, _ in stored_event_names(keeper, job_id)]
+        versions = [version for version, _ in stored_event_names(app, job_id)]
         mine = {key: n for key, n in published.items() if key[0] == job_id}
         assert mine == {(job_id, version): 1 for version in versions}, job_id
 
 
-def check_files(keeper: Runtime, job_ids: list[str], products: int) -> None:
+def check_files(
+    app: Jobstream, files: FileStorage, job_ids: list[str], products: int
+) -> None:
     """Each job's file is whole: a header and a line per product."""
     for job_id in job_ids:
-        result = keeper.app.get_batch_job(job_id).result or {}
-        content = b"".join(keeper.files.open_reader(result["file_key"]).chunks())
+        result = app.get_batch_job(job_id).result or {}
+        content = b"".join(files.open_reader(result["file_key"]).chunks())
         lines = [line for line in content.decode().split("\r\n") if line]
         assert len(lines) == 1 + products, job_id
         assert result["file_size"] == len(content)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import msgspec
@@ -71,9 +70,6 @@ async def test_every_export_rides_out_a_broker_outage(
     seed_catalog(keeper, PRODUCTS)
     jobs = create_exports(keeper, JOBS, page_size=3)
     settings = keeper.settings
-    # The worker runs each job with asyncio.to_thread: threads enough for all of them.
-    loop = asyncio.get_running_loop()
-    loop.set_default_executor(ThreadPoolExecutor(2 * JOBS + 8))
 
     async with running_relay(settings) as relay, running_worker(settings):
         await until(
@@ -91,6 +87,6 @@ async def test_every_export_rides_out_a_broker_outage(
 
     assert statuses(keeper, jobs) == {BatchJobStatus.COMPLETED.value: JOBS}
     for job in jobs:
-        check_history(keeper, job)
-    await check_stream(keeper, jobs)
-    check_files(keeper, jobs, PRODUCTS)
+        check_history(keeper.app, job)
+    await check_stream(settings, keeper.app, jobs)
+    check_files(keeper.app, keeper.files, jobs, PRODUCTS)

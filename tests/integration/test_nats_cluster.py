@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import msgspec
@@ -84,8 +83,6 @@ async def test_exports_complete_once_when_the_stream_leader_node_is_killed(
     seed_catalog(keeper, PRODUCTS)
     jobs = create_exports(keeper, JOBS, page_size=3)
     settings = keeper.settings
-    loop = asyncio.get_running_loop()
-    loop.set_default_executor(ThreadPoolExecutor(2 * JOBS + 8))
 
     async with running_relay(settings) as relay, running_worker(settings):
         await until(
@@ -101,6 +98,6 @@ async def test_exports_complete_once_when_the_stream_leader_node_is_killed(
 
     assert statuses(keeper, jobs) == {BatchJobStatus.COMPLETED.value: JOBS}
     for job in jobs:
-        check_history(keeper, job)
-    await check_stream(keeper, jobs)
-    check_files(keeper, jobs, PRODUCTS)
+        check_history(keeper.app, job)
+    await check_stream(settings, keeper.app, jobs)
+    check_files(keeper.app, keeper.files, jobs, PRODUCTS)
