@@ -4,7 +4,8 @@ nats-py is asyncio; strategies and handlers are threads. The store runs its own 
 loop on a daemon thread, and bytes cross between the two through bounded queues, so
 neither a write nor a read ever holds more than a few chunks in memory.
 An object becomes visible only when nats-py publishes its metadata after the last
-chunk; a failed or aborted `put` purges the chunks it sent.
+chunk; a failed or aborted `put` purges the chunks it sent (if NATS is away at that
+moment, the chunks stay behind, invisible, under a name nothing refers to).
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ class Download:
     Each chunk is a `get_msg` (next by subject) answered by the stream's leader, not
     an ephemeral consumer: with a node of a cluster down, nats-server 2.9 may place a
     new consumer on that node and never answer. A fetch that meets an outage is tried
-    again (CHUNK_BACKOFF); the digest check still covers the whole object.
+    again (CALL_BACKOFF); the digest check still covers the whole object.
     """
 
     def __init__(self, loop: LoopThread) -> None:
