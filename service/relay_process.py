@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
-import nats
 import structlog
 
 from service.messaging.leadership import FileLock, Leadership, PostgresAdvisoryLock
 from service.messaging.relay import Relay
 from service.messaging.streams import ensure_stream
+from service.nats_client import connect
 from service.pg_listener import NotificationListener
 from service.runtime import build_app, infrastructure, schema_lock
 from service.settings import nats_servers
@@ -45,7 +45,7 @@ async def running_relay(settings: Settings) -> AsyncIterator[Relay]:
     store = infrastructure(
         settings, f"relay_{settings.nats_stream.lower()}", pool_size=1
     )
-    nc = await nats.connect(nats_servers(settings.nats_url), name="jobstream-relay")
+    nc = await connect(nats_servers(settings.nats_url), "jobstream-relay")
     stop, wake = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()
     listener = None

@@ -26,6 +26,7 @@ from service.catalog.commands import Catalog
 from service.catalog.readmodel import CatalogReadModel
 from service.files.backends import build_file_storage
 from service.pg_listener import NotificationListener
+from service.pg_probe import postgres_down
 from service.ports import ApiRuntime, ReadModelLagError, Secrets
 from service.processing import processor
 from service.processing.reaper import StuckJobReaper
@@ -326,7 +327,16 @@ class Runtime(ApiRuntime):
             "catalog": lambda: self.catalog_reads.view.max_tracking_id(self.app.name),
             "sessions": self.sessions.ping,
         }
+        # PostgreSQL away: every store is down, said at once (the pools would hang).
+        unreachable = (
+            postgres_down(self.settings.database_url)
+            if self.settings.database_url is not None
+            else None
+        )
         for name, probe in probes.items():
+            if unreachable is not None:
+                checks[name] = unreachable
+                continue
             try:
                 probe()
                 checks[name] = "ok"
@@ -344,6 +354,8 @@ class Runtime(ApiRuntime):
     def details(self) -> dict[str, object]:
         """Health, the log's head, and how far each reader of it is behind."""
         checks = self.health()
+        if checks.get("event_store") != "ok":  # no head or lag to read
+            return {"status": "unavailable", "checks": checks}
         head = self.app.recorder.max_notification_id() or 0
         projected = positions.recorded(self.view, self.app.name)
         report: dict[str, object] = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
-import nats
 import structlog
 
 from domain.errors import BatchJobNotFoundError
@@ -26,6 +26,7 @@ from service.messaging.worker import (
     handle_delivery,
     run_consumer,
 )
+from service.nats_client import connect
 from service.processing.reaper import StuckJobReaper
 from service.runtime import (
     build_app,
@@ -151,8 +152,12 @@ async def running_worker(
         build_view(settings, view_store, owner=False),
         stuck_after=settings.stuck_job_seconds,
     )
-    nc = await nats.connect(nats_servers(settings.nats_url), name="jobstream-worker")
+    nc = await connect(nats_servers(settings.nats_url), "jobstream-worker")
     stop = asyncio.Event()
+    # Threads of the worker's own, one per job slot (see handle_delivery).
+    jobs = ThreadPoolExecutor(
+        settings.worker_concurrency * len(WORK_EVENTS), thread_name_prefix="job"
+    )
     reaper.start()
     try:
         js = nc.jetstream()
@@ -179,7 +184,7 @@ async def running_worker(
 
         async def handle(delivery: Delivery) -> str:
             return await handle_delivery(
-                delivery, handlers, heartbeat_seconds=heartbeat
+                delivery, handlers, heartbeat_seconds=heartbeat, executor=jobs
             )
 
         consumers = []
@@ -208,6 +213,7 @@ async def running_worker(
             await canceled.unsubscribe()
     finally:
         await nc.drain()
+        jobs.shutdown(wait=False)
         reaper.stop()
         view_store.close()
         files.close()

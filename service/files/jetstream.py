@@ -4,7 +4,8 @@ nats-py is asyncio; strategies and handlers are threads. The store runs its own 
 loop on a daemon thread, and bytes cross between the two through bounded queues, so
 neither a write nor a read ever holds more than a few chunks in memory.
 An object becomes visible only when nats-py publishes its metadata after the last
-chunk; a failed or aborted `put` purges the chunks it sent.
+chunk; a failed or aborted `put` purges the chunks it sent (if NATS is away at that
+moment, the chunks stay behind, invisible, under a name nothing refers to).
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import asyncio
 import base64
 import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import queue
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import nats
 import structlog
 from nats.js import api
 from nats.js.errors import BucketNotFoundError, ObjectNotFoundError
@@ -47,15 +48,34 @@ from service.files.storage import (
     StoredFileNotFoundError,
     check_key,
 )
+from service.nats_client import connect
+from service.retry import (
+    CALL_BACKOFF,
+    TransientError,
+    is_transient,
+    retry_transient,
+    retry_transient_async,
+)
 
 log = structlog.get_logger("files")
-CONNECT_ATTEMPTS = 3
+# A call fails within seconds while NATS is away (the caller decides whether to wait).
+FIRST_CONNECT_SECONDS = 5.0
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Coroutine, Iterator
+    from typing import Any, TypeVar
 
     from nats.aio.client import Client
     from nats.js import JetStreamContext
+
+    T = TypeVar("T")
+
+
+def _unanswered(error: TimeoutError) -> Exception:
+    """A call the broker left unanswered is an outage (transient), not a bug."""
+    if is_transient(error):
+        return error
+    return TransientError(f"NATS did not answer within {OPERATION_TIMEOUT:.0f} s")
 
 
 class JetStreamFileWriter(FileWriter):
@@ -91,6 +111,8 @@ class JetStreamFileWriter(FileWriter):
         except Exception as error:
             if self._upload.cancelled() or self._stopped.is_set():
                 raise RuntimeError("the file storage is closed") from error
+            if isinstance(error, TimeoutError):
+                raise _unanswered(error) from error
             raise
 
     def _abort(self) -> None:
@@ -126,7 +148,13 @@ class JetStreamFileReader(FileReader):
 
 
 class Download:
-    """One object's chunks, from an ordered consumer into a bounded queue."""
+    """One object's chunks, fetched one by one from the stream into a bounded queue.
+
+    Each chunk is a `get_msg` (next by subject) answered by the stream's leader, not
+    an ephemeral consumer: with a node of a cluster down, nats-server 2.9 may place a
+    new consumer on that node and never answer. A fetch that meets an outage is tried
+    again (CALL_BACKOFF); the digest check still covers the whole object.
+    """
 
     def __init__(self, loop: LoopThread) -> None:
         self.stop = threading.Event()
@@ -145,27 +173,27 @@ class Download:
         self, js: JetStreamContext, bucket: str, info: api.ObjectInfo
     ) -> None:
         loop = asyncio.get_running_loop()
+        stream = OBJ_STREAM_TEMPLATE.format(bucket=bucket)
         subject = OBJ_CHUNKS_PRE_TEMPLATE.format(bucket=bucket, obj=info.nuid)
-        digest, received, size = hashlib.sha256(), 0, info.size or 0
-        subscription = await js.subscribe(subject, ordered_consumer=True)
-        try:
-            while received < size:
-                message = await subscription.next_msg(timeout=OPERATION_TIMEOUT)
-                digest.update(message.data)
-                received += len(message.data)
-                await loop.run_in_executor(
-                    None, hand_over, self.chunks, message.data, self._gave_up
-                )
-        finally:
-            await subscription.unsubscribe()
+        digest, received, size, sequence = hashlib.sha256(), 0, info.size or 0, 0
+        while received < size and not self._gave_up():
+            message = await retry_transient_async(
+                functools.partial(
+                    js.get_msg, stream, seq=sequence + 1, subject=subject, next=True
+                ),
+                what="files.read_chunk",
+                backoff=CALL_BACKOFF,
+            )
+            data, sequence = message.data or b"", message.seq or sequence + 1
+            digest.update(data)
+            received += len(data)
+            await loop.run_in_executor(
+                None, hand_over, self.chunks, data, self._gave_up
+            )
         expected = (info.digest or "").removeprefix(OBJ_DIGEST_TYPE)
         if base64.urlsafe_b64decode(expected) != digest.digest():
             raise OSError(f"object {info.name}: content does not match its digest")
         await loop.run_in_executor(None, hand_over, self.chunks, None, self._gave_up)
-
-
-async def _log_error(error: Exception) -> None:
-    log.warning("files.nats_error", error=repr(error))
 
 
 @dataclass(frozen=True)
@@ -180,6 +208,9 @@ class JetStreamFileStorage(FileStorage):
 
     It connects on first use, not on construction: a process starts (and serves batch
     jobs) while NATS is away, and a failed connection is tried again on the next call.
+    Once made, the connection reconnects for as long as the storage is open. A call
+    that meets an outage is tried again for a few seconds (CALL_BACKOFF), then raises
+    the transient error; a job's step is retried for longer (service.retry).
     """
 
     def __init__(self, servers: list[str], bucket: str, replicas: int = 1) -> None:
@@ -188,22 +219,29 @@ class JetStreamFileStorage(FileStorage):
         self._connection: _Connection | None = None
         self._lock = threading.Lock()
 
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        try:
+            return self._loop.run(coroutine)
+        except TimeoutError as error:
+            raise _unanswered(error) from error
+
+    def _retrying(self, what: str, call: Callable[[], T]) -> T:
+        return retry_transient(call, what=what, backoff=CALL_BACKOFF)
+
     def _connected(self) -> _Connection:
+        return self._retrying("files.connect", self._connected_once)
+
+    def _connected_once(self) -> _Connection:
         with self._lock:
             if self._connection is None or self._connection.nc.is_closed:
-                self._connection = self._loop.run(self._connect())
+                self._connection = self._run(self._connect())
             return self._connection
 
     async def _connect(self) -> _Connection:
-        # A few quick attempts: a call fails within seconds while NATS is away. Once
-        # nats-py gives up reconnecting, the next call connects again (above).
-        nc = await nats.connect(
+        nc = await connect(
             self._servers,
-            name="jobstream-files",
-            connect_timeout=2,
-            reconnect_time_wait=1,
-            max_reconnect_attempts=CONNECT_ATTEMPTS,
-            error_cb=_log_error,
+            "jobstream-files",
+            first_connect_seconds=FIRST_CONNECT_SECONDS,
         )
         js = nc.jetstream()
         try:
@@ -221,9 +259,12 @@ class JetStreamFileStorage(FileStorage):
         return _Connection(nc, js, store)
 
     def _info(self, key: str) -> api.ObjectInfo:
-        store = self._connected().store
+        check_key(key)
         try:
-            return self._loop.run(store.get_info(check_key(key)))
+            return self._retrying(
+                "files.info",
+                lambda: self._run(self._connected_once().store.get_info(key)),
+            )
         except ObjectNotFoundError:
             raise StoredFileNotFoundError(key) from None
 
@@ -250,7 +291,10 @@ class JetStreamFileStorage(FileStorage):
     def delete(self, key: str) -> bool:
         check_key(key)
         try:
-            self._loop.run(self._delete(self._connected(), key))
+            self._retrying(
+                "files.delete",
+                lambda: self._run(self._delete(self._connected_once(), key)),
+            )
         except ObjectNotFoundError:
             return False
         return True
@@ -270,4 +314,4 @@ class JetStreamFileStorage(FileStorage):
 
     def store_status(self) -> ObjectStore.ObjectStoreStatus:
         """The bucket's state (its size includes chunks of unfinished writes)."""
-        return self._loop.run(self._connected().store.status())
+        return self._run(self._connected().store.status())

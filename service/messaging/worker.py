@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -22,6 +23,8 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from service.messaging import envelope
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from nats.js.client import JetStreamContext
 
 log = structlog.get_logger("worker")
@@ -80,8 +83,14 @@ async def handle_delivery(
     *,
     heartbeat_seconds: float,
     retry_delay: float = 1.0,
+    executor: Executor | None = None,
 ) -> str:
-    """Run the delivery's job; return what was done with it: ack, nak or term."""
+    """Run the delivery's job; return what was done with it: ack, nak or term.
+
+    The job runs on `executor` (the worker's own threads), not on the event loop's
+    default executor: in `serve` that one also runs the HTTP handlers, and jobs
+    blocked on a database that is away would hold every thread /health needs.
+    """
     try:
         message = envelope.decode(delivery.data)
     except (msgspec.ValidationError, msgspec.DecodeError) as error:
@@ -98,7 +107,10 @@ async def handle_delivery(
     ):
         heartbeat = asyncio.create_task(_heartbeat(delivery, heartbeat_seconds))
         try:
-            await asyncio.to_thread(handler, message.job_id, attempt)
+            context = contextvars.copy_context()  # the log fields bound above
+            await asyncio.get_running_loop().run_in_executor(
+                executor, context.run, handler, message.job_id, attempt
+            )
         except Redeliver as redeliver:
             delay: float | None = redeliver.delay
             log.info("worker.redeliver_later", delay_s=delay)

@@ -17,11 +17,14 @@ import structlog
 from domain.batch_jobs import BatchJob, BatchJobStatus, LeaseHeldError
 from domain.errors import NotAllowedError
 from domain.leases import LeaseStep, gave_up_message
+from service.retry import JOB_BACKOFF, retry_transient
 from service.strategies.cancellation import CancelSignals
 from service.strategies.lease_keeper import LeaseKeeper, utcnow
 from service.strategies.run import ApplicationJobRun
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from domain.strategies import BatchJobStrategy
     from service.application import Jobstream
     from service.strategies.registry import StrategyRegistry
@@ -74,7 +77,9 @@ class JobLifecycle:
             try:
                 strategy = self._registry.get(job.type)
                 run = ApplicationJobRun(self._app, job_id, self._actor)
-                strategy.pre_process_batch_job(run)
+                self._riding_out_outages(
+                    job_id, lambda: strategy.pre_process_batch_job(run)
+                )
                 self._app.change_batch_job(
                     job_id,
                     lambda j: j.set_pre_processing_done(self._actor),
@@ -116,6 +121,29 @@ class JobLifecycle:
         with self._keeping_lease(job_id):
             self._process_attempts(strategy, job_id)
 
+    def _riding_out_outages(self, job_id: str, step: Callable[[], None]) -> None:
+        """The step, run again from its start after an outage of NATS or PostgreSQL.
+
+        A file write or a read failing for that is no fault of the job: the step is
+        retried with backoff for up to JOB_BACKOFF.budget seconds, while the caller's
+        LeaseKeeper renews the lease so nobody takes the job over. Strategies restart
+        cleanly, as on a takeover. A job canceled meanwhile stops retrying; any other
+        error is the job's own and is raised at once.
+        """
+        retry_transient(
+            step,
+            what=f"job {job_id}",
+            backoff=JOB_BACKOFF,
+            give_up=lambda: self._canceled_if_known(job_id),
+        )
+
+    def _canceled_if_known(self, job_id: str) -> bool:
+        """Canceled meanwhile? An unreadable store (still away) means try again."""
+        try:
+            return self._is_canceled(job_id)
+        except Exception:  # noqa: BLE001 - the next try meets the outage, or not
+            return False
+
     def _claim(self, job: BatchJob) -> None:
         job.set_processing(self._actor)
         job.take_lease(self._actor, LeaseStep.PROCESSING, utcnow(), self._lease_seconds)
@@ -147,7 +175,7 @@ class JobLifecycle:
         """One attempt; a retryable failure raises RetryLater for the caller to wait."""
         run = ApplicationJobRun(self._app, job_id, self._actor, self.signals)
         try:
-            strategy.process_job(run)
+            self._riding_out_outages(job_id, lambda: strategy.process_job(run))
             self._app.change_batch_job(
                 job_id, lambda j: j.complete(self._actor), current=run.latest
             )

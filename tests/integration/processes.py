@@ -39,6 +39,7 @@ def environment(settings: Settings, plugins: Path | None = None) -> dict[str, st
         "nats_subject_prefix": settings.nats_subject_prefix,
         "worker_durable": settings.worker_durable,
         "lease_seconds": settings.lease_seconds,
+        "worker_concurrency": settings.worker_concurrency,
         "stuck_job_seconds": settings.stuck_job_seconds,
         "file_store": settings.file_store or "",
         "file_bucket": settings.file_bucket,

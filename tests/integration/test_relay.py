@@ -17,7 +17,7 @@ from service.messaging import envelope
 from service.messaging.relay import Relay
 from service.relay_process import running_relay
 from service.runtime import build_app
-from service.settings import Settings
+from service.settings import Settings, nats_servers
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +65,7 @@ async def stream_messages(
     settings: Settings,
 ) -> list[tuple[str | None, Any, dict[str, str]]]:
     assert settings.nats_url is not None
-    connection = await nats.connect(settings.nats_url)
+    connection = await nats.connect(nats_servers(settings.nats_url))
     try:
         js = connection.jetstream()
         count = (await js.stream_info(settings.nats_stream)).state.messages

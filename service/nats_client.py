@@ -1,0 +1,78 @@
+"""How every Jobstream process connects to NATS: reconnect for ever, notice a dead link.
+
+nats-py's defaults give up after 60 reconnect attempts (two minutes), after which a
+connection stays closed and every call on it fails: a broker down a little longer
+would need the process restarted. Here a connection, once made, reconnects until it
+is closed, to any node of the cluster (JOBSTREAM_NATS_URL may list several; the client
+also learns the others from the server). A node that stops answering without closing
+the socket is noticed after PING_INTERVAL * MAX_OUTSTANDING_PINGS seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import structlog
+from nats.aio.client import Client
+from nats.errors import NoServersError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+log = structlog.get_logger("nats")
+
+PING_INTERVAL = 5  # seconds between the client's pings
+MAX_OUTSTANDING_PINGS = 3  # pings unanswered before the link counts as dead (15 s)
+RECONNECT_TIME_WAIT = 1  # seconds before trying the same server again
+CONNECT_TIMEOUT = 2  # seconds for one TCP connect and handshake
+# A process's first connection: long enough to ride out a broker starting with it,
+# short enough that a wrong URL is reported (the command then exits).
+FIRST_CONNECT_SECONDS = 120.0
+
+
+async def connect(
+    servers: Sequence[str],
+    name: str,
+    *,
+    first_connect_seconds: float = FIRST_CONNECT_SECONDS,
+) -> Client:
+    """A connection to one of `servers`; NoServersError if none answers in time."""
+    client = Client()
+
+    async def error_cb(error: Exception) -> None:
+        # Each failed attempt while the broker is away: the disconnect says it once.
+        log.debug("nats.error", client=name, error=repr(error))
+
+    async def disconnected_cb() -> None:
+        if not client.is_closed:  # closed on purpose: nothing to report
+            log.warning("nats.disconnected", client=name)
+
+    async def reconnected_cb() -> None:
+        url = client.connected_url
+        log.info("nats.reconnected", client=name, server=url.netloc if url else None)
+
+    try:
+        # With unbounded attempts nats-py's first connect would never end: bounded here.
+        await asyncio.wait_for(
+            client.connect(
+                list(servers),
+                name=name,
+                connect_timeout=CONNECT_TIMEOUT,
+                reconnect_time_wait=RECONNECT_TIME_WAIT,
+                max_reconnect_attempts=-1,  # never give up once connected
+                ping_interval=PING_INTERVAL,
+                max_outstanding_pings=MAX_OUTSTANDING_PINGS,
+                error_cb=error_cb,
+                disconnected_cb=disconnected_cb,
+                reconnected_cb=reconnected_cb,
+            ),
+            first_connect_seconds,
+        )
+    except TimeoutError:
+        await client.close()
+        raise NoServersError from None
+    except BaseException:
+        await client.close()
+        raise
+    return client
