@@ -3,20 +3,25 @@
 For each backend it starts the service as a subprocess on a fresh data directory (and,
 for PostgreSQL, a fresh database), creates a user with an API token, registers a no-op
 `bench-noop` strategy through a throwaway entry point, then drives the Admin API with
-`--concurrency` connections:
+`--concurrency` connections (32):
 
 * create throughput and latency (`POST /admin/batch-jobs`, dry run: jobs stop at
   `pre_processed`, so the processor does not dominate),
 * GET-by-id throughput and latency over the created ids,
 * list throughput and latency (a random `offset` page; a `created_at[gte]` filter),
-* create-to-completed time for a smaller sample of real (non dry-run) jobs.
+* create-to-completed time for a smaller sample of real (non dry-run) jobs
+  (`--completion-concurrency` clients, 16), with what each completed job cost: events
+  stored, transactions (PostgreSQL) and CPU.
 
 The throughput phases run on `wrk` when it is on PATH (`--duration` seconds each, Lua
 scripts generated into the run's temp directory), else on `httpx.AsyncClient` workers
 (`--jobs`/`--gets`/`--lists` requests each); the create-to-completed probe always runs
-on httpx. Beside every figure it prints a baseline measured in the same run (raw
-single-row INSERT transactions into a table shaped like the read model, from as many
-threads) and Medusa v1's reference figures from the project brief.
+on httpx. Then the same phases, with the same scripts and connections, run against
+`framework_limit.py` (a minimal Litestar app answering constant documents on `serve`'s
+uvicorn stack): every figure is printed as a fraction of that framework limit. Beside
+them, a baseline measured in the same run (raw single-row INSERT transactions into a
+table shaped like the read model, from as many threads) and Medusa v1's reference
+figures from the project brief.
 
 Run: `.venv/bin/python bench/api_lifecycle.py [--duration S] [--backends ...]`.
 """
@@ -1309,7 +1314,7 @@ def parse_args(argv: Sequence[str] | None) -> Params:
         elif args.load_generator == "wrk":
             parser.error("--load-generator wrk: no wrk on PATH (apt-get install wrk)")
         else:
-            print(WRK_MISSING, file=sys.stderr)
+            print(WRK_MISSING)
     return Params(
         args.jobs,
         args.gets,
@@ -1351,12 +1356,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"backends={','.join(params.backends)}"
     )
     print(describe_generator(params))
-    if params.wrk is None and shutil.which("wrk") is None:
-        print(WRK_MISSING)
     print(
         "framework limit: bench/framework_limit.py (Litestar, constant documents) on"
         " `serve`'s uvicorn stack, the same phases and load, right after each backend"
     )
+    if params.wrk is None:
+        print(
+            "  (on httpx the limit is mostly httpx's own ceiling: the fractions only"
+            " say whether the client or the server bounded a figure)"
+        )
     started = time.perf_counter()
     for backend in params.backends:
         print()
