@@ -3,20 +3,25 @@
 For each backend it starts the service as a subprocess on a fresh data directory (and,
 for PostgreSQL, a fresh database), creates a user with an API token, registers a no-op
 `bench-noop` strategy through a throwaway entry point, then drives the Admin API with
-`--concurrency` connections:
+`--concurrency` connections (32):
 
 * create throughput and latency (`POST /admin/batch-jobs`, dry run: jobs stop at
   `pre_processed`, so the processor does not dominate),
 * GET-by-id throughput and latency over the created ids,
 * list throughput and latency (a random `offset` page; a `created_at[gte]` filter),
-* create-to-completed time for a smaller sample of real (non dry-run) jobs.
+* create-to-completed time for a smaller sample of real (non dry-run) jobs
+  (`--completion-concurrency` clients, 16), with what each completed job cost: events
+  stored, transactions (PostgreSQL) and CPU.
 
 The throughput phases run on `wrk` when it is on PATH (`--duration` seconds each, Lua
 scripts generated into the run's temp directory), else on `httpx.AsyncClient` workers
 (`--jobs`/`--gets`/`--lists` requests each); the create-to-completed probe always runs
-on httpx. Beside every figure it prints a baseline measured in the same run (raw
-single-row INSERT transactions into a table shaped like the read model, from as many
-threads) and Medusa v1's reference figures from the project brief.
+on httpx. Then the same phases, with the same scripts and connections, run against
+`framework_limit.py` (a minimal Litestar app answering constant documents on `serve`'s
+uvicorn stack): every figure is printed as a fraction of that framework limit. Beside
+them, a baseline measured in the same run (raw single-row INSERT transactions into a
+table shaped like the read model, from as many threads) and Medusa v1's reference
+figures from the project brief.
 
 Run: `.venv/bin/python bench/api_lifecycle.py [--duration S] [--backends ...]`.
 """
@@ -58,6 +63,15 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parent.parent
 JOBSTREAM = REPO / ".venv" / "bin" / "jobstream"
+FRAMEWORK_LIMIT = [
+    str(REPO / ".venv" / "bin" / "python"),
+    str(REPO / "bench" / "framework_limit.py"),
+]
+WRK_MISSING = (
+    "wrk not found on PATH: install it with `sudo apt-get install wrk` (Debian/Ubuntu)"
+    " for figures the server, not the client, bounds. Falling back to httpx, whose"
+    " workers share this machine's CPU with the server and understate it."
+)
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/{dbname}"
 TOKEN = "bench-token"
@@ -109,6 +123,7 @@ class Sample:
     latencies: list[float] = field(default_factory=list)
     elapsed: float = 0.0
     failures: Counter[str] = field(default_factory=Counter)
+    requests: int = 0  # HTTP requests sent (the completion probe counts its polls)
 
     @property
     def rate(self) -> float:
@@ -150,6 +165,19 @@ class Row:
     metric: str
     value: str
     reference: str
+    limit: str = ""  # the figure as a fraction of the framework limit's
+
+
+def of_limit(figure: Throughput, limit: Throughput | None) -> str:
+    """E.g. "= 13% of the framework's 12,700 (p50 1.1 ms)"."""
+    if limit is None:
+        return ""
+    if not limit.rate:
+        return "framework limit: no answer" + failures_note(limit.failures)
+    return (
+        f"= {figure.rate / limit.rate:.0%} of the framework's {limit.rate:,.0f}"
+        f" (p50 {ms(limit.p50)}  p99 {ms(limit.p99)})" + failures_note(limit.failures)
+    )
 
 
 def ms(seconds: float) -> str:
@@ -171,15 +199,17 @@ def failures_note(failures: Counter[str]) -> str:
 
 
 def print_table(backend: str, rows: Sequence[Row]) -> None:
-    header = Row("metric", "value", "baseline / reference")
+    header = Row("metric", "value", "baseline / reference", "framework limit")
     width_metric = max(len(r.metric) for r in (header, *rows))
     width_value = max(len(r.value) for r in (header, *rows))
+    width_limit = max(len(r.limit) for r in (header, *rows))
     width_backend = max(len("backend"), len(backend))
     for i, row in enumerate((header, *rows)):
         name = "backend" if i == 0 else backend
         print(
             f"{name:<{width_backend}}  {row.metric:<{width_metric}}  "
-            f"{row.value:<{width_value}}  {row.reference}".rstrip()
+            f"{row.value:<{width_value}}  {row.limit:<{width_limit}}  "
+            f"{row.reference}".rstrip()
         )
 
 
@@ -374,19 +404,17 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU the server process has used so far (Linux /proc)."""
-        stat = Path(f"/proc/{self.pid}/stat").read_text()
-        fields = stat.rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.pid)
 
 
 @contextlib.contextmanager
-def running_server(env: dict[str, str], log: Path) -> Iterator[Server]:
+def running_server(
+    env: dict[str, str], log: Path, command: Sequence[str] = (str(JOBSTREAM), "serve")
+) -> Iterator[Server]:
     """Yield the server once /health answers 200; always stop it."""
     base_url = f"http://127.0.0.1:{env['JOBSTREAM_PORT']}"
     with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(JOBSTREAM), "serve"], env=env, stdout=output, stderr=output
-        )
+        process = subprocess.Popen(list(command), env=env, stdout=output, stderr=output)
         try:
             startup = wait_healthy(process, base_url, log)
             yield Server(base_url, startup, process.pid)
@@ -412,7 +440,161 @@ def server_problems(log: Path) -> list[str]:
     return [line for line in log.read_text(errors="replace").splitlines() if line]
 
 
+# --------------------------------------------------------------------------- per job
+
+SETTLE_READ_EVERY = (
+    1.2  # s; PostgreSQL flushes a backend's commit counts about each 1 s
+)
+SETTLE_MAX = 6.0  # s; a server whose loops keep committing never settles
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where the events and (PostgreSQL) the commits of one backend's run are counted."""
+
+    sqlite_events: Path | None = None  # embedded: <data dir>/events.sqlite
+    database_url: str | None = None  # postgres: the bench database
+
+    @property
+    def dbname(self) -> str:
+        assert self.database_url is not None
+        return self.database_url.rpartition("/")[2]
+
+    def events(self) -> int:
+        """Rows in the event store's notification log (every stored event)."""
+        if self.database_url is not None:
+            with psycopg.connect(self.database_url, autocommit=True) as conn:
+                row = conn.execute("SELECT count(*) FROM jobstream_events").fetchone()
+        else:
+            uri = f"file:{self.sqlite_events}?mode=ro"
+            with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+                row = conn.execute("SELECT count(*) FROM stored_events").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def commits(self) -> int | None:
+        """`pg_stat_database.xact_commit` of the bench database, read from another one."""
+        if self.database_url is None:
+            return None
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = %s",
+                (self.dbname,),
+            ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def last_notification_id(self) -> int:
+        """PostgreSQL: the newest event's notification id (0 when there is none)."""
+        assert self.database_url is not None
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT coalesce(max(notification_id), 0) FROM jobstream_events"
+            ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def event_writers(self, after_id: int) -> int:
+        """PostgreSQL: transactions that stored the events after `after_id` (their xmin)."""
+        assert self.database_url is not None
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(DISTINCT xmin::text) FROM jobstream_events"
+                " WHERE notification_id > %s",
+                (after_id,),
+            ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def backend_cpu(self) -> dict[int, float]:
+        """CPU seconds of each PostgreSQL backend connected to the bench database."""
+        if self.database_url is None:
+            return {}
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            pids = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.dbname,)
+            ).fetchall()
+        seconds = {}
+        for (pid,) in pids:
+            with contextlib.suppress(OSError):
+                seconds[pid] = process_cpu_seconds(pid)
+        return seconds
+
+    def settled(self) -> tuple[int, int | None]:
+        """Events and commits once two reads SETTLE_READ_EVERY apart agree (or SETTLE_MAX)."""
+        deadline = time.perf_counter() + SETTLE_MAX
+        last = (self.events(), self.commits())
+        while time.perf_counter() < deadline:
+            time.sleep(SETTLE_READ_EVERY)
+            now = (self.events(), self.commits())
+            if now == last:
+                break
+            last = now
+        return last
+
+
+@dataclass
+class JobCosts:
+    """What the completed no-op jobs of the create->completed probe cost, per job."""
+
+    jobs: int = 0
+    requests: int = 0  # the probe's creates and GET polls
+    events: int = 0
+    commits: int | None = None
+    event_writers: int | None = None  # PostgreSQL: transactions that stored events
+    server_cpu: float = 0.0
+    database_cpu: float | None = None
+
+    def describe(self) -> str:
+        if not self.jobs:
+            return "no job completed"
+        per = 1 / self.jobs
+        parts = [f"{self.events * per:.1f} events"]
+        if self.commits is None:
+            parts.append("transactions n/a (SQLite keeps no commit counter)")
+        else:
+            writers = self.event_writers or 0
+            parts.append(
+                f"{self.commits * per:.1f} transactions (xact_commit; reads count"
+                f" too: the probe sent {self.requests * per:.1f} HTTP requests a job),"
+                f" {writers * per:.1f} of them storing events (distinct xmin)"
+            )
+        cpu = f"CPU {self.server_cpu * per * 1000:.1f} ms jobstream server"
+        if self.database_cpu is not None:
+            cpu += f" + {self.database_cpu * per * 1000:.1f} ms PostgreSQL backends"
+        parts.append(cpu)
+        return f"per no-op job ({self.jobs} completed): " + ", ".join(parts)
+
+
+@contextlib.contextmanager
+def job_costs(store: Store, meter: CpuMeter) -> Iterator[JobCosts]:
+    """Count events, commits and CPU around a probe; the caller sets jobs and requests."""
+    costs = JobCosts()
+    events, commits = store.settled()
+    backends = store.backend_cpu()
+    first_id = store.last_notification_id() if store.database_url else 0
+    served = meter.served
+    yield costs
+    costs.server_cpu = meter.served - served  # the probe's phase alone, not the settle
+    after_events, after_commits = store.settled()
+    costs.events = after_events - events
+    if commits is not None and after_commits is not None:
+        costs.commits = after_commits - commits
+    if store.database_url is not None:
+        costs.event_writers = store.event_writers(first_id)
+        after = store.backend_cpu()  # backends that ended meanwhile are not counted
+        costs.database_cpu = sum(
+            cpu - backends.get(pid, 0.0) for pid, cpu in after.items()
+        )
+
+
 # --------------------------------------------------------------------------- CPU
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children_cpu_seconds() -> float:
@@ -568,11 +750,14 @@ async def bench_list_recent(
     return sample
 
 
-async def until_completed(client: httpx.AsyncClient, job_id: str) -> str:
+async def until_completed(
+    client: httpx.AsyncClient, job_id: str, sample: Sample
+) -> str:
     """Poll every POLL_INTERVAL until the job ends; return its final status."""
     deadline = time.perf_counter() + COMPLETION_TIMEOUT
     while time.perf_counter() < deadline:
         await asyncio.sleep(POLL_INTERVAL)
+        sample.requests += 1
         response = await client.get(f"/admin/batch-jobs/{job_id}")
         if response.status_code != 200:
             return f"GET HTTP {response.status_code}"
@@ -592,12 +777,13 @@ async def bench_completion(
     async def worker() -> None:
         for _ in indexes:
             started = time.perf_counter()
+            sample.requests += 1
             response = await create(client, dry_run=False)
             if response.status_code != 201:
                 sample.failures[f"create HTTP {response.status_code}"] += 1
                 continue
             job_id = response.json()["batch_job"]["id"]
-            outcome = await until_completed(client, job_id)
+            outcome = await until_completed(client, job_id, sample)
             if outcome == "completed":
                 sample.latencies.append(time.perf_counter() - started)
             else:
@@ -774,6 +960,7 @@ class Params:
     lists: int
     completions: int
     concurrency: int
+    completion_concurrency: int
     backends: tuple[str, ...]
     wrk: Wrk | None  # None: httpx drives the throughput phases
 
@@ -794,6 +981,15 @@ class Measured:
     population: str  # how many jobs the read phases saw
     throughput_cpu: CpuMeter
     completion_cpu: CpuMeter
+    costs: JobCosts
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The framework limit: the throughput phases against constant documents."""
+
+    phases: ThroughputPhases
+    cpu: CpuMeter
 
 
 @dataclass(frozen=True)
@@ -867,12 +1063,28 @@ def wrk_phases(
     return ThroughputPhases(creates, gets, pages, recent, population)
 
 
+def wrk_limit_phases(
+    wrk: Wrk, base_url: str, scripts: Path, meter: CpuMeter
+) -> ThroughputPhases:
+    """The Lua scripts `wrk_phases` wrote, run as they were against the limit app."""
+    names = ("creates", "gets", "pages", "recent")
+    creates, gets, pages, recent = (
+        run_wrk(wrk, base_url, scripts / f"{name}.lua", meter) for name in names
+    )
+    check = httpx.get(
+        f"{base_url}/admin/batch-jobs", params=recent_params(), headers=HEADERS
+    )
+    problem = recent_problem(check)
+    if problem is not None:
+        recent.failures[problem] += 1
+    return ThroughputPhases(creates, gets, pages, recent, "constant documents")
+
+
 async def completion_probe(base_url: str, params: Params, meter: CpuMeter) -> Sample:
-    async with client_for(base_url, params.concurrency) as client:
+    workers = params.completion_concurrency
+    async with client_for(base_url, workers) as client:
         with meter.measure():
-            return await bench_completion(
-                client, params.concurrency, params.completions
-            )
+            return await bench_completion(client, workers, params.completions)
 
 
 async def single_job_probe(base_url: str) -> Sample:
@@ -881,7 +1093,9 @@ async def single_job_probe(base_url: str) -> Sample:
         return await bench_completion(client, 1, SINGLE_JOBS)
 
 
-def measure_server(server: Server, params: Params, scratch: Path) -> Measured:
+def measure_server(
+    server: Server, params: Params, scratch: Path, store: Store
+) -> Measured:
     """The API figures, with the CPU both sides used while they were taken."""
     throughput_cpu, completion_cpu = CpuMeter(server), CpuMeter(server)
     if params.wrk is None:
@@ -890,11 +1104,13 @@ def measure_server(server: Server, params: Params, scratch: Path) -> Measured:
         phases = wrk_phases(
             params.wrk, server.base_url, scratch / "wrk", throughput_cpu
         )
-    completion, single = Sample(), Sample()
+    completion, single, costs = Sample(), Sample(), JobCosts()
     if params.completions:
-        completion = asyncio.run(
-            completion_probe(server.base_url, params, completion_cpu)
-        )
+        with job_costs(store, completion_cpu) as costs:
+            completion = asyncio.run(
+                completion_probe(server.base_url, params, completion_cpu)
+            )
+            costs.jobs, costs.requests = len(completion.latencies), completion.requests
         single = asyncio.run(single_job_probe(server.base_url))
     return Measured(
         startup=server.startup,
@@ -907,37 +1123,61 @@ def measure_server(server: Server, params: Params, scratch: Path) -> Measured:
         population=phases.population,
         throughput_cpu=throughput_cpu,
         completion_cpu=completion_cpu,
+        costs=costs,
     )
 
 
-def report_rows(measured: Measured, baseline: str, params: Params) -> list[Row]:
+def measure_limit(env: dict[str, str], params: Params, scratch: Path) -> Limit:
+    """The same phases against `framework_limit.py` on `serve`'s server stack."""
+    with running_server(env, scratch / "limit.log", FRAMEWORK_LIMIT) as server:
+        meter = CpuMeter(server)
+        if params.wrk is None:
+            phases = asyncio.run(httpx_phases(server.base_url, params, meter))
+        else:
+            phases = wrk_limit_phases(
+                params.wrk, server.base_url, scratch / "wrk", meter
+            )
+    return Limit(phases, meter)
+
+
+def report_rows(
+    measured: Measured, limit: Limit, baseline: str, params: Params
+) -> list[Row]:
     c = params.concurrency
     done = measured.completion
+    ceiling = limit.phases
     rows = [
         Row("startup to /health 200", f"{measured.startup:.1f} s", ""),
         Row(
             f"create dry-run ({c} clients)",
             rate_and_latency(measured.creates, "jobs/s"),
             f"{baseline}; {MEDUSA_CREATE}",
+            of_limit(measured.creates, ceiling.creates),
         ),
         Row(
             f"GET by id ({c} clients)",
             rate_and_latency(measured.gets, "req/s"),
             MEDUSA_GET,
+            of_limit(measured.gets, ceiling.gets),
         ),
         Row(
-            "list limit=10 random offset", rate_and_latency(measured.pages, "req/s"), ""
+            "list limit=10 random offset",
+            rate_and_latency(measured.pages, "req/s"),
+            "",
+            of_limit(measured.pages, ceiling.pages),
         ),
         Row(
             "list limit=100 created_at[gte]",
             rate_and_latency(measured.recent, "req/s"),
             "",
+            of_limit(measured.recent, ceiling.recent),
         ),
     ]
     if params.completions:
         rows.append(
             Row(
-                f"create->completed ({params.completions} jobs)",
+                f"create->completed ({params.completions} jobs,"
+                f" {params.completion_concurrency} clients)",
                 f"mean {ms(done.mean)}  p50 {ms(done.quantile(0.5))}"
                 f"  p99 {ms(done.quantile(0.99))}  ({done.rate:,.0f} jobs/s)"
                 + failures_note(done.failures),
@@ -976,23 +1216,32 @@ def run_backend(backend: str, params: Params) -> None:
             env = server_env(scratch, free_port(), database_url)
             create_user(env)
             log = scratch / "server.log"
+            store = Store(scratch / "data" / "events.sqlite", database_url)
             try:
                 with running_server(env, log) as server:
-                    measured = measure_server(server, params, scratch)
+                    measured = measure_server(server, params, scratch, store)
             finally:
                 problems = server_problems(log) if log.exists() else []
-        print_table(backend, report_rows(measured, baseline, params))
+            limit = measure_limit(
+                server_env(scratch, free_port(), None), params, scratch
+            )
+        print_table(backend, report_rows(measured, limit, baseline, params))
         print(f"{backend}: read phases over {measured.population}")
         print_problems(backend, problems)
         print(
             f"{backend}: CPU during the throughput phases: "
             f"{measured.throughput_cpu.describe(params.generator)}"
         )
+        print(
+            f"{backend}: CPU during the framework limit's phases: "
+            f"{limit.cpu.describe(params.generator).replace('jobstream server', 'limit app')}"
+        )
         if params.completions:
             print(
                 f"{backend}: CPU during create->completed: "
                 f"{measured.completion_cpu.describe('httpx')}"
             )
+            print(f"{backend}: {measured.costs.describe()}")
 
 
 def print_problems(backend: str, problems: list[str]) -> None:
@@ -1030,15 +1279,30 @@ def parse_args(argv: Sequence[str] | None) -> Params:
     parser.add_argument(
         "--completions", type=int, default=200, help="jobs timed to completed"
     )
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=32,
+        help="connections (wrk) or workers (httpx) of the throughput phases",
+    )
+    parser.add_argument(
+        "--completion-concurrency",
+        type=int,
+        default=16,
+        help="httpx workers of the create->completed probe",
+    )
     parser.add_argument("--backends", default=",".join(BACKENDS))
     args = parser.parse_args(argv)
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     unknown = set(backends) - set(BACKENDS)
     if unknown:
         parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
-    if args.jobs < 10 or min(args.gets, args.lists, args.concurrency) < 1:
-        parser.error("--jobs must be >= 10; --gets, --lists, --concurrency >= 1")
+    counts = (args.gets, args.lists, args.concurrency, args.completion_concurrency)
+    if args.jobs < 10 or min(counts) < 1:
+        parser.error(
+            "--jobs must be >= 10; --gets, --lists, --concurrency,"
+            " --completion-concurrency >= 1"
+        )
     if args.duration < 1 or args.completions < 0:
         parser.error("--duration must be >= 1; --completions >= 0")
     wrk = None
@@ -1049,12 +1313,15 @@ def parse_args(argv: Sequence[str] | None) -> Params:
             wrk = Wrk(path, version, args.concurrency, args.duration)
         elif args.load_generator == "wrk":
             parser.error("--load-generator wrk: no wrk on PATH (apt-get install wrk)")
+        else:
+            print(WRK_MISSING)
     return Params(
         args.jobs,
         args.gets,
         args.lists,
         args.completions,
         args.concurrency,
+        args.completion_concurrency,
         backends,
         wrk,
     )
@@ -1084,9 +1351,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"params: jobs={params.jobs} completions={params.completions} "
-        f"concurrency={params.concurrency} backends={','.join(params.backends)}"
+        f"concurrency={params.concurrency} "
+        f"completion-concurrency={params.completion_concurrency} "
+        f"backends={','.join(params.backends)}"
     )
     print(describe_generator(params))
+    print(
+        "framework limit: bench/framework_limit.py (Litestar, constant documents) on"
+        " `serve`'s uvicorn stack, the same phases and load, right after each backend"
+    )
+    if params.wrk is None:
+        print(
+            "  (on httpx the limit is mostly httpx's own ceiling: the fractions only"
+            " say whether the client or the server bounded a figure)"
+        )
     started = time.perf_counter()
     for backend in params.backends:
         print()
