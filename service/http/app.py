@@ -20,6 +20,7 @@ from service.http.health import health, health_details
 from service.http.history import HistoryController
 from service.http.request_context import request_context
 from service.http.uploads import UploadController
+from service.http.url_checks import refuse_nul_in_url
 from service.ports import ApiRuntime
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
@@ -64,7 +65,7 @@ def create_app(
         },
         exception_handlers={**EXCEPTION_HANDLERS, **catalog.EXCEPTION_HANDLERS},
         cors_config=admin_cors(runtime.settings.admin_cors),
-        middleware=[request_context],
+        middleware=[request_context, refuse_nul_in_url],
         lifespan=[lifespan, *roles],
         logging_config=None,
         openapi_config=OpenAPIConfig(

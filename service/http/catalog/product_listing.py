@@ -12,6 +12,7 @@ from domain.errors import InvalidDataError
 from projections.catalog.query import ORDERABLE, ProductFilter, TimeFilter
 from service.http.catalog import shaping
 from service.http.catalog.product_bodies import STATUSES
+from service.http.input_checks import check_page_number
 from service.http.list_params import parse_date
 
 ARRAYS = (
@@ -156,7 +157,7 @@ def number_param(
     if not math.isfinite(number):
         errors.append(f"{key} must be a number conforming to the specified constraints")
         return default
-    return max(int(number), 0)
+    return max(int(number), 0) if check_page_number(key, number, errors) else default
 
 
 def _order(order: Any) -> tuple[str, bool]:
