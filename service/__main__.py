@@ -66,6 +66,7 @@ def serve(settings: Settings, *, roles: str = "serve") -> None:
 
     from service.all_roles import relay_and_worker  # noqa: PLC0415
     from service.http.app import create_app  # noqa: PLC0415
+    from service.http.header_deadline import protocol_class  # noqa: PLC0415
     from service.runtime import Runtime  # noqa: PLC0415
 
     alone = roles == "api"
@@ -82,6 +83,7 @@ def serve(settings: Settings, *, roles: str = "serve") -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        http=protocol_class(settings.header_timeout_seconds),  # slow clients
     )
 
 
