@@ -57,7 +57,7 @@ def test_no_query_string_gets_a_server_error(
 
     @given(path=st.sampled_from(LISTS), query=queries)
     @settings(
-        max_examples=150, deadline=None, derandomize=True, database=None,
+        max_examples=400, deadline=None, derandomize=True, database=None,
         suppress_health_check=list(HealthCheck),
     )  # fmt: skip
     def fuzz(path: str, query: str) -> None:

@@ -26,6 +26,11 @@ PARAMETERS = (
     "offset",
 )  # fmt: skip
 DEFAULT_LIMIT = 50
+# @IsString in AdminGetProductsParams: qs turns `q[a]=x` or `q[]=x` into a non-string.
+STRINGS = (
+    "q", "handle", "title", "description", "discount_condition_id", "expand", "fields",
+    "order",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,11 @@ class ProductListRequest:
 
 def parse_product_list(params: dict[str, Any]) -> ProductListRequest:
     errors = [f"property {k} should not exist" for k in params if k not in PARAMETERS]
+    errors.extend(
+        f"{key} must be a string"
+        for key in STRINGS
+        if key in params and not isinstance(params[key], str)
+    )
     arrays = {key: _array(params, key, errors) for key in ARRAYS}
     statuses = _statuses(params.get("status"), errors)
     times = [

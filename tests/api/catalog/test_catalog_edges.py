@@ -72,3 +72,28 @@ def test_every_catalog_list_refuses_odd_parameters(
 
         assert response.status_code == 400, query
         assert response.json() == {"type": "invalid_data", "message": message}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("q[lt]=0", "q must be a string"),
+        ("title[a]=1", "title must be a string"),
+        ("handle[]=x", "handle must be a string"),
+        ("fields[a]=id", "fields must be a string"),
+        ("expand[0][0][]=x", "expand must be a string"),
+        ("order[]=title", "order must be a string"),
+    ],
+)
+def test_product_text_parameters_must_be_strings(
+    client: TestClient[Any], admin: Caller, query: str, message: str
+) -> None:
+    # Found by tests/api/test_query_fuzz.py: each was a 500 (`dict` has no `lower`).
+    response = client.get(f"/admin/products?{query}", headers=admin.headers)
+
+    assert response.status_code == 400
+    assert response.json() == {"type": "invalid_data", "message": message}
+    if query.startswith(("fields", "expand")):
+        one = client.get(f"/admin/products/prod_x?{query}", headers=admin.headers)
+        assert one.status_code == 400
+        assert one.json() == {"type": "invalid_data", "message": message}
