@@ -97,3 +97,24 @@ def test_product_text_parameters_must_be_strings(
         one = client.get(f"/admin/products/prod_x?{query}", headers=admin.headers)
         assert one.status_code == 400
         assert one.json() == {"type": "invalid_data", "message": message}
+
+
+def test_a_null_title_on_update_is_refused_and_the_catalog_goes_on(
+    client: TestClient[Any], admin: Caller
+) -> None:
+    # Found by fuzzing product bodies: the update was stored, then the catalog read
+    # model failed on it for good (every later request waited, then answered 503).
+    shirt = product(client, admin, "Basic Shirt")
+    path = f"/admin/products/{shirt['id']}"
+
+    refused = post(client, admin, path, {"title": None, "subtitle": "x"})
+    renamed = post(client, admin, path, {"title": "Renamed"})
+
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "type": "invalid_data",
+        "message": "Can't insert null value in field title on insert in table product",
+    }
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["product"]["title"] == "Renamed"
+    assert renamed.json()["product"]["subtitle"] is None
