@@ -25,6 +25,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from service.commandline import http_server
 from service.gc_tuning import tune_gc
 from service.logs import configure_logging
+from service.settings import Settings
 
 JSON = "application/json"
 STAMP = "2026-12-02T06:00:00.000Z"
@@ -98,7 +99,9 @@ def main() -> int:
     )
     host = os.environ.get("JOBSTREAM_HOST", "127.0.0.1")
     port = int(os.environ.get("JOBSTREAM_PORT", "9000"))
-    return http_server.run(app, http_server.bind(host, port))
+    return http_server.run(
+        app, http_server.bind(host, port), Settings().header_timeout_seconds
+    )
 
 
 if __name__ == "__main__":

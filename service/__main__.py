@@ -84,7 +84,8 @@ def serve(settings: Settings, *, roles: str = "serve") -> int:
         settings, process_jobs=not alone and not over_nats, project=not alone
     )
     extra = [relay_and_worker(settings, runtime.registry)] if over_nats else []
-    return http_server.run(create_app(runtime, roles=extra), listening)
+    app = create_app(runtime, roles=extra)
+    return http_server.run(app, listening, settings.header_timeout_seconds)
 
 
 def run_projections(settings: Settings) -> None:

@@ -59,6 +59,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     file_store: Literal["local", "nats"] | None = None
     file_bucket: str = "jobstream-files"  # the object store's bucket
     upload_max_bytes: int = 50 * 1024 * 1024  # per uploaded file
+    # A whole upload request: the largest file and its multipart framing.
+    upload_max_request_bytes: int = 51 * 1024 * 1024
+    upload_max_parts: int = 20  # parts of one upload request (files and text fields)
+    # A client must send a request's line and headers within this many seconds.
+    header_timeout_seconds: float = 10.0
     download_url_ttl_seconds: int = 900  # signed download URLs (S3's presign default)
     # The public base of file URLs, e.g. https://api.shop.io; unset: the request's own.
     backend_url: str | None = None

@@ -9,6 +9,7 @@ import structlog
 import uvicorn
 
 from service.commandline.errors import CommandError
+from service.http.header_deadline import protocol_class
 
 log = structlog.get_logger("http")
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app's startup fails
@@ -42,10 +43,17 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run(app: Any, sock: socket.socket) -> int:
-    """Serve `app` on `sock` (from `bind`) until SIGTERM or SIGINT; the exit code."""
+def run(app: Any, sock: socket.socket, header_timeout_seconds: float) -> int:
+    """Serve `app` on `sock` (from `bind`) until SIGTERM or SIGINT; the exit code.
+
+    A client gets `header_timeout_seconds` to send a request's head (slow clients).
+    """
     config = uvicorn.Config(
-        app, log_config=None, access_log=False, timeout_graceful_shutdown=10
+        app,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+        http=protocol_class(header_timeout_seconds),
     )
     server = _Server(config)
     try:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from urllib.parse import quote, urlencode
 
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidDataError
 
 PUBLIC_PREFIX = "public/"  # the only keys served without a signature
 DOWNLOAD_PATH = "/uploads"
 _PURPOSE = b"jobstream file download"  # the secret also signs JWTs: derive a key
+# Unix seconds in ASCII digits, at most 12 of them (year 33658): "²" or 5,000 digits
+# are a malformed URL, not a signature to compute.
+_EXPIRES = re.compile(r"[0-9]{1,12}")
 
 
 class DownloadRefusedError(DomainError):
@@ -52,7 +56,9 @@ def check_download(
             "This file is protected: ask POST /admin/uploads/download-url for a "
             "signed download URL"
         )
-    if not expires.isdigit() or not hmac.compare_digest(
+    if _EXPIRES.fullmatch(expires) is None:
+        raise InvalidDataError("expires must be a time in unix seconds (digits only)")
+    if not hmac.compare_digest(
         sig.encode(), signature(key, int(expires), secret).encode()
     ):
         raise DownloadRefusedError("The download URL's signature is not valid")

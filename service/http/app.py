@@ -23,6 +23,7 @@ from service.http.json_request import JsonOnlyRequest
 from service.http.origin_guard import origin_guard
 from service.http.request_context import request_context
 from service.http.uploads import UploadController
+from service.http.url_checks import refuse_nul_in_url
 from service.ports import ApiRuntime
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
@@ -68,7 +69,7 @@ def create_app(
         },
         exception_handlers={**EXCEPTION_HANDLERS, **catalog.EXCEPTION_HANDLERS},
         cors_config=cors,
-        middleware=[request_context, origin_guard(cors)],
+        middleware=[request_context, refuse_nul_in_url, origin_guard(cors)],
         request_class=JsonOnlyRequest,
         lifespan=[lifespan, *roles],
         logging_config=None,

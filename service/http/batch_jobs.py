@@ -15,7 +15,7 @@ from domain.users import User
 from projections.batch_jobs.document import ALL_FIELDS
 from service.http import openapi, qs
 from service.http.list_params import validate_list_query
-from service.http.rendering import CREATED_FIELDS, render_batch_job
+from service.http.rendering import render_batch_job
 from service.http.requests import decode_json_object, validate_create_batch_job
 from service.http.schemas import BatchJobListResponse, BatchJobResponse
 from service.ports import ApiRuntime
@@ -106,7 +106,8 @@ class BatchJobController(Controller):
         prepared = strategy.prepare_batch_job_for_processing(draft, caller.id)
         job, position = runtime.app.create_batch_job(prepared, caller.id)
         log.info("batch_job.created", job_id=job.id, batch_type=job.type)
-        return _written(runtime, job, position, CREATED_FIELDS)
+        # Medusa answers with the saved entity: every column, unset ones null.
+        return _written(runtime, job, position)
 
     @get(
         "/{job_id:str}",

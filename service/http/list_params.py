@@ -12,6 +12,7 @@ from typing import Any
 from domain.errors import InvalidDataError
 from projections.batch_jobs.query import BatchJobQuery, Operator, TimeFilter
 from projections.batch_jobs.row import COLUMNS
+from service.http.input_checks import check_page_number
 
 # Medusa's defaultAdminBatchFields, plus dry_run: TypeORM leaves it to the class
 # default when not selected, so Jobstream returns the real value instead.
@@ -127,7 +128,7 @@ def _number(params: dict[str, Any], key: str, default: int, errors: list[str]) -
     if number < 0:
         errors.append(f"{key} must not be less than 0")
         return default
-    return int(number)
+    return int(number) if check_page_number(key, number, errors) else default
 
 
 def _stamp_filters(stamp: str, value: Any, errors: list[str]) -> list[TimeFilter]:
@@ -207,7 +208,9 @@ def _fields(fields: str | None) -> tuple[str, ...]:
                 selected.pop(field[1:], None)
             else:
                 selected[field.lstrip("+")] = None
-    selected.update({"created_at": None, "id": None})
+    # Medusa selects created_at and id too; dry_run comes back from the entity's
+    # class default (TypeORM keeps it on a partial select): Jobstream gives its value.
+    selected.update({"created_at": None, "id": None, "dry_run": None})
     invalid = [field for field in selected if field not in SELECTABLE]
     if invalid:
         raise InvalidDataError(f"Requested fields [{', '.join(invalid)}] are not valid")

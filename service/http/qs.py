@@ -13,6 +13,7 @@ from urllib.parse import unquote_plus
 
 MAX_DEPTH = 5
 _BRACKET = re.compile(r"\[([^\[\]]*)\]")
+_INDEX = re.compile(r"0|[1-9][0-9]{0,14}")  # ASCII digits only: "¹" is a name
 
 
 class _Indexed(dict[int | str, Any]):
@@ -68,7 +69,7 @@ def _assign(container: dict[Any, Any], segments: list[str], value: str) -> None:
     child = container.get(key)
     if not isinstance(child, dict):
         following = segments[1]
-        child = _Indexed() if following == "" or following.isdigit() else {}
+        child = _Indexed() if following == "" or _is_index(following) else {}
         container[key] = child
     _assign(child, segments[1:], value)
 
@@ -77,9 +78,14 @@ def _key_in(container: dict[Any, Any], segment: str) -> int | str:
     if isinstance(container, _Indexed):
         if segment == "":
             return len(container)
-        if segment.isdigit():
+        if _is_index(segment):
             return int(segment)
     return segment
+
+
+def _is_index(segment: str) -> bool:
+    """An index, as qs reads `[n]`: only when `String(parseInt(n)) === n`."""
+    return _INDEX.fullmatch(segment) is not None
 
 
 def _put(container: dict[Any, Any], key: int | str, value: str) -> None:

@@ -9,12 +9,6 @@ from domain.users import User
 from projections.batch_jobs.document import ALL_FIELDS, batch_job_fields, iso
 from service.http.schemas import BatchJobResponseItem, UserResponse
 
-# What TypeORM hands back from an INSERT: set and generated columns only.
-CREATED_FIELDS = (
-    "id", "type", "created_by", "context", "dry_run", "created_at", "updated_at",
-    "deleted_at",
-)  # fmt: skip
-
 
 def render_batch_job(
     job: Any, fields: Iterable[str] = ALL_FIELDS, user: User | None = None

@@ -10,6 +10,10 @@ import msgspec
 from domain.errors import InvalidDataError
 from domain.strategies import BatchJobDraft
 from domain.users import is_email
+from service.http import input_checks
+
+# class-validator's answer when the body is an array rather than an object.
+NOT_AN_OBJECT = "an unknown value was passed to the validate function"
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,11 @@ def decode_json_object(body: bytes) -> dict[str, Any]:
         decoded = msgspec.json.decode(body)
     except msgspec.DecodeError as error:
         raise InvalidDataError(f"Malformed JSON in request body: {error}") from None
+    except RecursionError:
+        raise InvalidDataError(input_checks.TOO_DEEP) from None
+    input_checks.check_json(body, decoded)
+    if isinstance(decoded, list):
+        raise InvalidDataError(NOT_AN_OBJECT)
     if not isinstance(decoded, dict):
         raise InvalidDataError("The request body must be a JSON object")
     return decoded

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -41,6 +42,26 @@ def storage_key(prefix: str, filename: str) -> str:
     basename = filename.replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSAFE_NAME_CHARACTERS.sub("_", basename).lstrip(".")[-100:] or "file"
     return f"{prefix}/{int(time.time() * 1000)}-{secrets.token_hex(4)}-{name}"
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    parts: int  # segments of the form, files and text fields
+    request_bytes: int  # the whole body, framing included
+
+
+class UploadRequestTooLargeError(InvalidDataError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"The upload request is larger than the limit of {limit} bytes"
+        )
+
+
+def check_declared_size(request: Request[Any, Any, Any], limit: int) -> None:
+    """Refuse before reading when Content-Length already says the body is too big."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise UploadRequestTooLargeError(limit)
 
 
 class _Part:
@@ -121,14 +142,19 @@ def _boundary(request: Request[Any, Any, Any]) -> str:
 
 
 async def _parse(
-    request: Request[Any, Any, Any], receiver: UploadReceiver, part_limit: int
+    request: Request[Any, Any, Any], receiver: UploadReceiver, limits: UploadLimits
 ) -> None:
     stream = request.stream()
+    received = 0
     with PushMultipartParser(
-        _boundary(request), max_segment_count=part_limit
+        _boundary(request), max_segment_count=limits.parts
     ) as parser:
         while not parser.closed:
-            for event in parser.parse(await anext(stream, b"")):
+            chunk = await anext(stream, b"")
+            received += len(chunk)
+            if received > limits.request_bytes:  # chunked, or a lying Content-Length
+                raise UploadRequestTooLargeError(limits.request_bytes)
+            for event in parser.parse(chunk):
                 if isinstance(event, MultipartSegment):
                     await receiver.on_segment(event)
                 elif event is None:
@@ -138,14 +164,18 @@ async def _parse(
 
 
 async def receive_uploads(
-    request: Request[Any, Any, Any], receiver: UploadReceiver, part_limit: int
+    request: Request[Any, Any, Any], receiver: UploadReceiver, limits: UploadLimits
 ) -> list[str]:
     """Store every file of the `files` field; return their keys in order."""
+    check_declared_size(request, limits.request_bytes)
     try:
-        await _parse(request, receiver, part_limit)
-    except ParserLimitReached:
+        await _parse(request, receiver, limits)
+    except ParserLimitReached as error:
         await receiver.discard()
-        raise InvalidDataError(f"More than {part_limit} parts in the form") from None
+        if "segment count" in str(error):
+            message = f"More than {limits.parts} parts in the form"
+            raise InvalidDataError(message) from None
+        raise InvalidDataError(f"Invalid multipart/form-data: {error}") from None
     except MultipartError as error:
         await receiver.discard()
         raise InvalidDataError(f"Invalid multipart/form-data: {error}") from None

@@ -30,7 +30,12 @@ from service.http.upload_schemas import (
     UploadResponseItem,
     UploadsResponse,
 )
-from service.http.upload_stream import FIELD, UploadReceiver, receive_uploads
+from service.http.upload_stream import (
+    FIELD,
+    UploadLimits,
+    UploadReceiver,
+    receive_uploads,
+)
 from service.ports import ApiRuntime
 
 log = structlog.get_logger("http")
@@ -90,9 +95,11 @@ class UploadController(Controller):
         # Each file is recorded as the caller's before its first byte is stored.
         files = FileOwners(runtime.app).writes_by(runtime.files, caller.id, caller.id)
         receiver = UploadReceiver(files, prefix, runtime.settings.upload_max_bytes)
-        keys = await receive_uploads(
-            request, receiver, request.app.multipart_form_part_limit
+        settings = runtime.settings
+        limits = UploadLimits(
+            settings.upload_max_parts, settings.upload_max_request_bytes
         )
+        keys = await receive_uploads(request, receiver, limits)
         log.info("uploads.stored", keys=keys, owner=caller.id)
         base = base_url(request, runtime)
         return UploadsResponse(
@@ -102,7 +109,7 @@ class UploadController(Controller):
     @post(
         status_code=200,
         operation_id="PostUploads",
-        request_max_body_size=None,  # each file is held to JOBSTREAM_UPLOAD_MAX_BYTES
+        request_max_body_size=None,  # held to JOBSTREAM_UPLOAD_MAX_REQUEST_BYTES
         operation_class=openapi.documented(body=FILES_BODY),
         responses=openapi.errors(400, 401),
     )

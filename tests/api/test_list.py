@@ -116,7 +116,7 @@ def test_fields_narrow_each_job_and_status_is_always_there(
     minus = listed(client, admin, "?fields=-context,-result&limit=1")["batch_jobs"][0]
     full = listed(client, admin, "?limit=1")["batch_jobs"][0]
 
-    assert set(narrow) == {"id", "type", "created_at", "status"}
+    assert set(narrow) == {"id", "type", "created_at", "status", "dry_run"}
     assert "context" not in minus and "result" not in minus and "type" in minus
     assert "jobstream" not in minus  # a selection has Medusa's fields only
     # Plus the `jobstream` extension once a worker has taken the job (test_leases).
@@ -125,6 +125,19 @@ def test_fields_narrow_each_job_and_status_is_always_there(
         "updated_at", "deleted_at", "pre_processed_at", "confirmed_at",
         "processing_at", "completed_at", "canceled_at", "failed_at", "status",
     }  # fmt: skip
+
+
+def test_selected_fields_come_with_id_created_at_status_and_dry_run(
+    client: TestClient[Any], admin: Caller, five_jobs: list[str]
+) -> None:
+    jobs = listed(client, admin, "?fields=id,type")["batch_jobs"]
+
+    assert len(jobs) == 5
+    for job in jobs:
+        # Medusa v1.20: the selection, plus created_at and id it always selects,
+        # status from toJSON() and dry_run from the entity (a real dry run here).
+        assert set(job) == {"id", "type", "created_at", "status", "dry_run"}
+        assert job["dry_run"] is True
 
 
 def test_expand_created_by_user(

@@ -22,6 +22,8 @@ from tests.integration.conftest import nats_url  # noqa: F401 - the NATS variant
 from tests.support import Caller, ScriptedStrategy, new_user
 
 LIMIT = 2 * 1024 * 1024
+REQUEST_LIMIT = 2 * LIMIT + 64 * 1024
+PARTS = 5
 CSV = b"Product Id,Product Handle\nprod_1,shirt\n"
 
 
@@ -29,7 +31,12 @@ CSV = b"Product Id,Product Handle\nprod_1,shirt\n"
 def runtime(
     request: pytest.FixtureRequest, settings: Settings, strategy: ScriptedStrategy
 ) -> Runtime:
-    settings = msgspec.structs.replace(settings, upload_max_bytes=LIMIT)
+    settings = msgspec.structs.replace(
+        settings,
+        upload_max_bytes=LIMIT,
+        upload_max_request_bytes=REQUEST_LIMIT,
+        upload_max_parts=PARTS,
+    )
     if request.param == "nats":
         settings = msgspec.structs.replace(
             settings,
@@ -149,6 +156,66 @@ def test_an_oversized_file_is_refused_and_nothing_stays(
         "message": f"File huge.bin is larger than the upload limit of {LIMIT} bytes",
     }
     assert leftovers(runtime.files) == []
+
+
+def test_an_upload_request_over_the_total_limit_is_refused_and_nothing_stays(
+    client: TestClient[Any], admin: Caller, runtime: Runtime
+) -> None:
+    # Three files, each under the per-file limit, together over the request's.
+    parts = [("files", (f"{n}.bin", os.urandom(LIMIT - 1), "text/csv")) for n in "abc"]
+
+    response = client.post("/admin/uploads", files=parts, headers=admin.headers)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "invalid_data",
+        "message": f"The upload request is larger than the limit of {REQUEST_LIMIT} bytes",
+    }
+    assert leftovers(runtime.files) == []
+
+
+def test_a_chunked_upload_is_counted_as_it_streams(
+    client: TestClient[Any], admin: Caller, runtime: Runtime
+) -> None:
+    # No Content-Length to refuse up front: the stream itself is counted.
+    head = (
+        b'--xyz\r\nContent-Disposition: form-data; name="files"; filename="%s"\r\n\r\n'
+    )
+
+    def body() -> Any:
+        for name in (b"a.bin", b"b.bin", b"c.bin"):
+            yield head % name
+            yield os.urandom(LIMIT - 1)
+            yield b"\r\n"
+        yield b"--xyz--\r\n"
+
+    response = client.post(
+        "/admin/uploads/protected",
+        content=body(),
+        headers={**admin.headers, "content-type": "multipart/form-data; boundary=xyz"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        f"The upload request is larger than the limit of {REQUEST_LIMIT} bytes"
+    )
+    assert leftovers(runtime.files) == []
+
+
+def test_an_upload_with_too_many_parts_is_refused_and_nothing_stays(
+    client: TestClient[Any], admin: Caller, runtime: Runtime
+) -> None:
+    parts = [("files", (f"{n}.csv", CSV, "text/csv")) for n in range(PARTS + 1)]
+
+    response = client.post("/admin/uploads", files=parts, headers=admin.headers)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "invalid_data",
+        "message": f"More than {PARTS} parts in the form",
+    }
+    assert leftovers(runtime.files) == []
+    assert len(upload(client, admin, *[p[1][:2] for p in parts[:PARTS]])) == PARTS
 
 
 @pytest.mark.parametrize(

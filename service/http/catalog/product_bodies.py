@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.catalog.prices import XOR_MESSAGE, variant_error
+from domain.errors import InvalidDataError
 from service.http.catalog.checks import Checks, nested_errors
 
 STATUSES = ("draft", "proposed", "published", "rejected")
@@ -148,6 +149,12 @@ def validate_update(body: dict[str, Any]) -> dict[str, Any]:
     )
     _columns(checks)
     checks.raise_if_any()
+    if "title" in body and body["title"] is None:
+        # @IsOptional lets null through; product.title is NOT NULL (PostgreSQL's
+        # 23502, as Medusa's error handler words it). A null title wedged the catalog.
+        raise InvalidDataError(
+            "Can't insert null value in field title on insert in table product"
+        )
     for variant in body.get("variants") or []:
         if not variant.get("id") and "inventory_quantity" not in variant:
             raise variant_error(

@@ -12,6 +12,7 @@ from domain.errors import InvalidDataError
 from projections.catalog.query import ORDERABLE, ProductFilter, TimeFilter
 from service.http.catalog import shaping
 from service.http.catalog.product_bodies import STATUSES
+from service.http.input_checks import check_page_number
 from service.http.list_params import parse_date
 
 ARRAYS = (
@@ -25,6 +26,11 @@ PARAMETERS = (
     "offset",
 )  # fmt: skip
 DEFAULT_LIMIT = 50
+# @IsString in AdminGetProductsParams: qs turns `q[a]=x` or `q[]=x` into a non-string.
+STRINGS = (
+    "q", "handle", "title", "description", "discount_condition_id", "expand", "fields",
+    "order",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,11 @@ class ProductListRequest:
 
 def parse_product_list(params: dict[str, Any]) -> ProductListRequest:
     errors = [f"property {k} should not exist" for k in params if k not in PARAMETERS]
+    errors.extend(
+        f"{key} must be a string"
+        for key in STRINGS
+        if key in params and not isinstance(params[key], str)
+    )
     arrays = {key: _array(params, key, errors) for key in ARRAYS}
     statuses = _statuses(params.get("status"), errors)
     times = [
@@ -156,7 +167,7 @@ def number_param(
     if not math.isfinite(number):
         errors.append(f"{key} must be a number conforming to the specified constraints")
         return default
-    return max(int(number), 0)
+    return max(int(number), 0) if check_page_number(key, number, errors) else default
 
 
 def _order(order: Any) -> tuple[str, bool]:

@@ -20,10 +20,12 @@ TOP_LEVEL = (
 )  # fmt: skip
 
 
-def parse_fields(value: str | None, *, listing: bool) -> tuple[str, ...] | None:
+def parse_fields(value: Any, *, listing: bool) -> tuple[str, ...] | None:
     """The selected columns (None: all); `id` always, and `created_at` in lists."""
     if value is None:
         return None
+    if not isinstance(value, str):  # fields[a]=x: qs made it an object
+        raise InvalidDataError("fields must be a string")
     requested = [field for field in value.split(",") if field]
     invalid = [field for field in requested if field not in ALL_COLUMNS]
     if invalid:
@@ -32,10 +34,12 @@ def parse_fields(value: str | None, *, listing: bool) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys([*extra, *requested]))
 
 
-def parse_expand(value: str | None) -> frozenset[str]:
+def parse_expand(value: Any) -> frozenset[str]:
     """The relations to load: the defaults without `expand`, none with `expand=`."""
     if value is None:
         return DEFAULT_RELATIONS
+    if not isinstance(value, str):
+        raise InvalidDataError("expand must be a string")
     requested = [relation for relation in value.split(",") if relation]
     invalid = [relation for relation in requested if relation not in RELATIONS]
     if invalid:

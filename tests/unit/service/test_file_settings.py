@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.errors import InvalidDataError
 from service.files import signing
 from service.files.backends import build_file_storage, file_store_kind
 from service.files.local import LocalFileStorage
@@ -61,10 +62,13 @@ def test_public_keys_need_no_signature_and_others_a_valid_one() -> None:
         ("protected/a.csv", "100", sig, 101),  # expired
         ("protected/b.csv", "100", sig, 0),  # another key
         ("protected/a.csv", "1000", sig, 0),  # another expiry
-        ("protected/a.csv", "-1", sig, 0),
         ("public/a.csv", "100", "forged", 0),  # a signature given is checked
     ]
     for key, expires, given, now in refusals:
         with pytest.raises(signing.DownloadRefusedError):
             signing.check_download(key, expires, given, SECRET, now=now)
     assert signing.signature("protected/a.csv", 100, SECRET + "x") != sig
+    # A malformed expiry is bad input (400), not a signature to compute.
+    for expires in ("-1", "²", "9" * 5000, "1e9", "", " 100"):
+        with pytest.raises(InvalidDataError, match="expires must be a time"):
+            signing.check_download("protected/a.csv", expires, sig, SECRET, now=0)

@@ -114,9 +114,10 @@ def test_limit_zero_means_no_limit_like_typeorm() -> None:
 @pytest.mark.parametrize(
     ("fields", "selected"),
     [
-        ("id", ("id", "created_at")),
+        ("id", ("id", "created_at", "dry_run")),
         ("status,type", None),
-        ("type,context", ("type", "context", "created_at", "id")),
+        ("type,context", ("type", "context", "created_at", "id", "dry_run")),
+        ("-dry_run", DEFAULT_FIELDS),  # as Medusa: the entity default stays
         (
             "-context,-result",
             tuple(f for f in DEFAULT_FIELDS if f not in {"context", "result"}),

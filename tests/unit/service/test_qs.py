@@ -42,3 +42,20 @@ def test_parse(query: str, parsed: dict[str, object]) -> None:
 
 def test_a_name_inside_an_array_turns_it_into_an_object() -> None:
     assert qs.parse("a[0]=x&a[b]=y") == {"a": {"0": "x", "b": "y"}}
+
+
+@pytest.mark.parametrize(
+    ("query", "parsed"),
+    [
+        # qs takes `[n]` as an index only when String(parseInt(n)) === n.
+        ("x[¹]=1", {"x": {"¹": "1"}}),
+        ("x[٣]=1", {"x": {"٣": "1"}}),
+        ("x[01]=1", {"x": {"01": "1"}}),
+        ("x[" + "1" * 5000 + "]=1", {"x": {"1" * 5000: "1"}}),
+        ("x[2]=a&x[0]=b", {"x": ["b", "a"]}),
+    ],
+)
+def test_only_plain_ascii_numbers_are_array_indexes(
+    query: str, parsed: dict[str, object]
+) -> None:
+    assert qs.parse(query) == parsed
