@@ -44,7 +44,7 @@ def _upsert(table: str, columns: Sequence[str], mark: str) -> str:
 
 def _search_text(state: dict[str, Any], collection: dict[str, Any] | None) -> str:
     """What `q` searches: title, description, variant titles and SKUs, collection title."""
-    parts = [state["title"], state.get("description") or ""]
+    parts = [state["title"] or "", state.get("description") or ""]
     for variant in state["variants"]:
         parts += [variant["title"] or "", variant.get("sku") or ""]
     parts.append((collection or {}).get("title") or "")
