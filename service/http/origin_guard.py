@@ -38,13 +38,16 @@ def cross_site_write(request: Request[Any, Any, Any], cors: CORSConfig) -> str |
 
     Bearer and API-token requests cannot be forged by another site (their headers
     need a CORS preflight), and a request without Origin did not come from a page.
+    Any other `Authorization` (Basic, Negotiate) a browser attaches by itself, for a
+    proxy that asked for it: the session cookie still decides who calls.
     """
     origin = request.headers.get("origin")
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if (
         request.method in SAFE_METHODS
         or origin is None
         or SESSION_COOKIE not in request.cookies
-        or "authorization" in request.headers
+        or (scheme.lower() == "bearer" and token.strip())
         or API_TOKEN_HEADER in request.headers
     ):
         return None

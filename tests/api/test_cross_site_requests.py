@@ -167,3 +167,35 @@ def test_token_and_bearer_writes_ignore_the_origin(
 
     assert with_api_token.status_code == 201, with_api_token.text
     assert with_bearer.status_code == 201, with_bearer.text
+
+
+@pytest.mark.parametrize(
+    "authorization", ["Basic dXNlcjpwYXNzd29yZA==", "Negotiate YIIabc", "Bearer"]
+)
+def test_credentials_a_browser_attaches_by_itself_do_not_pass_the_origin_check(
+    client: TestClient[Any], admin: Caller, authorization: str
+) -> None:
+    # Behind a proxy that asks for HTTP authentication, a browser adds `Authorization:
+    # Basic` (or Negotiate) to a cross-site form post on its own, with the cookie; the
+    # session still decides who calls, so the origin must still be checked. A form can
+    # post a body that needs none (cancel) or a multipart upload.
+    logged_in(client, admin)
+    job = client.post("/admin/batch-jobs", content=JOB, headers={
+        "content-type": "application/json"}).json()["batch_job"]  # fmt: skip
+    from_afar = {"origin": FOREIGN, "authorization": authorization}
+
+    cancel = client.post(f"/admin/batch-jobs/{job['id']}/cancel", headers=from_afar)
+    upload = client.post(
+        "/admin/uploads/protected",
+        files={"files": ("a.csv", b"Product Handle\n", "text/csv")},
+        headers=from_afar,
+    )
+
+    assert (cancel.status_code, upload.status_code) == (403, 403), cancel.text
+    assert cancel.json()["type"] == "not_allowed"
+    assert (
+        client.get(f"/admin/batch-jobs/{job['id']}", headers=admin.headers).json()[
+            "batch_job"
+        ]["status"]
+        != "canceled"
+    )
