@@ -34,10 +34,18 @@ def admin_user_id_from_jwt(token: str, secret: str) -> str | None:
         )
     except jwt.PyJWTError:
         return None
+    # PyJWT reads `"exp": "99999999999"` as a number; RFC 7519 and Medusa's
+    # jsonwebtoken ("invalid exp value") take only JSON numbers.
+    if not all(_numeric_date(claims[claim]) for claim in ("exp", "iat")):
+        return None
     user_id = claims.get("user_id")
     if claims.get("domain") != "admin" or not isinstance(user_id, str):
         return None
     return user_id
+
+
+def _numeric_date(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def sign_session_id(session_id: str, secret: str) -> str:

@@ -111,6 +111,21 @@ def test_bearer_tokens_without_exp_or_iat_are_refused(
     assert (undated.status_code, undated.text) == (401, "Unauthorized")
 
 
+@pytest.mark.parametrize("claim", ["exp", "iat"])
+def test_bearer_token_dates_must_be_numbers(
+    client: TestClient[Any], admin: Caller, settings: Settings, claim: str
+) -> None:
+    # PyJWT takes `"exp": "<digits>"` as a number; Medusa's jsonwebtoken does not.
+    now = int(datetime.now(UTC).timestamp())
+    claims: dict[str, Any] = {"user_id": admin.user.id, "domain": "admin",
+                              "iat": now, "exp": now + 3600}  # fmt: skip
+    claims[claim] = str(claims[claim])
+
+    response = client.get("/admin/auth", headers=bearer(claims, settings))
+
+    assert (response.status_code, response.text) == (401, "Unauthorized")
+
+
 SECRET_DETAIL = "connection to 10.9.8.7:5432 failed for user shop_owner@mail.io"
 
 
