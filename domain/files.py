@@ -60,5 +60,11 @@ class FileNotYoursError(NotAllowedError):
 
 
 def may_use(owner: str | None, user_id: str, role: UserRole | None) -> bool:
-    """Admins may read, delete and import any file; everyone else only their own."""
-    return role is UserRole.ADMIN or (owner is not None and owner == user_id)
+    """Everyone only their own files, admins included, as with batch jobs.
+
+    A file stored before owners were recorded belongs to no one: admins may use it,
+    so such files can still be read or removed.
+    """
+    if owner is None:
+        return role is UserRole.ADMIN
+    return owner == user_id

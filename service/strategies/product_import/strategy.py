@@ -251,8 +251,8 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
     def _finish(self, run: JobRun, job: BatchJobSnapshot) -> None:
         """Medusa's finalize: progress to the count; the upload and op file removed.
 
-        The upload only if the job's creator owns it: an admin's import of someone
-        else's file, or of one stored before owners were recorded, leaves it in place.
+        The upload only if the job's creator owns it: an admin's import of a file
+        stored before owners were recorded leaves it in place.
         """
         count = (job.result or {}).get("count", 0)
         run.update(result={"advancement_count": count})

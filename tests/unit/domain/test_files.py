@@ -1,4 +1,4 @@
-"""Who may use a stored file: admins any, everyone else their own."""
+"""Who may use a stored file: its owner; an unowned (older) file, admins."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from domain.users import UserRole
         ("usr_b", UserRole.MEMBER, False),
         ("usr_b", UserRole.DEVELOPER, False),
         (None, UserRole.MEMBER, False),  # stored before owners were recorded
-        ("usr_b", UserRole.ADMIN, True),
+        ("usr_b", UserRole.ADMIN, False),  # no role bypass, as for batch jobs
         (None, UserRole.ADMIN, True),
         ("usr_a", None, True),  # no such user, but the record names it
         (None, None, False),
     ],
 )
-def test_admins_may_use_any_file_and_others_their_own(
+def test_only_the_owner_uses_a_file_and_admins_the_unowned_ones(
     owner: str | None, role: UserRole | None, *, allowed: bool
 ) -> None:
     assert may_use(owner, "usr_a", role) is allowed
