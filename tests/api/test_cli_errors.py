@@ -81,10 +81,11 @@ def environment_of(settings: Settings) -> dict[str, str]:
         ("JOBSTREAM_SECURE_COOKIES", "maybe", "JOBSTREAM_SECURE_COOKIES must be true"),
     ],
 )
+@pytest.mark.parametrize("command", [["history", "batch_1"], ["serve"]], ids=" ".join)
 def test_a_bad_variable_is_named_in_one_line(
-    tmp_path: Path, variable: str, value: str, says: str
+    tmp_path: Path, variable: str, value: str, says: str, command: list[str]
 ) -> None:
-    done = run(tmp_path, "history", "batch_1", env={variable: value})
+    done = run(tmp_path, *command, env={variable: value})
 
     assert done.returncode == 2
     assert one_line_error(done).startswith(f"jobstream: {says}")

@@ -91,6 +91,15 @@ async def statuses(client: httpx.AsyncClient, jobs: list[str]) -> list[str]:
     return [by_id.get(job, "missing") for job in jobs]
 
 
+async def until_one_processes(
+    client: httpx.AsyncClient, jobs: list[str], seconds: float
+) -> None:
+    deadline = time.monotonic() + seconds
+    while "processing" not in (seen := await statuses(client, jobs)):
+        assert time.monotonic() < deadline, f"no export processing: {seen}"
+        await asyncio.sleep(0.05)
+
+
 async def test_every_export_completes_once_across_a_postgres_restart(
     postgres: PrivatePostgres, serve_settings: Settings, tmp_path: Path
 ) -> None:
@@ -123,6 +132,8 @@ async def test_every_export_completes_once_across_a_postgres_restart(
                 assert created.status_code == 201, created.text
                 jobs.append(created.json()["batch_job"]["id"])
             await health_becomes(client, 200, seconds=10)
+            # The restart must land while exports run, not after they all ended.
+            await until_one_processes(client, jobs, seconds=30)
 
             await asyncio.to_thread(postgres.stop, "fast")  # every connection cut
             await health_becomes(client, 503, seconds=30)
