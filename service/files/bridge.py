@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import gc
 import io
 import queue
 import threading
@@ -62,6 +63,8 @@ class LoopThread:
         self.stopped.set()
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(_cancel_tasks(), self.loop).result(10)
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(_close_transports(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
         if not self.loop.is_running():
@@ -74,6 +77,24 @@ async def _cancel_tasks() -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _close_transports() -> None:
+    """Close the sockets of this loop that nobody closed, before the loop closes.
+
+    A connect cancelled part-way (nats-py reconnecting while the broker is away, then
+    closed) can leave its transport open with no owner; collected after the loop is
+    closed, it could no longer close and would only warn. Runs once, at stop.
+    """
+    loop = asyncio.get_running_loop()
+    for leftover in gc.get_objects():
+        if (
+            isinstance(leftover, asyncio.BaseTransport)
+            and getattr(leftover, "_loop", None) is loop
+            and not leftover.is_closing()
+        ):
+            leftover.close()
+    await asyncio.sleep(0)  # their connection_lost callbacks run before the loop stops
 
 
 def hand_over(
