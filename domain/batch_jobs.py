@@ -370,6 +370,16 @@ class BatchJob(BaseAggregate[str]):
             expires_at=now + timedelta(seconds=seconds),
         )
 
+    def check_attempt(self, step: LeaseStep, attempt: int) -> None:
+        """Refuse a write of `attempt` at `step` once a later attempt took the step over.
+
+        The attempt count is the fencing token: a worker whose lease lapsed (paused,
+        cut off) must not write to the job after another attempt took it over, even
+        from the same process, whatever happened to the job since.
+        """
+        if self.attempts_at(step) != attempt:
+            raise LeaseLostError(step, attempt, self.attempts_at(step))
+
     def renew_lease(self, holder: str, now: datetime, seconds: float) -> bool:
         """Extend `holder`'s lease; False (and no event) if it is not theirs anymore."""
         if self.is_final or self.lease_holder != holder:
@@ -401,6 +411,14 @@ STEP_STATUS = {
     LeaseStep.PRE_PROCESSING: BatchJobStatus.CREATED,
     LeaseStep.PROCESSING: BatchJobStatus.PROCESSING,
 }
+
+
+class LeaseLostError(Exception):
+    """A later attempt took the step over: this attempt stands down, writing nothing."""
+
+    def __init__(self, step: LeaseStep, attempt: int, latest: int) -> None:
+        super().__init__(f"{step} attempt {attempt} was taken over by attempt {latest}")
+        self.step, self.attempt, self.latest = step, attempt, latest
 
 
 class LeaseHeldError(NotAllowedError):

@@ -108,10 +108,17 @@ class Jobstream(SaveHookApplication):
         unset_result: Iterable[str] = (),
         unset_context: Iterable[str] = (),
         current: BatchJob | None = None,
+        guard: Callable[[BatchJob], None] | None = None,
     ) -> BatchJob:
-        """A strategy's write: shallow merge; returns the job as saved."""
+        """A strategy's write: shallow merge; returns the job as saved.
+
+        `guard` may refuse the write on the job as it stands (each try, after a lost
+        race too): the fence of the attempt that writes.
+        """
 
         def update(job: BatchJob) -> None:
+            if guard is not None:
+                guard(job)
             job.update(
                 actor,
                 result=result,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from domain.batch_jobs import BatchJob, BatchJobStatus, LeaseHeldError
+from domain.batch_jobs import BatchJob, BatchJobStatus, LeaseHeldError, LeaseLostError
 from domain.errors import NotAllowedError
 from domain.leases import LeaseStep, gave_up_message
 from service.retry import JOB_BACKOFF, retry_transient
@@ -38,6 +38,12 @@ class RetryLater(Exception):  # noqa: N818 - an instruction, not a fault
     def __init__(self, delay: float) -> None:
         super().__init__(f"retry in {delay:.1f} s")
         self.delay = delay
+
+
+def _fence(step: LeaseStep, leased: BatchJob) -> Callable[[BatchJob], None]:
+    """The check every write of the attempt that `leased` started must pass."""
+    attempt = leased.attempts_at(step)
+    return lambda job: job.check_attempt(step, attempt)
 
 
 def worker_actor() -> str:
@@ -73,18 +79,22 @@ class JobLifecycle:
         if leased is None:
             return
         log.info("processor.pre_processing", batch_type=job.type)
+        fence = _fence(LeaseStep.PRE_PROCESSING, leased)
+
+        def done(current: BatchJob) -> None:
+            fence(current)
+            current.set_pre_processing_done(self._actor)
+
         with self._keeping_lease(job_id):
             try:
                 strategy = self._registry.get(job.type)
-                run = ApplicationJobRun(self._app, job_id, self._actor)
+                run = ApplicationJobRun(self._app, job_id, self._actor, fence=fence)
                 self._riding_out_outages(
                     job_id, lambda: strategy.pre_process_batch_job(run)
                 )
-                self._app.change_batch_job(
-                    job_id,
-                    lambda j: j.set_pre_processing_done(self._actor),
-                    current=run.latest or leased,
-                )
+                self._app.change_batch_job(job_id, done, current=run.latest or leased)
+            except LeaseLostError as lost:
+                log.info("processor.lease_lost", reason=str(lost))
             except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
                 self._fail(job_id, error, working_on=BatchJobStatus.CREATED)
 
@@ -97,14 +107,15 @@ class JobLifecycle:
         """
         job = self._app.get_batch_job(job_id)
         if job.status is BatchJobStatus.PROCESSING:
-            if self._take_lease(job, LeaseStep.PROCESSING) is None:
+            leased = self._take_lease(job, LeaseStep.PROCESSING)
+            if leased is None:
                 return
             log.info("processor.resuming", batch_type=job.type)
         elif job.status is BatchJobStatus.CONFIRMED:
             try:
                 # The claim: of processors racing here, optimistic concurrency lets
                 # one win. The lease is taken in the same save.
-                self._app.change_batch_job(job_id, self._claim, current=job)
+                leased, _ = self._app.change_batch_job(job_id, self._claim, current=job)
             except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
                 self._fail(job_id, error, working_on=BatchJobStatus.CONFIRMED)
                 return
@@ -119,7 +130,9 @@ class JobLifecycle:
             self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
             return
         with self._keeping_lease(job_id):
-            self._process_attempts(strategy, job_id)
+            self._process_attempts(
+                strategy, job_id, _fence(LeaseStep.PROCESSING, leased)
+            )
 
     def _riding_out_outages(self, job_id: str, step: Callable[[], None]) -> None:
         """The step, run again from its start after an outage of NATS or PostgreSQL.
@@ -171,14 +184,26 @@ class JobLifecycle:
     def _keeping_lease(self, job_id: str) -> LeaseKeeper:
         return LeaseKeeper(self._app, job_id, self._actor, self._lease_seconds)
 
-    def _process_attempts(self, strategy: BatchJobStrategy, job_id: str) -> None:
-        """One attempt; a retryable failure raises RetryLater for the caller to wait."""
-        run = ApplicationJobRun(self._app, job_id, self._actor, self.signals)
+    def _process_attempts(
+        self, strategy: BatchJobStrategy, job_id: str, fence: Callable[[BatchJob], None]
+    ) -> None:
+        """One attempt; a retryable failure raises RetryLater for the caller to wait.
+
+        Every write of the attempt goes through its fence: once another attempt took
+        the job over, this one stands down without writing (a paused or cut-off
+        worker must not rewrite a job that is finished).
+        """
+        run = ApplicationJobRun(self._app, job_id, self._actor, self.signals, fence)
+
+        def complete(current: BatchJob) -> None:
+            fence(current)
+            current.complete(self._actor)
+
         try:
             self._riding_out_outages(job_id, lambda: strategy.process_job(run))
-            self._app.change_batch_job(
-                job_id, lambda j: j.complete(self._actor), current=run.latest
-            )
+            self._app.change_batch_job(job_id, complete, current=run.latest)
+        except LeaseLostError as lost:
+            log.info("processor.lease_lost", reason=str(lost))
         except Exception as error:
             if self._is_canceled(job_id):
                 # Also where the cancel landed after process_job made its output

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from domain.strategies import BatchJobSnapshot
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from domain.batch_jobs import BatchJob
     from service.application import Jobstream
@@ -23,8 +23,10 @@ class ApplicationJobRun:
         job_id: str,
         actor: str,
         signals: CancelSignals | None = None,
+        fence: Callable[[BatchJob], None] | None = None,
     ) -> None:
         self._app = app
+        self._fence = fence  # raises LeaseLostError once another attempt took over
         self._job_id = job_id
         self._actor = actor
         self._signals = signals
@@ -57,5 +59,6 @@ class ApplicationJobRun:
             unset_result=unset_result,
             unset_context=unset_context,
             current=self.latest,  # a cancel meanwhile makes it stale: re-read, seen
+            guard=self._fence,
         )
         return BatchJobSnapshot.of(job)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.batch_jobs import BatchJob, BatchJobStatus, LeaseHeldError
+from domain.batch_jobs import BatchJob, BatchJobStatus, LeaseHeldError, LeaseLostError
 from domain.errors import NotAllowedError
 from domain.leases import LeaseStep
 from tests.support import named
@@ -148,3 +148,21 @@ def test_a_job_never_leased_is_not_the_reapers() -> None:
 
     assert not job.fail_if_abandoned("reaper", NOW + timedelta(days=365), 300)
     assert job.status is BatchJobStatus.PROCESSING
+
+
+def test_an_attempt_may_write_until_another_attempt_takes_the_step_over() -> None:
+    job = processing_job()
+    job.take_lease(WORKER_A, LeaseStep.PROCESSING, NOW, 30)
+    job.check_attempt(LeaseStep.PROCESSING, 1)
+    job.cancel(WORKER_A)  # a cancel is no takeover: the attempt may still clean up
+    job.check_attempt(LeaseStep.PROCESSING, 1)
+
+    taken_over = processing_job()
+    taken_over.take_lease(WORKER_A, LeaseStep.PROCESSING, NOW, 30)
+    taken_over.take_lease(
+        WORKER_B, LeaseStep.PROCESSING, NOW + timedelta(seconds=31), 30
+    )
+
+    with pytest.raises(LeaseLostError, match="attempt 1 was taken over by attempt 2"):
+        taken_over.check_attempt(LeaseStep.PROCESSING, 1)
+    taken_over.check_attempt(LeaseStep.PROCESSING, 2)
