@@ -38,6 +38,9 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     nats.errors.NoRespondersError,
     nats.js.errors.NoStreamResponseError,  # a publish nobody stored (no leader)
     nats.js.errors.ServiceUnavailableError,  # JetStream's 503 "temporarily unavailable"
+    # The socket itself was cut mid-write: asyncio's streams raise "Connection lost"
+    # (ConnectionResetError) from a flush while the broker goes away.
+    ConnectionError,
     # The database's connection was cut or refused (a restart, a failover).
     psycopg.OperationalError,
     eventsourcing.persistence.OperationalError,

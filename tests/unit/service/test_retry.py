@@ -35,6 +35,7 @@ FAST = Backoff(first=0.001, most=0.002, budget=1.0)
         psycopg.OperationalError("terminating connection due to administrator command"),
         eventsourcing.persistence.OperationalError("connection refused"),
         TransientError("NATS did not answer within 30 s"),
+        ConnectionResetError("Connection lost"),  # a flush as the socket is cut
     ],
 )  # fmt: skip
 def test_outages_are_transient(error: Exception) -> None:
