@@ -59,10 +59,21 @@ def until(condition: Any, seconds: float, what: str) -> Any:
     return value
 
 
-def product_count(client: httpx.Client) -> int:
+def product_count(client: httpx.Client) -> int | None:
+    """The catalog's count; None while it folds the commit (503: retry, as it says)."""
     response = client.get("/admin/products?limit=1")
+    if response.status_code == 503:
+        return None
     assert response.status_code == 200, response.text
     return int(response.json()["count"])
+
+
+def settled_count(client: httpx.Client, seconds: float = 30) -> int:
+    deadline = time.monotonic() + seconds
+    while (count := product_count(client)) is None:
+        assert time.monotonic() < deadline, f"the catalog answered 503 for {seconds} s"
+        time.sleep(0.05)
+    return count
 
 
 def test_serve_killed_mid_import_ends_the_job_with_all_of_the_file_or_none(
@@ -120,7 +131,7 @@ def test_serve_killed_mid_import_ends_the_job_with_all_of_the_file_or_none(
             # The catalog read model folds the one commit in its batches.
             until(lambda: product_count(client) == expected, 60, f"{expected} products")
             time.sleep(0.5)
-            count = product_count(client)
+            count = settled_count(client)
     finally:
         stop(server, signal.SIGKILL)
 
