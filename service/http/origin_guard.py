@@ -62,7 +62,8 @@ def origin_guard(cors: CORSConfig) -> Callable[[ASGIApp], ASGIApp]:
 
     def wrap(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == ScopeType.HTTP:
+            # Reads never change data: they skip building a Request (the hot path).
+            if scope["type"] == ScopeType.HTTP and scope["method"] not in SAFE_METHODS:
                 origin = cross_site_write(Request(scope), cors)
                 if origin is not None:
                     log.warning("http.cross_site_write_refused", origin=origin[:200])
