@@ -102,20 +102,8 @@ def retry_transient(
         try:
             return operation()
         except Exception as error:
-            if not is_transient(error):
+            if not _retries(error, what=what, tries=tries, pause=pause, until=deadline):
                 raise
-            if time.monotonic() + pause > deadline:
-                log.warning(
-                    "retry.gave_up", what=what, tries=tries, error=_describe(error)
-                )
-                raise
-            log.warning(
-                "retry.transient_error",
-                what=what,
-                tries=tries,
-                error=_describe(error),
-                retry_in_s=round(pause, 2),
-            )
             time.sleep(pause)
             if give_up():
                 raise
@@ -131,17 +119,29 @@ async def retry_transient_async(
         try:
             return await operation()
         except Exception as error:
-            if not is_transient(error) or time.monotonic() + pause > deadline:
+            if not _retries(error, what=what, tries=tries, pause=pause, until=deadline):
                 raise
-            log.warning(
-                "retry.transient_error",
-                what=what,
-                tries=tries,
-                error=_describe(error),
-                retry_in_s=round(pause, 2),
-            )
             await asyncio.sleep(pause)
     raise AssertionError  # pragma: no cover - pauses() never ends
+
+
+def _retries(
+    error: Exception, *, what: str, tries: int, pause: float, until: float
+) -> bool:
+    """Whether to try again after `pause`: a transient error within the budget (logged)."""
+    if not is_transient(error):
+        return False
+    if time.monotonic() + pause > until:
+        log.warning("retry.gave_up", what=what, tries=tries, error=_describe(error))
+        return False
+    log.warning(
+        "retry.transient_error",
+        what=what,
+        tries=tries,
+        error=_describe(error),
+        retry_in_s=round(pause, 2),
+    )
+    return True
 
 
 def _describe(error: BaseException) -> str:
