@@ -88,6 +88,7 @@ class CatchUpRunner:
         on_error: Callable[[str, BaseException], None] | None = None,
         on_skip: Callable[[int], None] | None = None,
         on_poison: PoisonHandler | None = None,
+        on_advance: Callable[[int], None] | None = None,
     ) -> None:
         self.name = name
         self._recorder = recorder
@@ -103,6 +104,9 @@ class CatchUpRunner:
         # be recorded: a reader in another process waits on the recorded position.
         self._on_skip = on_skip
         self._on_poison = on_poison
+        # Told each new position once its transaction committed (it may tell readers
+        # in other processes: service.read_models.position_notices).
+        self._on_advance = on_advance
         self._failing: Failing | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -271,8 +275,11 @@ class CatchUpRunner:
 
     def _advance(self, position: int) -> None:
         with self._progress:
+            moved = position > self._position
             self._position = max(self._position, position)
             self._progress.notify_all()
+        if moved and self._on_advance is not None:
+            self._on_advance(self._position)
 
     def _run(self) -> None:
         while not self._stop.is_set():

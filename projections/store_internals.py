@@ -77,8 +77,13 @@ class UnpipelinedApplicationRecorder(PostgresApplicationRecorder):
     payload to the subclass.
     """
 
-    def notify_saved(self, curs: Cursor[DictRow], topics: Collection[str]) -> None:
-        """NOTIFY this recorder's channel in `curs`'s transaction (sent at the commit)."""
+    def notify_saved(
+        self, curs: Cursor[DictRow], topics: Collection[str], position: int | None
+    ) -> None:
+        """NOTIFY this recorder's channel in `curs`'s transaction (sent at the commit).
+
+        `position` is the save's last notification id.
+        """
         raise NotImplementedError
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -98,9 +103,13 @@ class UnpipelinedApplicationRecorder(PostgresApplicationRecorder):
                 return []
             with conn.cursor() as curs:
                 self._insert_stored_events(curs, stored_events, **kwargs)
-                return self._fetch_ids_after_insert_events(
-                    curs, stored_events, **kwargs
+                ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+                # NOTIFY is delivered at the commit wherever it is sent: sent last, it
+                # can name the save's last position.
+                self.notify_saved(
+                    curs, {e.topic for e in stored_events}, max(ids) if ids else None
                 )
+                return ids
 
     def _insert_stored_events(
         self,
@@ -108,10 +117,9 @@ class UnpipelinedApplicationRecorder(PostgresApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         **kwargs: Any,
     ) -> None:
-        """The parent's lock, NOTIFY and insert; the NOTIFY is ours."""
+        """The parent's lock and insert; the NOTIFY is ours, after (`insert_events`)."""
         self._lock_table(curs)
-        self.notify_saved(curs, {e.topic for e in stored_events})
-        # The aggregate recorder's insert alone: the lock and NOTIFY are done.
+        # The aggregate recorder's insert alone: the lock is taken.
         PostgresAggregateRecorder._insert_stored_events(  # noqa: SLF001
             self, curs, stored_events, **kwargs
         )

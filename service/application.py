@@ -40,6 +40,9 @@ class Jobstream(SaveHookApplication):
         # Called after every save with the topics it stored, so the runners in this
         # process that follow one of them wake at once (and the others sleep on).
         self.save_listeners: list[Callable[[Collection[str]], None]] = []
+        # Called after every save with its last position (None: not known), so the
+        # read models know the log's head without asking (service.read_models.head).
+        self.head_listeners: list[Callable[[int | None], None]] = []
         # Every request authenticates; the lookups are cached. Index aggregates never
         # change, so their targets are kept; users are re-read after USER_CACHE_SECONDS.
         self._user_ids_by_key: dict[str, str] = {}
@@ -52,10 +55,20 @@ class Jobstream(SaveHookApplication):
         return Environment(name, dict(env or {}))
 
     def saved(self, recordings: Sequence[Recording[str]]) -> None:
-        self.notify_saved({r.notification.topic for r in recordings})
+        self.notify_saved(
+            {r.notification.topic for r in recordings},
+            max((r.notification.id for r in recordings), default=None),
+        )
 
-    def notify_saved(self, topics: Collection[str]) -> None:
-        """Tell this process's listeners that events of these topics were stored."""
+    def notify_saved(
+        self, topics: Collection[str], position: int | None = None
+    ) -> None:
+        """Tell this process's listeners that events of these topics were stored.
+
+        `position`: the save's last notification id (None: not known).
+        """
+        for head_listener in self.head_listeners:
+            head_listener(position)
         for listener in self.save_listeners:
             listener(topics)
 

@@ -75,11 +75,12 @@ def _copy_in_one_transaction(
                         (event.originator_id, event.originator_version,
                          event.topic, event.state)
                     )  # fmt: skip
-        notify_topics(curs, recorder.channel_name, topics)  # sent at the commit
         # The lock is held: the newest ids are this transaction's.
         curs.execute(SQL("SELECT max(notification_id) AS last FROM {0}").format(table))
         row = curs.fetchone()
-        return int(row["last"] or 0) if row else 0
+        last = int(row["last"] or 0) if row else 0
+        notify_topics(curs, recorder.channel_name, topics, last)  # sent at the commit
+        return last
 
 
 def _select(app: Application[str], ids: list[str]) -> list[tuple[Any, ...]]:

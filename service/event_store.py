@@ -9,7 +9,9 @@ round trips (lock, notify) and never hang.
 
 eventsourcing's NOTIFY carries no payload, so every listening process woke every
 runner on every save. Ours names the save's topics, and a runner wakes only for
-topics it follows (`NotificationListener`, `CatchUpRunner.wake_for`).
+topics it follows (`NotificationListener`, `CatchUpRunner.wake_for`). It also names
+the save's last position (`<position>@<topics>`), so a process learns the log's head
+from the notifications instead of a query per read (service.read_models.head).
 """
 
 from __future__ import annotations
@@ -30,23 +32,48 @@ TOPIC = "service.event_store:UnpipelinedPostgresRecorder"
 # PostgreSQL's payload limit is 8000 bytes; a longer list is sent empty: "wake all".
 MAX_PAYLOAD = 7_000
 TOPIC_SEPARATOR = ","
+POSITION_SEPARATOR = "@"  # in no topic (`module:QualName`)
 
 
-def notify_topics(curs: Cursor[DictRow], channel: str, topics: Collection[str]) -> None:
-    """NOTIFY `channel` with the saved topics as its payload (delivered at commit)."""
+def notify_topics(
+    curs: Cursor[DictRow],
+    channel: str,
+    topics: Collection[str],
+    position: int | None = None,
+) -> None:
+    """NOTIFY `channel` with the saved topics and last position (delivered at commit)."""
     payload = TOPIC_SEPARATOR.join(sorted(topics))
     if len(payload.encode()) > MAX_PAYLOAD:
         payload = ""
+    if position is not None:
+        payload = f"{position}{POSITION_SEPARATOR}{payload}"
     curs.execute(SQL("SELECT pg_notify(%s, %s)"), (channel, payload))
 
 
 def topics_of(payload: str) -> list[str] | None:
     """The topics a NOTIFY names; None (any topic) if it names none."""
-    return payload.split(TOPIC_SEPARATOR) if payload else None
+    topics = (
+        payload.partition(POSITION_SEPARATOR)[2] if _positioned(payload) else payload
+    )
+    return topics.split(TOPIC_SEPARATOR) if topics else None
+
+
+def position_of(payload: str) -> int | None:
+    """The last position of the save a NOTIFY tells of; None if it names none."""
+    return (
+        int(payload.partition(POSITION_SEPARATOR)[0]) if _positioned(payload) else None
+    )
+
+
+def _positioned(payload: str) -> bool:
+    head, found, _ = payload.partition(POSITION_SEPARATOR)
+    return bool(found) and head.isdigit()
 
 
 class UnpipelinedPostgresRecorder(UnpipelinedApplicationRecorder):
     """Saves outside pipeline mode (projections.store_internals); NOTIFY names topics."""
 
-    def notify_saved(self, curs: Cursor[DictRow], topics: Collection[str]) -> None:
-        notify_topics(curs, self.channel_name, topics)
+    def notify_saved(
+        self, curs: Cursor[DictRow], topics: Collection[str], position: int | None
+    ) -> None:
+        notify_topics(curs, self.channel_name, topics, position)

@@ -9,7 +9,7 @@ import psycopg
 import structlog
 from psycopg import sql
 
-from service.event_store import topics_of
+from service.event_store import position_of, topics_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -21,7 +21,10 @@ class NotificationListener:
     """Every save NOTIFYs `<app>_events`; this LISTENs to it.
 
     `on_notify` gets the topics the save stored (`service.event_store`), or None
-    when the NOTIFY names none (a save by eventsourcing's own recorder).
+    when the NOTIFY names none (a save by eventsourcing's own recorder);
+    `on_position` the save's last position, when the NOTIFY names it. `connected`
+    says whether every save since `LISTEN` is heard; `on_connect` is called after
+    each `LISTEN` (the saves while it was not connected went unheard).
     """
 
     def __init__(
@@ -29,21 +32,34 @@ class NotificationListener:
         conninfo: str,
         channel: str,
         on_notify: Callable[[Sequence[str] | None], None],
+        on_position: Callable[[int], None] | None = None,
+        on_connect: Callable[[], None] | None = None,
     ) -> None:
         self._conninfo = conninfo
         self._channel = channel
         self._on_notify = on_notify
+        self._on_position = on_position
+        self._on_connect = on_connect
         self._stop = threading.Event()
+        self._connected = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="pg-listener", daemon=True
         )
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.ident is not None:  # started
+            self._thread.join(timeout=5)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -52,11 +68,22 @@ class NotificationListener:
                     conn.execute(
                         sql.SQL("LISTEN {}").format(sql.Identifier(self._channel))
                     )
+                    self._connected.set()
+                    if self._on_connect is not None:
+                        self._on_connect()
                     while not self._stop.is_set():
                         # A short timeout keeps stop() prompt; waking costs nothing.
                         for notify in conn.notifies(timeout=0.25, stop_after=1):
-                            self._on_notify(topics_of(notify.payload))
+                            self._heard(notify.payload)
             except psycopg.Error as error:
                 # The runners still poll; this only makes them prompt. Retry quietly.
                 log.warning("pg_listener.disconnected", error=str(error))
                 self._stop.wait(1.0)
+            finally:
+                self._connected.clear()
+
+    def _heard(self, payload: str) -> None:
+        position = position_of(payload)
+        if position is not None and self._on_position is not None:
+            self._on_position(position)
+        self._on_notify(topics_of(payload))

@@ -1,82 +1,46 @@
-"""Builds the running system from Settings: event store, read model, processing, auth."""
+"""Builds the running system from Settings: event store, read models, processing, auth."""
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import secrets
-import time
 from typing import TYPE_CHECKING, Any
 
-import psycopg
 import structlog
-from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Tracking
-from eventsourcing.utils import Environment
 
-from projections.batch_jobs.postgres import PostgresBatchJobsView
-from projections.batch_jobs.projection import BatchJobsProjection
-from projections.batch_jobs.sqlite import SQLiteBatchJobsView
+from projections.read_models.known import BATCH_JOBS, CATALOG
 from projections.runner import CatchUpRunner
-from service import data_dir, parked, positions
+from service import data_dir, positions
 from service.application import Jobstream
 from service.auth.logins import LoginGuard
 from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSessionStore
 from service.catalog.commands import Catalog
-from service.catalog.readmodel import CatalogReadModel
 from service.files.backends import build_file_storage
-from service.pg_listener import NotificationListener
 from service.pg_probe import postgres_down
 from service.ports import ApiRuntime, ReadModelLagError, Secrets
 from service.processing import processor
 from service.processing.reaper import StuckJobReaper
+from service.read_models.host import ReadModelHost
 from service.settings import Settings, nats_servers, storage_env
 from service.settings_checks import MIN_SECRET_BYTES
+from service.stores import infrastructure, pool_env, schema_lock
 from service.strategies.limits import TypeLimits, parse_limits
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Sequence
 
-    from eventsourcing.persistence import TrackingRecorder
+    from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 
     from projections.batch_jobs.view import BatchJobsView
+    from projections.read_models.definition import Backend
+    from service.catalog.readmodel import CatalogReadModel
 
+__all__ = [
+    "Runtime", "build_app", "build_view", "infrastructure", "pool_env", "read_model_host",
+    "schema_lock",
+]  # fmt: skip
 log = structlog.get_logger("runtime")
-REMOTE_POLL_SECONDS = 0.005
-
-
-def pool_env(size: int) -> dict[str, str]:
-    """Up to twice `size` connections, opened as load needs them.
-
-    Bounded, so one process stays well under PostgreSQL's 100 connections; two kept
-    open, so the many processes of a deployment (and of the tests) do not hold idle
-    connections they would need only under load.
-    """
-    kept = min(size, 2)
-    return {
-        "POSTGRES_POOL_SIZE": str(kept),
-        "POSTGRES_MAX_OVERFLOW": str(2 * size - kept),
-    }
-
-
-@contextlib.contextmanager
-def schema_lock(settings: Settings) -> Iterator[None]:
-    """Serialize table creation across processes starting together.
-
-    eventsourcing creates tables and functions on start; on PostgreSQL two processes
-    doing that at once fail ("tuple concurrently updated"), and on SQLite two
-    recorders both record the tracking table's migration (IntegrityError).
-    """
-    if settings.database_url is None:
-        data_dir.prepare(settings.data_path)
-        with (settings.data_path / "schema.lock").open("a") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes
-            yield
-        return
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtext('jobstream-schema'))")
-        yield  # the lock ends with the session
 
 
 def build_app(settings: Settings) -> Jobstream:
@@ -84,40 +48,23 @@ def build_app(settings: Settings) -> Jobstream:
         return Jobstream(env={**storage_env(settings, "events"), **pool_env(8)})
 
 
-def infrastructure(
-    settings: Settings, name: str, pool_size: int
-) -> InfrastructureFactory[Any]:
-    """The eventsourcing factory of one store (its own SQLite file, or the database)."""
-    env = {**storage_env(settings, name), **pool_env(pool_size)}
-    return InfrastructureFactory.construct(Environment(name, env))
-
-
 def build_view(
     settings: Settings, factory: InfrastructureFactory[Any], *, owner: bool
 ) -> BatchJobsView:
-    """The batch-jobs view; its `owner` (the projection's process) rebuilds it."""
-    view_class: type[Any] = (
-        PostgresBatchJobsView if settings.is_postgres else SQLiteBatchJobsView
-    )
+    """The batch-jobs view alone (the reaper of a worker); its `owner` rebuilds it."""
+    backend: Backend = "postgres" if settings.is_postgres else "sqlite"
     with schema_lock(settings):
-        view: BatchJobsView = factory.tracking_recorder(view_class)
+        view: BatchJobsView = factory.tracking_recorder(BATCH_JOBS.view_class(backend))
         if owner and view.rebuild_if_outdated():
             log.warning("runtime.read_model_rebuilding", reason="columns changed")
     return view
 
 
-def catalog_read_model(
-    app: Jobstream, settings: Settings, *, project: bool, pool_size: int = 4
-) -> CatalogReadModel:
-    """The catalog view, kept here (`project`) or read as another process keeps it."""
-    with schema_lock(settings):
-        return CatalogReadModel(
-            app=app,
-            factory=infrastructure(settings, "catalog", pool_size=pool_size),
-            postgres=settings.is_postgres,
-            project=project,
-            timeout=settings.read_your_writes_timeout,
-        )
+def read_model_host(
+    settings: Settings, app: Jobstream, *, project: bool, pool_size: int = 4
+) -> ReadModelHost:
+    """Every read model, kept here (`project`) or read as another process keeps it."""
+    return ReadModelHost(settings, app, project=project, pool_size=pool_size)
 
 
 def resolve_secrets(settings: Settings) -> Secrets:
@@ -156,7 +103,7 @@ def resolve_secrets(settings: Settings) -> Secrets:
 
 
 class Runtime(ApiRuntime):
-    """One process's Jobstream: API state, projection runner and job processor."""
+    """One process's Jobstream: API state, read models and job processor."""
 
     def __init__(
         self,
@@ -177,17 +124,22 @@ class Runtime(ApiRuntime):
             )
             registry.load_entry_points(services)
         self.registry = registry
-        # Each factory owns a connection pool; stop() closes them all.
-        self._view_factory = infrastructure(
-            settings, BatchJobsProjection.name, pool_size=4
+        # False when `jobstream projections` keeps the read models in another process.
+        self.project = project
+        self.read_models = read_model_host(settings, self.app, project=project)
+        jobs, catalog = (
+            self.read_models[BATCH_JOBS.name],
+            self.read_models[CATALOG.name],
         )
+        self.view: BatchJobsView = jobs.view
+        self.projection = jobs.runner
+        self.catalog_reads: CatalogReadModel = catalog
+        # Each factory owns a connection pool; stop() closes them all.
         self._processor_factory = infrastructure(settings, "processor", pool_size=1)
-        self.view = build_view(settings, self._view_factory, owner=project)
         self.logins = LoginGuard(settings)
         with schema_lock(settings):
             self.sessions = self._build_sessions()
             processor_position = self._processor_factory.tracking_recorder()
-        self.projection = self._build_projection_runner()
         self.processor = processor.BatchJobProcessor(
             app=self.app,
             registry=registry,
@@ -203,30 +155,9 @@ class Runtime(ApiRuntime):
         )
         # False when NATS workers run the jobs (`jobstream api`, and tests of workers).
         self.process_jobs = process_jobs
-        # False when `jobstream projections` runs the projection in another process.
-        self.project = project
-        self.catalog_reads = catalog_read_model(self.app, settings, project=project)
         self.catalog = Catalog(self.app)
-        self._listener: NotificationListener | None = None
         self._relay_factory: InfrastructureFactory[Any] | None = None
         self._relay_position: TrackingRecorder | None = None
-
-    def _build_projection_runner(self) -> CatchUpRunner:
-        return CatchUpRunner(
-            name="projection.batchjobs",
-            recorder=self.app.recorder,
-            mapper=self.app.mapper,
-            topics=BatchJobsProjection.topics,
-            start_position=lambda: self.view.max_tracking_id(self.app.name),
-            handler=BatchJobsProjection(self.view, self.app.name),
-            on_error=_log_runner_error,
-            on_skip=self._record_skip,
-            on_poison=parked.parker(BatchJobsProjection.name, self.view, self.app.name),
-        )
-
-    def _record_skip(self, position: int) -> None:
-        with contextlib.suppress(IntegrityError):  # recorded further already
-            self.view.insert_tracking(Tracking(self.app.name, position))
 
     def _build_processing_runner(self) -> CatchUpRunner:
         return CatchUpRunner(
@@ -246,43 +177,32 @@ class Runtime(ApiRuntime):
         return SQLiteSessionStore(self.settings.data_path / "sessions.sqlite", ttl)
 
     def start(self) -> None:
-        wanted = ((self.projection, self.project), (self.processing, self.process_jobs))
-        for runner in [runner for runner, wanted_here in wanted if wanted_here]:
-            self.app.save_listeners.append(runner.wake_for)
-            runner.start()
+        if self.process_jobs:
+            self.app.save_listeners.append(self.processing.wake_for)
+            self.processing.start()
+        # Another process's save (PostgreSQL NOTIFY) wakes the processor too.
+        self.read_models.also_wake.append(self._wake_processing)
+        self.read_models.start()
         if self.process_jobs or self.project:
             # Where jobs run or the read model is kept, lapsed leases are looked for:
             # the projections process reaps even when every worker is gone.
             self.reaper.start()
-        self.catalog_reads.start()
-        if self.settings.database_url is not None:
-            channel = getattr(self.app.recorder, "channel_name", "jobstream_events")
-            self._listener = NotificationListener(
-                self.settings.database_url, channel, self._wake_runners
-            )
-            self._listener.start()
         log.info("runtime.started", batch_types=self.registry.batch_types)
 
-    def _wake_runners(self, topics: Sequence[str] | None) -> None:
-        """Another process saved events of `topics` (None: unknown, wake them all)."""
-        for runner in (self.projection, self.processing, self.catalog_reads.runner):
-            if topics is None:
-                runner.wake()
-            else:
-                runner.wake_for(topics)
+    def _wake_processing(self, topics: Sequence[str] | None) -> None:
+        if topics is None:
+            self.processing.wake()
+        else:
+            self.processing.wake_for(topics)
 
     def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.stop()
         self.reaper.stop()
         self.processing.stop()
         self.processor.shutdown()
-        self.projection.stop()
-        self.catalog_reads.stop()
+        self.read_models.stop()
         self.sessions.close()
         self.logins.close()
         self.files.close()
-        self._view_factory.close()
         self._processor_factory.close()
         if self._relay_factory is not None:
             self._relay_factory.close()
@@ -291,40 +211,23 @@ class Runtime(ApiRuntime):
 
     def wait_for_read_model(self, position: int) -> None:
         """Return once GET/list would show the write at `position`; else raise."""
-        if not self._wait_for_projection(position):
+        if not self.read_models[BATCH_JOBS.name].wait_for(position):
             raise ReadModelLagError(position)
-
-    def _wait_for_projection(self, position: int) -> bool:
-        timeout = self.settings.read_your_writes_timeout
-        if self.project:
-            return self.projection.wait_for(position, timeout)
-        # The projection runs in another process: watch its recorded position.
-        deadline = time.monotonic() + timeout
-        while (self.view.max_tracking_id(self.app.name) or 0) < position:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(REMOTE_POLL_SECONDS)
-        return True
 
     def catch_up_read_model(self) -> None:
         """Before a read: the view reflects every event stored when the request began."""
-        self.wait_for_read_model(self.app.recorder.max_notification_id() or 0)
+        self.read_models[BATCH_JOBS.name].catch_up()
 
     def settle(self, position: int) -> None:
-        """After a write: wait so the caller's next read shows it.
-
-        The write is durable either way; a lagging view only delays the answer.
-        """
-        if not self._wait_for_projection(position):
-            log.warning("runtime.read_model_lag", position=position)
+        """After a write: wait so the caller's next read of batch jobs shows it."""
+        self.read_models[BATCH_JOBS.name].settle(position)
 
     def health(self) -> dict[str, str]:
         """Each dependency's state: "ok", or why not."""
         checks: dict[str, str] = {}
-        probes = {
+        probes: dict[str, Callable[[], object]] = {
             "event_store": self.app.recorder.max_notification_id,
-            "read_model": lambda: self.view.max_tracking_id(self.app.name),
-            "catalog": lambda: self.catalog_reads.view.max_tracking_id(self.app.name),
+            **self.read_models.probes(),
             "sessions": self.sessions.ping,
         }
         # PostgreSQL away: every store is down, said at once (the pools would hang).
@@ -342,13 +245,9 @@ class Runtime(ApiRuntime):
                 checks[name] = "ok"
             except Exception as error:  # noqa: BLE001 - any failure means "down"
                 checks[name] = f"down: {error}"
-        for runner, wanted in (
-            (self.projection, self.project),
-            (self.catalog_reads.runner, self.project),
-            (self.processing, self.process_jobs),
-        ):
-            if wanted:
-                checks[runner.name] = runner.state
+        checks.update(self.read_models.runner_states())
+        if self.process_jobs:
+            checks[self.processing.name] = self.processing.state
         return checks
 
     def details(self) -> dict[str, object]:
@@ -357,20 +256,14 @@ class Runtime(ApiRuntime):
         if checks.get("event_store") != "ok":  # no head or lag to read
             return {"status": "unavailable", "checks": checks}
         head = self.app.recorder.max_notification_id() or 0
-        projected = positions.recorded(self.view, self.app.name)
         report: dict[str, object] = {
             "status": "ok"
             if all(v == "ok" for v in checks.values())
             else "unavailable",
             "checks": checks,
             "event_store_head": head,
-            "projection_position": projected,
-            "projection_lag": positions.lag(head, projected),
+            **self.read_models.details(head),
         }
-        catalog = positions.recorded(self.catalog_reads.view, self.app.name)
-        report["catalog_position"] = catalog
-        report["catalog_lag"] = positions.lag(head, catalog)
-        report.update(parked.details(self._read_models()))
         if self.settings.nats_url is not None:
             # Reported, not required: the outbox keeps the work while NATS is away.
             relayed = positions.recorded(self._relay_tracking(), self.app.name)
@@ -378,17 +271,6 @@ class Runtime(ApiRuntime):
             report["relay_position"] = relayed
             report["relay_lag"] = positions.lag(head, relayed)
         return report
-
-    def _read_models(self) -> dict[str, tuple[object, CatchUpRunner | None]]:
-        """Each read model's view, and its runner where this process runs it."""
-        catalog = self.catalog_reads
-        return {
-            BatchJobsProjection.name: (
-                self.view,
-                self.projection if self.project else None,
-            ),
-            catalog.NAME: (catalog.view, catalog.runner if self.project else None),
-        }
 
     def _relay_tracking(self) -> TrackingRecorder:
         if self._relay_position is None:

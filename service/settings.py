@@ -31,6 +31,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     processor_threads: int = 4
     max_processing_attempts: int = 3
     read_your_writes_timeout: float = 5.0
+    # Across processes on PostgreSQL, read-model positions arrive by NOTIFY; a read
+    # also looks at the store this often, in case a notification was lost.
+    read_model_poll_seconds: float = 1.0
     session_ttl_seconds: int = 36_000  # Medusa's express-session default: 10 h
     secure_cookies: bool = False
     # NATS JetStream: set the URL to publish events (`jobstream relay`).

@@ -82,6 +82,7 @@ RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "processor_threads": _at_least(1),
     "max_processing_attempts": _at_least(1),
     "read_your_writes_timeout": _positive(),
+    "read_model_poll_seconds": _positive(),
     "session_ttl_seconds": _at_least(1),
     "nats_replicas": (lambda v: 1 <= v <= MAX_REPLICAS, f"must be from 1 to {MAX_REPLICAS}"),
     "worker_concurrency": _at_least(1),

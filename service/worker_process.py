@@ -14,6 +14,7 @@ import structlog
 
 from domain.errors import BatchJobNotFoundError
 from projections.batch_jobs.projection import BatchJobsProjection
+from projections.read_models.known import CATALOG
 from service.files.backends import build_file_storage
 from service.messaging import envelope
 from service.messaging.streams import ensure_stream
@@ -28,10 +29,10 @@ from service.messaging.worker import (
 )
 from service.nats_client import connect
 from service.processing.reaper import StuckJobReaper
+from service.read_models.host import ReadModelHost
 from service.runtime import (
     build_app,
     build_view,
-    catalog_read_model,
     infrastructure,
 )
 from service.settings import nats_servers
@@ -64,20 +65,22 @@ class LazyCatalog:
 
     def __init__(self, app: Jobstream, settings: Settings) -> None:
         self._app, self._settings = app, settings
-        self._reads: CatalogReadModel | None = None
+        self._host: ReadModelHost | None = None
         self._lock = threading.Lock()
 
     def __call__(self) -> CatalogReadModel:
         with self._lock:
-            if self._reads is None:
-                self._reads = catalog_read_model(
-                    self._app, self._settings, project=False, pool_size=2
-                )
-            return self._reads
+            if self._host is None:
+                self._host = ReadModelHost(
+                    self._settings, self._app, project=False,
+                    definitions=(CATALOG,), pool_size=2,
+                )  # fmt: skip
+                self._host.start()
+            return self._host[CATALOG.name]
 
     def close(self) -> None:
-        if self._reads is not None:
-            self._reads.stop()
+        if self._host is not None:
+            self._host.stop()
 
 
 # A worker at a type's limit gives the message back: another worker may take it.

@@ -5,27 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from domain.batch_jobs import BatchJob
-from domain.catalog.base import CatalogAggregate
-from projections.batch_jobs.projection import BatchJobsProjection
-from projections.catalog.projection import CatalogProjection
-from projections.rebuild import LiveRebuild, Progress
+from projections.read_models.known import BATCH_JOBS, CATALOG, NAMES
 from service.commandline.errors import CommandError
-from service.runtime import build_app, build_view, catalog_read_model, infrastructure
+from service.read_models.host import ReadModelHost
+from service.runtime import build_app
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
-    from eventsourcing.persistence import InfrastructureFactory
-
     from projections.batch_jobs.view import SqlBatchJobsView
     from projections.catalog.sql import SqlCatalogView
+    from projections.parking import Parking
+    from projections.rebuild import LiveRebuild, Progress
     from service.application import Jobstream
-    from service.catalog.readmodel import CatalogReadModel
     from service.runtime import Runtime
     from service.settings import Settings
 
-PROJECTIONS = (BatchJobsProjection.name, CatalogProjection.name)
+PROJECTIONS = NAMES
 PAGE = 5000
 EVENT_STORE_FILE = "events.sqlite"  # storage_env's file of the "events" store
 
@@ -48,40 +44,35 @@ def require_store(settings: Settings) -> None:
 
 @dataclass
 class Models:
-    """The application and both read models' views (SQL: rebuildable)."""
+    """The application and its read models (SQL views: rebuildable)."""
 
     app: Jobstream
-    jobs: SqlBatchJobsView
-    catalog: SqlCatalogView
+    read_models: ReadModelHost
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def of(cls, runtime: Runtime) -> Models:
         """The ones a running process uses (tests, the API's own process)."""
-        return cls(
-            runtime.app,
-            cast("SqlBatchJobsView", runtime.view),
-            cast("SqlCatalogView", runtime.catalog_reads.view),
-        )
+        return cls(runtime.app, runtime.read_models)
 
     @classmethod
     def open(cls, settings: Settings) -> Models:
         """Connections of their own, for a command; `close()` them."""
         app = build_app(settings)
-        factory: InfrastructureFactory[Any] = infrastructure(
-            settings, BatchJobsProjection.name, pool_size=2
-        )
-        jobs = build_view(settings, factory, owner=False)
-        catalog: CatalogReadModel = catalog_read_model(
-            app, settings, project=False, pool_size=2
-        )
-        closers = [catalog.stop, factory.close, app.close]
-        return cls(
-            app,
-            cast("SqlBatchJobsView", jobs),
-            cast("SqlCatalogView", catalog.view),
-            closers,
-        )
+        host = ReadModelHost(settings, app, project=False, pool_size=2)
+        return cls(app, host, [host.stop, app.close])
+
+    @property
+    def jobs(self) -> SqlBatchJobsView:
+        return cast("SqlBatchJobsView", self.read_models[BATCH_JOBS.name].view)
+
+    @property
+    def catalog(self) -> SqlCatalogView:
+        return cast("SqlCatalogView", self.read_models[CATALOG.name].view)
+
+    def view(self, name: str) -> Parking:
+        """The view of the read model called `name`."""
+        return cast("Parking", self.read_models[name].view)
 
     def close(self) -> None:
         for close in self._closers:
@@ -91,25 +82,7 @@ class Models:
         self, name: str, on_progress: Callable[[Progress], None] | None = None
     ) -> LiveRebuild:
         """The live rebuild of the read model called `name` (see PROJECTIONS)."""
-        event_type: type[object]
-        if name == BatchJobsProjection.name:
-            view: Any = self.jobs
-            topics, event_type = BatchJobsProjection.topics, BatchJob.Event
-        elif name == CatalogProjection.name:
-            view = self.catalog
-            topics, event_type = CatalogProjection.topics, CatalogAggregate.Event
-        else:
-            raise ValueError(f"no read model called {name!r}: {', '.join(PROJECTIONS)}")
-        return LiveRebuild(
-            name=name,
-            view=view,
-            recorder=self.app.recorder,
-            mapper=self.app.mapper,
-            topics=topics,
-            event_type=event_type,
-            upstream=self.app.name,
-            on_progress=on_progress,
-        )
+        return self.read_models.rebuild(name, on_progress)
 
     def events(
         self, topics: Sequence[str] = (), *, start: int = 0, stop: int | None = None

@@ -25,7 +25,7 @@ _json = msgspec.json.Encoder()
 
 
 def _views(models: Models) -> dict[str, Parking]:
-    return {"batchjobs": models.jobs, "catalog": models.catalog}
+    return {name: models.view(name) for name in models.read_models.names}
 
 
 def show(models: Models, args: argparse.Namespace) -> int:

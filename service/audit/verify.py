@@ -19,6 +19,8 @@ from projections.nul import without_nul
 from service.audit import history
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from projections.parking import Parking
     from service.audit.models import Models
 
@@ -40,7 +42,8 @@ class Verification:
 
 
 def verify(models: Models) -> list[Verification]:
-    return [verify_batch_jobs(models), verify_catalog(models)]
+    """Each read model of `models` against its events."""
+    return [VERIFIERS[name](models) for name in models.read_models.names]
 
 
 def verify_batch_jobs(models: Models) -> Verification:
@@ -161,3 +164,10 @@ def _entity_problem(expected: Entity | None, found: Entity | None) -> str | None
 
 def _parked_positions(view: Parking) -> set[int]:
     return {event.position for event in view.parked_events()}
+
+
+# How each read model (by its definition's name) is checked against its events.
+VERIFIERS: dict[str, Callable[[Models], Verification]] = {
+    BatchJobsProjection.name: verify_batch_jobs,
+    CatalogProjection.name: verify_catalog,
+}

@@ -161,7 +161,7 @@ class StagedChanges(CatalogChanges):
         if not self.staged_events:
             return 0
         position = insert_in_one_transaction(self.app, self._batches())
-        self._jobstream.notify_saved(self._topics)
+        self._jobstream.notify_saved(self._topics, position)
         return position
 
     def close(self) -> None:

@@ -408,10 +408,11 @@ def test_a_save_sends_one_notify_naming_its_topics(
         assert isinstance(recorder, PostgresApplicationRecorder)
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute(f"LISTEN {recorder.channel_name}")
-            recorder.insert_events(stored("t.b", "t.a", "t.b"))
+            ids = recorder.insert_events(stored("t.b", "t.a", "t.b")) or []
             # Every NOTIFY the save sent (at its commit), and any duplicate.
             payloads = [n.payload for n in conn.notifies(timeout=0.5)]
-        assert payloads == ["t.a,t.b"], (
+        # The save's last position, then its topics (service.event_store).
+        assert payloads == [f"{ids[-1]}@t.a,t.b"], (
             f"{internal(PostgresApplicationRecorder, '_insert_stored_events')}: a save "
             f"sent {payloads} on {recorder.channel_name}, not one NOTIFY naming its topics"
         )

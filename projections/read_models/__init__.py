@@ -1,0 +1,1 @@
+"""Read models as one capability: each defined once, all hosted alike (service.read_models)."""

@@ -1,0 +1,1 @@
+"""The read-model host of a process, and how read models' positions cross processes."""

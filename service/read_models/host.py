@@ -1,0 +1,333 @@
+"""Every read model of a process, hosted alike from its definition.
+
+For each read model (projections.read_models.known) the host builds its view on
+the configured backend and, where this process keeps it (`project`), a catch-up
+runner that folds its events and records skips, parks poison events and tells other
+processes its new positions. Reads wait on it the same way whoever keeps it:
+`catch_up()` before a read (every event stored when the request began), `settle()`
+after a write (the caller's next read shows it). The host also answers health,
+lag, parked events, and builds a model's live rebuild.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import structlog
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from projections.read_models.known import READ_MODELS, definition_of
+from projections.rebuild import LiveRebuild, Progress
+from projections.runner import CatchUpRunner
+from service import parked, positions
+from service.pg_listener import NotificationListener
+from service.ports import ReadModelLagError
+from service.read_models.head import Head, KnownHead
+from service.read_models.position_notices import PositionNotices
+from service.read_models.remote_positions import (
+    NotifiedRemotePositions,
+    PollingRemotePositions,
+    RemotePositions,
+)
+from service.stores import in_memory, infrastructure, schema_lock
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+    from eventsourcing.persistence import InfrastructureFactory
+
+    from projections.read_models.definition import Backend, ReadModelDefinition
+    from service.application import Jobstream
+    from service.settings import Settings
+
+log = structlog.get_logger("read_models")
+V = TypeVar("V")
+
+
+class HostedReadModel(Generic[V]):
+    """One read model in this process: its view, its runner, and the waits on it."""
+
+    def __init__(  # noqa: PLR0913 - wiring, all by name
+        self,
+        definition: ReadModelDefinition,
+        view: V,
+        *,
+        app: Jobstream,
+        project: bool,
+        timeout: float,
+        head: Head,
+        remote: RemotePositions,
+        on_advance: Callable[[str, int], None] | None = None,
+    ) -> None:
+        self.definition = definition
+        self.name = definition.name
+        self.view: V = view
+        self.project = project
+        self._upstream = app.name
+        self._timeout = timeout
+        self._head = head
+        self._remote = remote
+        # Every view is a TrackingRecorder (the definition's classes are).
+        self._tracking: Any = view
+        name = self.name
+        self.runner = CatchUpRunner(
+            name=definition.runner_name,
+            recorder=app.recorder,
+            mapper=app.mapper,
+            topics=definition.topics,
+            start_position=lambda: self._tracking.max_tracking_id(app.name),
+            handler=definition.projection(view, app.name),
+            on_error=_log_runner_error,
+            on_skip=self._record_skip,
+            on_poison=parked.parker(name, view, app.name),
+            on_advance=None
+            if on_advance is None
+            else (lambda position: on_advance(name, position)),
+        )
+
+    def _record_skip(self, position: int) -> None:
+        with contextlib.suppress(IntegrityError):  # recorded further already
+            self._tracking.insert_tracking(Tracking(self._upstream, position))
+
+    def recorded(self) -> int:
+        """The position its store has recorded (0 if none)."""
+        return positions.recorded(self._tracking, self._upstream)
+
+    def wait_for(self, position: int) -> bool:
+        """True once the view has folded every event up to `position`."""
+        if self.project:
+            return self.runner.wait_for(position, self._timeout)
+        return self._remote.wait(self.name, position, self._timeout)
+
+    def catch_up(self) -> None:
+        """Before a read: the view has every event stored when the request began."""
+        position = self._head()
+        if not self.wait_for(position):
+            raise ReadModelLagError(position)
+
+    def settle(self, position: int) -> None:
+        """After a write: wait so the caller's next read shows it.
+
+        The write is durable either way; a lagging view only delays the answer.
+        """
+        if not self.wait_for(position):
+            log.warning("read_models.lag", read_model=self.name, position=position)
+
+
+class ReadModelHost:
+    """The read models of one process, built from Settings and the application.
+
+    `project`: this process keeps them (runs their runners); else another process
+    does, and waits follow its positions (`remote`). `backend` overrides the one the
+    settings name ("memory" for tests); `head` and `remote` override how the log's
+    head and the other process's positions are learnt.
+    """
+
+    def __init__(  # noqa: PLR0913 - all optional but the two, by name
+        self,
+        settings: Settings,
+        app: Jobstream,
+        *,
+        project: bool = True,
+        backend: Backend | None = None,
+        definitions: Sequence[ReadModelDefinition] = READ_MODELS,
+        pool_size: int = 4,
+        head: Head | None = None,
+        remote: RemotePositions | None = None,
+    ) -> None:
+        self.settings = settings
+        self.app = app
+        self.project = project
+        self.backend: Backend = backend or (
+            "postgres" if settings.is_postgres else "sqlite"
+        )
+        self._factories: list[InfrastructureFactory[Any]] = []
+        postgres = self.backend == "postgres"
+        url = settings.database_url
+        # Other processes' saves are heard on PostgreSQL; they wake the runners here
+        # and teach the head. `also_wake` adds the process's other runners.
+        self._listener: NotificationListener | None = None
+        self.also_wake: list[Callable[[Sequence[str] | None], None]] = []
+        if postgres and url is not None:
+            channel = getattr(app.recorder, "channel_name", "jobstream_events")
+            self._listener = NotificationListener(
+                url, channel, self._heard, on_position=self._heard_position,
+                on_connect=self._listener_connected,
+            )  # fmt: skip
+        self.head = head or self._default_head()
+        self._notices = (
+            PositionNotices(url) if project and postgres and url is not None else None
+        )
+        self.remote = remote or self._default_remote()
+        self._models: dict[str, HostedReadModel[Any]] = {
+            definition.name: HostedReadModel(
+                definition,
+                self._build_view(definition, pool_size),
+                app=app,
+                project=project,
+                timeout=settings.read_your_writes_timeout,
+                head=self.head,
+                remote=self.remote,
+                on_advance=None if self._notices is None else self._notices.tell,
+            )
+            for definition in definitions
+        }
+
+    def _default_head(self) -> Head:
+        def query() -> int:
+            return self.app.recorder.max_notification_id() or 0
+
+        listener = self._listener
+        if self.backend == "postgres":
+            # Others' saves are known only while their NOTIFYs are heard.
+            return KnownHead(query, lambda: listener is not None and listener.connected)
+        # Embedded: this process is the store's one writer of read models' events.
+        return KnownHead(query)
+
+    def _default_remote(self) -> RemotePositions:
+        def read(name: str) -> int:
+            return self[name].recorded()
+
+        url = self.settings.database_url
+        if self.backend == "postgres" and url is not None:
+            return NotifiedRemotePositions(
+                read, url, fallback_seconds=self.settings.read_model_poll_seconds
+            )
+        return PollingRemotePositions(read)
+
+    def _build_view(self, definition: ReadModelDefinition, pool_size: int) -> Any:
+        view_class = definition.view_class(self.backend)
+        if self.backend == "memory":
+            return in_memory(definition.name).tracking_recorder(view_class)
+        factory = infrastructure(self.settings, definition.name, pool_size)
+        self._factories.append(factory)
+        with schema_lock(self.settings):
+            view = factory.tracking_recorder(view_class)
+            # Its keeper rebuilds a view whose columns are not this code's.
+            outdated = getattr(view, "rebuild_if_outdated", None)
+            if self.project and outdated is not None and outdated():
+                log.warning(
+                    "runtime.read_model_rebuilding", read_model=definition.name,
+                    reason="columns changed",
+                )  # fmt: skip
+        return view
+
+    # -- the models ------------------------------------------------------------------
+
+    def __getitem__(self, name: str) -> HostedReadModel[Any]:
+        try:
+            return self._models[name]
+        except KeyError:
+            definition_of(name)  # raises, naming the known ones
+            raise
+
+    def __iter__(self) -> Iterator[HostedReadModel[Any]]:
+        return iter(self._models.values())
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._models)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.app.head_listeners.append(self.head.saved)
+        if self.project:
+            for model in self:
+                self.app.save_listeners.append(model.runner.wake_for)
+                model.runner.start()
+        else:
+            self.remote.start()
+        if self._listener is not None:
+            self._listener.start()
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+        for model in self:
+            model.runner.stop()
+        self.remote.stop()
+        if self._notices is not None:
+            self._notices.close()
+        for factory in self._factories:
+            factory.close()
+
+    def _heard(self, topics: Sequence[str] | None) -> None:
+        """Another process saved events (of `topics`; None: unknown)."""
+        if self.project:
+            # Every save moves every read model's position, followed topic or not:
+            # readers in other processes wait for it, so each runner records it.
+            for model in self:
+                model.runner.wake()
+        for wake in self.also_wake:
+            wake(topics)
+
+    def _heard_position(self, position: int) -> None:
+        self.head.saved(position)
+
+    def _listener_connected(self) -> None:
+        # Saves while nobody listened went unheard: the head must be asked again.
+        self.head.saved(None)
+
+    # -- waits -----------------------------------------------------------------------
+
+    def catch_up(self, names: Sequence[str] | None = None) -> None:
+        """Before a read of `names` (default: all): every event stored so far."""
+        for name in names or self.names:
+            self[name].catch_up()
+
+    def settle(self, position: int, names: Sequence[str] | None = None) -> None:
+        """After a write: the caller's next read of `names` (default: all) shows it."""
+        for name in names or self.names:
+            self[name].settle(position)
+
+    # -- health ----------------------------------------------------------------------
+
+    def probes(self) -> dict[str, Callable[[], object]]:
+        """For /health: each view's check name, and a probe that fails if it is down."""
+        return {model.definition.health_check: model.recorded for model in self}
+
+    def runner_states(self) -> dict[str, str]:
+        """For /health: each runner this process runs, "ok" or why not."""
+        if not self.project:
+            return {}
+        return {model.runner.name: model.runner.state for model in self}
+
+    def details(self, head: int) -> dict[str, object]:
+        """For /health/details: each model's position and lag, parked and stuck events."""
+        report: dict[str, object] = {}
+        for model in self:
+            recorded = model.recorded()
+            report[f"{model.definition.details_prefix}_position"] = recorded
+            report[f"{model.definition.details_prefix}_lag"] = positions.lag(
+                head, recorded
+            )
+        report.update(
+            parked.details(
+                {m.name: (m.view, m.runner if self.project else None) for m in self}
+            )
+        )
+        return report
+
+    # -- rebuild ---------------------------------------------------------------------
+
+    def rebuild(
+        self, name: str, on_progress: Callable[[Progress], None] | None = None
+    ) -> LiveRebuild:
+        """The live rebuild of the read model called `name` (projections.rebuild)."""
+        model = self[name]
+        return LiveRebuild(
+            name=name,
+            view=model.view,
+            recorder=self.app.recorder,
+            mapper=self.app.mapper,
+            topics=model.definition.topics,
+            event_type=model.definition.event_type,
+            upstream=self.app.name,
+            on_progress=on_progress,
+        )
+
+
+def _log_runner_error(name: str, error: BaseException) -> None:
+    log.warning("runner.error", runner=name, error=repr(error))
