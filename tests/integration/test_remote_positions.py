@@ -1,0 +1,82 @@
+"""Read-model positions told by PostgreSQL NOTIFY, and the poll that covers a lost one."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from service.read_models.position_notices import PositionNotices
+from service.read_models.remote_positions import NotifiedRemotePositions
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def channel() -> str:
+    return f"positions_{uuid.uuid4().hex[:8]}"
+
+
+@contextlib.contextmanager
+def listening(
+    postgres_url: str, channel: str, recorded: dict[str, int], fallback: float
+) -> Iterator[NotifiedRemotePositions]:
+    remote = NotifiedRemotePositions(
+        lambda name: recorded[name], postgres_url, channel=channel,
+        fallback_seconds=fallback,
+    )  # fmt: skip
+    remote.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not remote.listening:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        yield remote
+    finally:
+        remote.stop()
+
+
+def test_a_notice_wakes_the_waiter_long_before_the_fallback_poll(
+    postgres_url: str, channel: str
+) -> None:
+    recorded = {"catalog": 3}  # the store: what a poll would read
+    with listening(postgres_url, channel, recorded, fallback=30.0) as remote:
+        assert remote.position("catalog") == 3
+        notices = PositionNotices(postgres_url, channel)
+        threading.Timer(0.1, notices.tell, ("catalog", 9)).start()
+        started = time.monotonic()
+
+        reached = remote.wait("catalog", 9, timeout=20)
+
+        assert reached
+        assert time.monotonic() - started < 5  # not the 30 s poll
+        assert remote.position("catalog") == 9
+        notices.close()
+
+
+def test_a_lost_notice_is_covered_by_the_fallback_poll(
+    postgres_url: str, channel: str
+) -> None:
+    recorded = {"batchjobs": 1}
+    with listening(postgres_url, channel, recorded, fallback=0.2) as remote:
+        assert remote.position("batchjobs") == 1
+        recorded["batchjobs"] = 4  # recorded, never told
+
+        assert remote.wait("batchjobs", 4, timeout=10)
+        assert not remote.wait("batchjobs", 5, timeout=0.5)
+
+
+def test_notices_of_other_payloads_are_ignored(postgres_url: str, channel: str) -> None:
+    recorded = {"batchjobs": 1}
+    with listening(postgres_url, channel, recorded, fallback=30.0) as remote:
+        remote.position("batchjobs")
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute("SELECT pg_notify(%s, %s)", (channel, "not a notice"))
+            conn.execute("SELECT pg_notify(%s, %s)", (channel, "batchjobs:2"))
+
+        assert remote.wait("batchjobs", 2, timeout=10)
