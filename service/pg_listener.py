@@ -12,7 +12,7 @@ from psycopg import sql
 from service.event_store import position_of, topics_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 log = structlog.get_logger("pg_listener")
 
@@ -24,22 +24,30 @@ class NotificationListener:
     when the NOTIFY names none (a save by eventsourcing's own recorder);
     `on_position` the save's last position, when the NOTIFY names it. `connected`
     says whether every save since `LISTEN` is heard; `on_connect` is called after
-    each `LISTEN` (the saves while it was not connected went unheard).
+    each `LISTEN` (the saves while it was not connected went unheard), and
+    `on_disconnect` when the connection is lost. `also` listens to more channels on
+    the same connection, each handler getting its channel's payloads.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the hooks are optional and named
         self,
         conninfo: str,
         channel: str,
         on_notify: Callable[[Sequence[str] | None], None],
+        *,
         on_position: Callable[[int], None] | None = None,
         on_connect: Callable[[], None] | None = None,
+        on_disconnect: Callable[[], None] | None = None,
+        also: Mapping[str, Callable[[str], None]] | None = None,
     ) -> None:
         self._conninfo = conninfo
         self._channel = channel
         self._on_notify = on_notify
         self._on_position = on_position
         self._on_connect = on_connect
+        self._on_disconnect = on_disconnect
+        # Other channels on the same connection, each with its payloads' handler.
+        self._also = dict(also or {})
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._thread = threading.Thread(
@@ -65,22 +73,30 @@ class NotificationListener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as conn:
-                    conn.execute(
-                        sql.SQL("LISTEN {}").format(sql.Identifier(self._channel))
-                    )
+                    for channel in (self._channel, *self._also):
+                        conn.execute(
+                            sql.SQL("LISTEN {}").format(sql.Identifier(channel))
+                        )
                     self._connected.set()
                     if self._on_connect is not None:
                         self._on_connect()
                     while not self._stop.is_set():
                         # A short timeout keeps stop() prompt; waking costs nothing.
                         for notify in conn.notifies(timeout=0.25, stop_after=1):
-                            self._heard(notify.payload)
+                            handler = self._also.get(notify.channel)
+                            if handler is None:
+                                self._heard(notify.payload)
+                            else:
+                                handler(notify.payload)
             except psycopg.Error as error:
                 # The runners still poll; this only makes them prompt. Retry quietly.
                 log.warning("pg_listener.disconnected", error=str(error))
                 self._stop.wait(1.0)
             finally:
-                self._connected.clear()
+                if self._connected.is_set():
+                    self._connected.clear()
+                    if self._on_disconnect is not None:
+                        self._on_disconnect()
 
     def _heard(self, payload: str) -> None:
         position = position_of(payload)

@@ -26,6 +26,7 @@ from service.ports import ReadModelLagError
 from service.read_models.head import Head, KnownHead
 from service.read_models.position_notices import PositionNotices
 from service.read_models.remote_positions import (
+    POSITIONS_CHANNEL,
     NotifiedRemotePositions,
     PollingRemotePositions,
     RemotePositions,
@@ -144,44 +145,61 @@ class ReadModelHost:
         )
         self._factories: list[InfrastructureFactory[Any]] = []
         postgres = self.backend == "postgres"
-        url = settings.database_url
-        # Other processes' saves are heard on PostgreSQL; they wake the runners here
-        # and teach the head. `also_wake` adds the process's other runners.
+        self.head = head or self._default_head()
+        self.remote = remote or self._default_remote()
+        # Other processes' saves, and the positions they tell, are heard on
+        # PostgreSQL, on one connection: they wake the runners here, teach the head
+        # and the remote positions. `also_wake` adds the process's other runners.
         self._listener: NotificationListener | None = None
         self.also_wake: list[Callable[[Sequence[str] | None], None]] = []
-        if postgres and url is not None:
-            channel = getattr(app.recorder, "channel_name", "jobstream_events")
-            self._listener = NotificationListener(
-                url, channel, self._heard, on_position=self._heard_position,
-                on_connect=self._listener_connected,
-            )  # fmt: skip
-        self.head = head or self._default_head()
-        self._notices = (
-            PositionNotices(url) if project and postgres and url is not None else None
-        )
-        self.remote = remote or self._default_remote()
-        self._models: dict[str, HostedReadModel[Any]] = {
-            definition.name: HostedReadModel(
+        if postgres and settings.database_url is not None:
+            self._listener = self._build_listener(settings.database_url)
+        self._models: dict[str, HostedReadModel[Any]] = {}
+        for definition in definitions:
+            view = self._build_view(definition, pool_size)
+            # The keeper of a PostgreSQL view tells other processes where it stands.
+            notices = PositionNotices(view.datastore) if project and postgres else None
+            self._models[definition.name] = HostedReadModel(
                 definition,
-                self._build_view(definition, pool_size),
+                view,
                 app=app,
                 project=project,
                 timeout=settings.read_your_writes_timeout,
                 head=self.head,
                 remote=self.remote,
-                on_advance=None if self._notices is None else self._notices.tell,
+                on_advance=None if notices is None else notices.tell,
             )
-            for definition in definitions
-        }
+
+    def _build_listener(self, url: str) -> NotificationListener:
+        channel = getattr(self.app.recorder, "channel_name", "jobstream_events")
+        remote = self.remote
+        notified = remote if isinstance(remote, NotifiedRemotePositions) else None
+        also = {} if notified is None else {POSITIONS_CHANNEL: notified.heard}
+
+        def connected() -> None:
+            # Saves while nobody listened went unheard: the head must be asked again.
+            self.head.saved(None)
+            if notified is not None:
+                notified.listening_changed(listening=True)
+
+        def disconnected() -> None:
+            if notified is not None:
+                notified.listening_changed(listening=False)
+
+        return NotificationListener(
+            url, channel, self._heard, on_position=self.head.saved,
+            on_connect=connected, on_disconnect=disconnected, also=also,
+        )  # fmt: skip
 
     def _default_head(self) -> Head:
         def query() -> int:
             return self.app.recorder.max_notification_id() or 0
 
-        listener = self._listener
         if self.backend == "postgres":
             # Others' saves are known only while their NOTIFYs are heard.
-            return KnownHead(query, lambda: listener is not None and listener.connected)
+            return KnownHead(
+                query, lambda: self._listener is not None and self._listener.connected
+            )
         # Embedded: this process is the store's one writer of read models' events.
         return KnownHead(query)
 
@@ -189,10 +207,10 @@ class ReadModelHost:
         def read(name: str) -> int:
             return self[name].recorded()
 
-        url = self.settings.database_url
-        if self.backend == "postgres" and url is not None:
+        postgres = self.backend == "postgres" and self.settings.database_url is not None
+        if postgres and not self.project:  # a keeper never waits on others' positions
             return NotifiedRemotePositions(
-                read, url, fallback_seconds=self.settings.read_model_poll_seconds
+                read, fallback_seconds=self.settings.read_model_poll_seconds
             )
         return PollingRemotePositions(read)
 
@@ -248,8 +266,6 @@ class ReadModelHost:
         for model in self:
             model.runner.stop()
         self.remote.stop()
-        if self._notices is not None:
-            self._notices.close()
         for factory in self._factories:
             factory.close()
 
@@ -262,13 +278,6 @@ class ReadModelHost:
                 model.runner.wake()
         for wake in self.also_wake:
             wake(topics)
-
-    def _heard_position(self, position: int) -> None:
-        self.head.saved(position)
-
-    def _listener_connected(self) -> None:
-        # Saves while nobody listened went unheard: the head must be asked again.
-        self.head.saved(None)
 
     # -- waits -----------------------------------------------------------------------
 

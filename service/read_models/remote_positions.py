@@ -10,10 +10,11 @@ is that crossing, and the host (service.read_models.host) only ever calls it:
   milliseconds (what every backend can do; a query per look).
 - `NotifiedRemotePositions` (PostgreSQL) is told: the projecting process NOTIFYs
   `<model>:<position>` on `POSITIONS_CHANNEL` after each commit
-  (service.read_models.position_notices), a listening thread keeps the newest
-  position of each model and wakes the waiters through a Condition. A slow poll of
-  the recorded position stays as a fallback for a notification lost (a listener
-  reconnecting), and the fast poll is used while the listener is not connected.
+  (service.read_models.position_notices), the process's listener (the connection
+  that already LISTENs for saves) hands each notice over, and the newest position of
+  each model wakes the waiters through a Condition. A slow poll of the recorded
+  position stays as a fallback for a notification lost (a listener reconnecting),
+  and the fast poll is used while the listener is not connected.
 
 Other transports (a SQLite file shared by embedded processes) implement the same
 interface.
@@ -25,12 +26,6 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-
-import psycopg
-import structlog
-from psycopg import sql
-
-log = structlog.get_logger("read_models")
 
 # The recorded position of a read model, read from its store (0 if none).
 PositionReader = Callable[[str], int]
@@ -91,40 +86,41 @@ class PollingRemotePositions(RemotePositions):
 
 
 class NotifiedRemotePositions(RemotePositions):
-    """PostgreSQL: positions arrive by NOTIFY; the store is polled only as a fallback."""
+    """PostgreSQL: positions arrive by NOTIFY; the store is polled only as a fallback.
+
+    A listener (service.pg_listener.NotificationListener, on the connection that
+    hears the event store's saves) hands it every notice on `POSITIONS_CHANNEL`
+    (`heard`) and says when LISTEN is in place or lost (`listening_changed`).
+    """
 
     def __init__(
-        self,
-        read: PositionReader,
-        conninfo: str,
-        *,
-        channel: str = POSITIONS_CHANNEL,
-        fallback_seconds: float = FALLBACK_POLL_SECONDS,
+        self, read: PositionReader, *, fallback_seconds: float = FALLBACK_POLL_SECONDS
     ) -> None:
         self._read = read
-        self._conninfo = conninfo
-        self._channel = channel
         self._fallback_seconds = fallback_seconds
         self._known: dict[str, int] = {}
         self._changed = threading.Condition()
         self._listening = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._listen, name="read-model-positions", daemon=True
-        )
 
     @property
     def listening(self) -> bool:
-        """Whether notifications arrive (else waits poll fast)."""
+        """Whether notices arrive (else waits poll fast)."""
         return self._listening
 
-    def start(self) -> None:
-        self._thread.start()
+    def heard(self, payload: str) -> None:
+        """A notice arrived on `POSITIONS_CHANNEL`."""
+        parsed = parse_notice(payload)
+        if parsed is not None:
+            self._learn(*parsed)
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+    def listening_changed(self, *, listening: bool) -> None:
+        with self._changed:
+            if listening:
+                # Notices sent while nobody listened are lost: forget what was
+                # known, so the next wait reads the store first.
+                self._known.clear()
+            self._listening = listening
+            self._changed.notify_all()
 
     def position(self, name: str) -> int:
         with self._changed:
@@ -143,7 +139,7 @@ class NotifiedRemotePositions(RemotePositions):
             if now >= deadline:
                 return False
             if now >= next_look:
-                known = self._look(name)  # a notification may have been lost
+                known = self._look(name)  # a notice may have been lost
                 next_look = now + self._pace()
                 continue
             with self._changed:
@@ -167,27 +163,3 @@ class NotifiedRemotePositions(RemotePositions):
             self._known[name] = newest
             self._changed.notify_all()
             return newest
-
-    def _listen(self) -> None:
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(self._conninfo, autocommit=True) as conn:
-                    conn.execute(
-                        sql.SQL("LISTEN {}").format(sql.Identifier(self._channel))
-                    )
-                    with self._changed:
-                        # Notices sent while nobody listened are lost: forget what
-                        # was known, so the next wait reads the store first.
-                        self._known.clear()
-                        self._listening = True
-                    while not self._stop.is_set():
-                        # A short timeout keeps stop() prompt.
-                        for notify in conn.notifies(timeout=0.25):
-                            parsed = parse_notice(notify.payload)
-                            if parsed is not None:
-                                self._learn(*parsed)
-            except psycopg.Error as error:
-                log.warning("read_models.positions_listener_down", error=str(error))
-                self._stop.wait(1.0)
-            finally:
-                self._listening = False

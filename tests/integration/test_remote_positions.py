@@ -7,12 +7,17 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from projections.read_models.known import BATCH_JOBS
+from service.pg_listener import NotificationListener
 from service.read_models.position_notices import PositionNotices
 from service.read_models.remote_positions import NotifiedRemotePositions
+from service.stores import infrastructure
+from tests.conftest import make_settings
 
 pytestmark = pytest.mark.integration
 
@@ -26,11 +31,17 @@ def channel() -> str:
 def listening(
     postgres_url: str, channel: str, recorded: dict[str, int], fallback: float
 ) -> Iterator[NotifiedRemotePositions]:
+    """Positions fed as a process's listener feeds them (on its events connection)."""
     remote = NotifiedRemotePositions(
-        lambda name: recorded[name], postgres_url, channel=channel,
-        fallback_seconds=fallback,
+        lambda name: recorded[name], fallback_seconds=fallback
+    )
+    listener = NotificationListener(
+        postgres_url, f"{channel}_events", lambda _: None,
+        on_connect=lambda: remote.listening_changed(listening=True),
+        on_disconnect=lambda: remote.listening_changed(listening=False),
+        also={channel: remote.heard},
     )  # fmt: skip
-    remote.start()
+    listener.start()
     try:
         deadline = time.monotonic() + 10
         while not remote.listening:
@@ -38,16 +49,22 @@ def listening(
             time.sleep(0.01)
         yield remote
     finally:
-        remote.stop()
+        listener.stop()
 
 
 def test_a_notice_wakes_the_waiter_long_before_the_fallback_poll(
-    postgres_url: str, channel: str
+    postgres_url: str, channel: str, tmp_path: Path
 ) -> None:
+    view = BATCH_JOBS.view_class("postgres")
+    factory = infrastructure(make_settings(tmp_path, postgres_url), "batchjobs", 1)
+    datastore = factory.tracking_recorder(view).datastore
     recorded = {"catalog": 3}  # the store: what a poll would read
-    with listening(postgres_url, channel, recorded, fallback=30.0) as remote:
+    with (
+        contextlib.closing(factory),
+        listening(postgres_url, channel, recorded, fallback=30.0) as remote,
+    ):
         assert remote.position("catalog") == 3
-        notices = PositionNotices(postgres_url, channel)
+        notices = PositionNotices(datastore, channel)
         threading.Timer(0.1, notices.tell, ("catalog", 9)).start()
         started = time.monotonic()
 
@@ -56,7 +73,6 @@ def test_a_notice_wakes_the_waiter_long_before_the_fallback_poll(
         assert reached
         assert time.monotonic() - started < 5  # not the 30 s poll
         assert remote.position("catalog") == 9
-        notices.close()
 
 
 def test_a_lost_notice_is_covered_by_the_fallback_poll(
