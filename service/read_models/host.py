@@ -23,7 +23,7 @@ from projections.runner import CatchUpRunner
 from service import parked, positions
 from service.pg_listener import NotificationListener
 from service.ports import ReadModelLagError
-from service.read_models.head import Head, KnownHead
+from service.read_models.head import Head, KnownHead, QueriedHead
 from service.read_models.position_notices import PositionNotices
 from service.read_models.remote_positions import (
     POSITIONS_CHANNEL,
@@ -200,8 +200,13 @@ class ReadModelHost:
             return KnownHead(
                 query, lambda: self._listener is not None and self._listener.connected
             )
-        # Embedded: this process is the store's one writer of read models' events.
-        return KnownHead(query)
+        if self.settings.nats_url is None:
+            # Embedded, jobs run in this process: its application is the store's one
+            # writer of read models' events (the CLI's `user create` writes none).
+            return KnownHead(query)
+        # Embedded with NATS, the relay's and worker's applications write the same
+        # files unheard (and other processes may): ask the store.
+        return QueriedHead(query)
 
     def _default_remote(self) -> RemotePositions:
         def read(name: str) -> int:
