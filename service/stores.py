@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import psycopg
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
+from eventsourcing.popo import POPOTrackingRecorder
 from eventsourcing.utils import Environment
 
 from service import data_dir
@@ -58,7 +60,19 @@ def infrastructure(
     return InfrastructureFactory.construct(Environment(name, env))
 
 
-def in_memory(name: str) -> InfrastructureFactory[Any]:
-    """A factory of plain Python objects (eventsourcing's POPO): views for tests."""
-    env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    return InfrastructureFactory.construct(Environment(name, env))
+def in_memory_view(name: str, view_class: type[TrackingRecorder]) -> TrackingRecorder:
+    """A view kept in this process's memory, for fast tests of projections.
+
+    A plain Python view (eventsourcing's POPO) as it is; a SQL view on a SQLite
+    database in memory (eventsourcing's memory mode), of its own: the same SQL as
+    the embedded view, no file.
+    """
+    if issubclass(view_class, POPOTrackingRecorder):
+        env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    else:
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": f"file:{name}-{uuid.uuid4().hex}?mode=memory&cache=shared",
+        }
+    factory = InfrastructureFactory.construct(Environment(name, env))
+    return factory.tracking_recorder(view_class)

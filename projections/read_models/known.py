@@ -31,7 +31,12 @@ CATALOG = ReadModelDefinition(
     projection=CatalogProjection,
     topics=CatalogProjection.topics,
     event_type=CatalogAggregate.Event,
-    views={"sqlite": SQLiteCatalogView, "postgres": PostgresCatalogView},
+    # In memory: the SQLite view on a database in memory (service.stores).
+    views={
+        "sqlite": SQLiteCatalogView,
+        "postgres": PostgresCatalogView,
+        "memory": SQLiteCatalogView,
+    },
     health_check="catalog",
     details_prefix="catalog",
 )

@@ -31,7 +31,7 @@ from service.read_models.remote_positions import (
     PollingRemotePositions,
     RemotePositions,
 )
-from service.stores import in_memory, infrastructure, schema_lock
+from service.stores import in_memory_view, infrastructure, schema_lock
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -222,7 +222,7 @@ class ReadModelHost:
     def _build_view(self, definition: ReadModelDefinition, pool_size: int) -> Any:
         view_class = definition.view_class(self.backend)
         if self.backend == "memory":
-            return in_memory(definition.name).tracking_recorder(view_class)
+            return in_memory_view(definition.name, view_class)
         factory = infrastructure(self.settings, definition.name, pool_size)
         self._factories.append(factory)
         with schema_lock(self.settings):

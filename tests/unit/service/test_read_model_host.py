@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from domain.strategies import BatchJobDraft
-from projections.read_models.known import BATCH_JOBS
+from projections.read_models.known import BATCH_JOBS, CATALOG
 from service.application import Jobstream
+from service.catalog.commands import Catalog
 from service.ports import ReadModelLagError
 from service.read_models.head import KnownHead
 from service.read_models.host import ReadModelHost
@@ -141,3 +142,22 @@ def test_a_notice_names_a_model_and_its_position() -> None:
     assert parse_notice(notice("batchjobs", 42)) == ("batchjobs", 42)
     assert parse_notice("garbage") is None
     assert parse_notice("batchjobs:x") is None
+
+
+def test_the_catalog_projects_into_memory_too(app: Jobstream) -> None:
+    settings = Settings(read_your_writes_timeout=2.0)
+    host = ReadModelHost(settings, app, backend="memory")
+    host.start()
+    try:
+        collection, position = Catalog(app).create_collection(
+            {"title": "Summer", "handle": "summer", "metadata": None}, "usr_1"
+        )
+        host.settle(position)  # every read model: the catalog, and batch jobs past it
+        records = host[CATALOG.name].view.list_records("collection")
+        jobs_at = host[BATCH_JOBS.name].recorded()
+    finally:
+        host.stop()
+
+    assert [r.id for r in records] == [collection.id]
+    assert records[0].state["title"] == "Summer"
+    assert jobs_at == position  # recorded past events it does not follow
