@@ -1,0 +1,339 @@
+"""A job's way through its strategy, as Medusa's BatchJobSubscriber drives it.
+
+`pre_process` runs on batch.created and `process` on batch.confirmed, each under a
+lease whose attempt number fences every write of the step. Each is idempotent: a job
+not in the status it expects is left alone, so a redelivered event is a no-op. The
+rules themselves are `BatchJob` commands; this module sequences them, with time
+from the engine's clock.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+
+from domain.batch_jobs import BatchJob, BatchJobStatus, LeaseHeldError, LeaseLostError
+from domain.errors import NotAllowedError
+from domain.leases import LeaseStep, gave_up_message
+from service.engine.clock import SYSTEM_CLOCK, Clock
+from service.engine.work import Step
+from service.retry import JOB_BACKOFF, retry_transient
+from service.strategies.cancellation import CancelSignals
+from service.strategies.run import ApplicationJobRun
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from domain.strategies import BatchJobStrategy
+    from service.application import Jobstream
+    from service.strategies.registry import StrategyRegistry
+
+log = structlog.get_logger("processor")
+
+
+class RetryLater(Exception):  # noqa: N818 - an instruction, not a fault
+    """Run the step again after `delay`: a retry, or another's live lease lapsing."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(f"retry in {delay:.1f} s")
+        self.delay = delay
+
+
+def retry_delay_for(retry_delay: float, attempt: int) -> float:
+    """Backoff of the strategy's own retries: `retry_delay`, doubled per attempt."""
+    return retry_delay * 2.0 ** (attempt - 1)
+
+
+def _fence(step: LeaseStep, leased: BatchJob) -> Callable[[BatchJob], None]:
+    """The check every write of the attempt that `leased` started must pass."""
+    attempt = leased.attempts_at(step)
+    return lambda job: job.check_attempt(step, attempt)
+
+
+def worker_actor() -> str:
+    return f"worker:{socket.gethostname()}:{os.getpid()}"
+
+
+class JobSteps:
+    """Runs steps of jobs as one worker (`actor`), keeping a lease on each."""
+
+    def __init__(  # noqa: PLR0913 - wiring, all by name
+        self,
+        *,
+        app: Jobstream,
+        registry: StrategyRegistry,
+        clock: Clock = SYSTEM_CLOCK,
+        max_attempts: int = 3,
+        retry_delay: float = 1.0,
+        lease_seconds: float = 30.0,
+        actor: str | None = None,
+    ) -> None:
+        self._app = app
+        self._registry = registry
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self._retry_delay = retry_delay
+        self.lease_seconds = lease_seconds
+        self.actor = actor or worker_actor()
+        self.signals = CancelSignals()  # fed by the work source from the event stream
+
+    def batch_type_of(self, job_id: str) -> str:
+        return self._app.get_batch_job(job_id).type
+
+    def run(self, step: Step, job_id: str) -> float | None:
+        """Run `step` of the job; None when done, else the seconds to retry after."""
+        try:
+            if step is Step.PRE_PROCESS:
+                self.pre_process(job_id)
+            else:
+                self.process(job_id)
+        except RetryLater as retry:
+            return retry.delay
+        return None
+
+    # -- leases kept fresh -------------------------------------------------------
+
+    def renew_leases(self, job_ids: Iterable[str]) -> int:
+        """Renew this worker's lease on each job; return how many were renewed.
+
+        Called every third of a lease length by the engine for the jobs it runs:
+        two missed renewals (a slow store, a pause) before the lease lapses and the
+        job is taken over. A job finished, canceled or taken over is left alone.
+        """
+        renewed = 0
+        for job_id in job_ids:
+            try:
+                renewed += self._renew(job_id)
+            except Exception as error:  # noqa: BLE001 - the next round tries again
+                log.warning("lease.renew_failed", job_id=job_id, error=repr(error))
+        return renewed
+
+    def _renew(self, job_id: str) -> bool:
+        kept = False
+
+        def renew(job: BatchJob) -> None:
+            nonlocal kept
+            kept = job.renew_lease(self.actor, self._clock.now(), self.lease_seconds)
+
+        self._app.change_batch_job(job_id, renew)
+        return kept
+
+    # -- the steps ---------------------------------------------------------------
+
+    def pre_process(self, job_id: str) -> None:
+        job = self._app.get_batch_job(job_id)
+        if job.status is not BatchJobStatus.CREATED:
+            return  # already pre-processed, or canceled: a replayed event is a no-op
+        leased = self._take_lease(job, LeaseStep.PRE_PROCESSING)
+        if leased is None:
+            return
+        log.info("processor.pre_processing", batch_type=job.type)
+        fence = _fence(LeaseStep.PRE_PROCESSING, leased)
+
+        def done(current: BatchJob) -> None:
+            fence(current)
+            current.set_pre_processing_done(self.actor)
+
+        try:
+            strategy = self._registry.get(job.type)
+            run = ApplicationJobRun(self._app, job_id, self.actor, fence=fence)
+            self._riding_out_outages(
+                job_id, lambda: strategy.pre_process_batch_job(run)
+            )
+            self._app.change_batch_job(job_id, done, current=run.latest or leased)
+        except LeaseLostError as lost:
+            log.info("processor.lease_lost", reason=str(lost))
+        except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
+            self._fail(job_id, error, working_on=BatchJobStatus.CREATED)
+
+    def process(self, job_id: str) -> None:
+        """Claim and run a confirmed job, or take over one whose worker stopped.
+
+        A job found processing with a lapsed lease lost its worker (or waits for a
+        retry): it is run again from the start (strategies restart). One whose lease
+        is live is another worker's: RetryLater, for when that lease would lapse.
+        """
+        job = self._app.get_batch_job(job_id)
+        if job.status is BatchJobStatus.PROCESSING:
+            leased = self._take_lease(job, LeaseStep.PROCESSING)
+            if leased is None:
+                return
+            log.info("processor.resuming", batch_type=job.type)
+        elif job.status is BatchJobStatus.CONFIRMED:
+            try:
+                # The claim: one event, processing under this worker's lease.
+                leased, _ = self._app.change_batch_job(job_id, self._claim, current=job)
+            except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
+                self._fail(job_id, error, working_on=BatchJobStatus.CONFIRMED)
+                return
+            log.info("processor.processing", batch_type=job.type)
+        else:
+            if job.status is BatchJobStatus.CANCELED and job.processing_at is not None:
+                self._after_cancel(job)
+            return
+        try:
+            strategy = self._registry.get(job.type)
+        except Exception as error:  # noqa: BLE001 - as above
+            self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
+            return
+        self._process_attempt(strategy, job_id, _fence(LeaseStep.PROCESSING, leased))
+
+    def _riding_out_outages(self, job_id: str, step: Callable[[], None]) -> None:
+        """The step, run again from its start after an outage of NATS or PostgreSQL.
+
+        A file write or a read failing for that is no fault of the job: the step is
+        retried with backoff for up to JOB_BACKOFF.budget seconds, while the engine
+        renews the lease so nobody takes the job over. Strategies restart cleanly,
+        as on a takeover. A job canceled meanwhile stops retrying; any other error
+        is the job's own and is raised at once.
+        """
+        retry_transient(
+            step,
+            what=f"job {job_id}",
+            backoff=JOB_BACKOFF,
+            give_up=lambda: self._canceled_if_known(job_id),
+        )
+
+    def _canceled_if_known(self, job_id: str) -> bool:
+        """Canceled meanwhile? An unreadable store (still away) means try again."""
+        try:
+            return self._is_canceled(job_id)
+        except Exception:  # noqa: BLE001 - the next try meets the outage, or not
+            return False
+
+    def _claim(self, job: BatchJob) -> None:
+        job.claim(self.actor, self._clock.now(), self.lease_seconds)
+
+    def _take_lease(self, job: BatchJob, step: LeaseStep) -> BatchJob | None:
+        """The job with this worker's new lease; None if there is nothing to do."""
+        if job.lease_is_live(self._clock.now()):
+            raise RetryLater(self._until_lapsed(job))
+        if job.attempts_at(step) >= self._max_attempts:
+            message = gave_up_message(step, job.attempts_at(step), job.lease_holder)
+            self._fail(job.id, message, working_on=job.status)
+            return None
+
+        def take(current: BatchJob) -> None:
+            current.take_lease(self.actor, step, self._clock.now(), self.lease_seconds)
+
+        try:
+            leased, _ = self._app.change_batch_job(job.id, take, current=job)
+        except LeaseHeldError:
+            latest = self._app.get_batch_job(job.id)
+            raise RetryLater(self._until_lapsed(latest)) from None
+        except NotAllowedError:
+            return None  # finished or canceled meanwhile
+        return leased
+
+    def _process_attempt(
+        self, strategy: BatchJobStrategy, job_id: str, fence: Callable[[BatchJob], None]
+    ) -> None:
+        """One attempt; a retryable failure raises RetryLater for the caller to wait.
+
+        Every write of the attempt goes through its fence: once another attempt took
+        the job over, this one stands down without writing (a paused or cut-off
+        worker must not rewrite a job that is finished).
+        """
+        run = ApplicationJobRun(self._app, job_id, self.actor, self.signals, fence)
+
+        def complete(current: BatchJob) -> None:
+            fence(current)
+            current.complete(self.actor)
+
+        try:
+            self._riding_out_outages(job_id, lambda: strategy.process_job(run))
+            self._app.change_batch_job(job_id, complete, current=run.latest)
+        except LeaseLostError as lost:
+            log.info("processor.lease_lost", reason=str(lost))
+        except Exception as error:
+            if self._is_canceled(job_id):
+                # Also where the cancel landed after process_job made its output
+                # visible and before `complete` was saved: the cancel won.
+                log.info("processor.canceled_while_processing")
+                self._take_back(strategy, run)
+                return
+            strategy.handle_processing_error(run, error)
+            job = run.job()
+            attempt = int(job.context.get("retry_count", 0)) + 1
+            retry = strategy.should_retry_on_processing_error(job, error)
+            if retry and attempt < self._max_attempts:
+                delay = retry_delay_for(self._retry_delay, attempt)
+                self._record_retry(job_id, error, attempt, delay, fence)
+                raise RetryLater(delay) from error
+            self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
+        else:
+            log.info("processor.completed")
+        finally:
+            self.signals.forget(job_id)
+
+    def _after_cancel(self, job: BatchJob) -> None:
+        """A redelivery of a job canceled while it processed: take back its output.
+
+        Its worker may have died after making the output visible and before it
+        could see the cancel (the hook is idempotent: nothing left, nothing done).
+        """
+        try:
+            strategy = self._registry.get(job.type)
+        except Exception:  # noqa: BLE001 - no strategy here: nothing this worker can do
+            return
+        self._take_back(strategy, ApplicationJobRun(self._app, job.id, self.actor))
+
+    def _take_back(self, strategy: BatchJobStrategy, run: ApplicationJobRun) -> None:
+        try:
+            strategy.handle_canceled_processing(run)
+        except Exception:  # the job stays canceled; the log names what is left
+            log.exception("processor.cancel_cleanup_failed")
+
+    def _record_retry(
+        self,
+        job_id: str,
+        error: Exception,
+        attempt: int,
+        delay: float,
+        fence: Callable[[BatchJob], None],
+    ) -> None:
+        message = _message(error, job_id)
+        take_by = self._clock.now() + timedelta(seconds=delay + self.lease_seconds)
+
+        def record(job: BatchJob) -> None:
+            fence(job)
+            job.record_retry(self.actor, message, attempt, take_by)
+
+        self._app.change_batch_job(job_id, record)
+        log.warning("processor.retrying", attempt=attempt, error=str(error))
+
+    def _is_canceled(self, job_id: str) -> bool:
+        return self._app.get_batch_job(job_id).status is BatchJobStatus.CANCELED
+
+    def _fail(
+        self, job_id: str, error: Exception | str, working_on: BatchJobStatus
+    ) -> None:
+        """Record the failure, unless the job moved on from the step that failed."""
+        message = error if isinstance(error, str) else _message(error, job_id)
+        further = getattr(error, "further_errors", ())
+        failed = False
+
+        def fail(job: BatchJob) -> None:
+            nonlocal failed
+            failed = job.fail_step(self.actor, message, working_on, further)
+
+        self._app.change_batch_job(job_id, fail)
+        if failed:
+            log.warning("processor.failed", error=message)
+        else:
+            log.info("processor.superseded", error=message)
+
+    def _until_lapsed(self, job: BatchJob) -> float:
+        """Seconds until the job's lease lapses, and a little more."""
+        if job.lease_expires_at is None:
+            return 0.0
+        left = (job.lease_expires_at - self._clock.now()).total_seconds()
+        return max(0.0, left) + 0.5
+
+
+def _message(error: Exception, job_id: str) -> str:
+    return str(error) or f"Something went wrong with the batchJob {job_id}"
