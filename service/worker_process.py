@@ -5,27 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
 import structlog
 
-from domain.errors import BatchJobNotFoundError
 from projections.batch_jobs.projection import BatchJobsProjection
+from service.engine.embedded import job_steps
+from service.engine.jetstream import JetStreamWorkSource
+from service.engine.loop import JobEngine
 from service.files.backends import build_file_storage
 from service.messaging import envelope
 from service.messaging.streams import ensure_stream
-from service.messaging.worker import (
-    Delivery,
-    JobHandler,
-    Redeliver,
-    consumer_config,
-    ensure_consumers,
-    handle_delivery,
-    run_consumer,
-)
+from service.messaging.worker import consumer_config, ensure_consumers
 from service.nats_client import connect
 from service.processing.reaper import StuckJobReaper
 from service.runtime import (
@@ -36,7 +29,6 @@ from service.runtime import (
 )
 from service.settings import nats_servers
 from service.signals import run_until_signalled
-from service.strategies.lifecycle import JobLifecycle, RetryLater
 from service.strategies.limits import TypeLimits, parse_limits
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
@@ -47,6 +39,7 @@ if TYPE_CHECKING:
 
     from service.application import Jobstream
     from service.catalog.readmodel import CatalogReadModel
+    from service.engine.steps import JobSteps
     from service.settings import Settings
 
 log = structlog.get_logger("worker")
@@ -55,7 +48,7 @@ WORK_EVENTS = ("batch.created", "batch.confirmed")
 
 @dataclass
 class RunningWorker:
-    lifecycle: JobLifecycle
+    steps: JobSteps
     registry: StrategyRegistry
 
 
@@ -80,46 +73,10 @@ class LazyCatalog:
             self._reads.stop()
 
 
-# A worker at a type's limit gives the message back: another worker may take it.
-LIMITED_DELAY = 1.0
-
-
-def job_handlers(lifecycle: JobLifecycle, limits: TypeLimits) -> dict[str, JobHandler]:
-    def limited(work: Callable[[], None], job_id: str) -> None:
-        if not limits.active:
-            work()  # no type limited: no need to read the job
-            return
-        batch_type = lifecycle.batch_type_of(job_id)
-        if not limits.try_acquire(batch_type):
-            raise Redeliver(LIMITED_DELAY)
-        try:
-            work()
-        finally:
-            limits.release(batch_type)
-
-    def handler(step: Callable[[str], None]) -> JobHandler:
-        def handle(job_id: str, attempt: int) -> None:  # noqa: ARG001 - a JobHandler
-            # A retry, or another worker's live lease: give the message back for then.
-            try:
-                limited(lambda: step(job_id), job_id)
-            except RetryLater as retry:
-                raise Redeliver(retry.delay) from retry
-            except BatchJobNotFoundError:
-                # Another deployment's event on a shared stream: not ours, ever.
-                log.warning("worker.unknown_job")
-
-        return handle
-
-    return {
-        "batch.created": handler(lifecycle.pre_process),
-        "batch.confirmed": handler(lifecycle.process),
-    }
-
-
-def cancel_listener(lifecycle: JobLifecycle) -> Callable[[Msg], Awaitable[None]]:
+def cancel_listener(steps: JobSteps) -> Callable[[Msg], Awaitable[None]]:
     async def on_canceled(message: Msg) -> None:
         with contextlib.suppress(msgspec.ValidationError, msgspec.DecodeError):
-            lifecycle.signals.cancel(envelope.decode(message.data).job_id)
+            steps.signals.cancel(envelope.decode(message.data).job_id)
 
     return on_canceled
 
@@ -139,12 +96,7 @@ async def running_worker(
     if registry is None:
         registry = StrategyRegistry()
         registry.load_entry_points(StrategyServices(app, settings, files, catalog))
-    lifecycle = JobLifecycle(
-        app=app,
-        registry=registry,
-        max_attempts=settings.max_processing_attempts,
-        lease_seconds=settings.lease_seconds,
-    )
+    steps = job_steps(settings, app, registry)
     # Every worker reaps: the read model finds lapsed leases, the job decides.
     view_store = infrastructure(settings, BatchJobsProjection.name, pool_size=1)
     reaper = StuckJobReaper(
@@ -153,11 +105,7 @@ async def running_worker(
         stuck_after=settings.stuck_job_seconds,
     )
     nc = await connect(nats_servers(settings.nats_url), "jobstream-worker")
-    stop = asyncio.Event()
-    # Threads of the worker's own, one per job slot (see handle_delivery).
-    jobs = ThreadPoolExecutor(
-        settings.worker_concurrency * len(WORK_EVENTS), thread_name_prefix="job"
-    )
+    engines: list[JobEngine] = []
     reaper.start()
     try:
         js = nc.jetstream()
@@ -179,41 +127,39 @@ async def running_worker(
         ]
         await ensure_consumers(js, settings.nats_stream, configs)
         limits = TypeLimits(parse_limits(settings.type_concurrency))
-        handlers = job_handlers(lifecycle, limits)
-        heartbeat = settings.lease_seconds / 3
-
-        async def handle(delivery: Delivery) -> str:
-            return await handle_delivery(
-                delivery, handlers, heartbeat_seconds=heartbeat, executor=jobs
-            )
-
-        consumers = []
+        loop = asyncio.get_running_loop()
         for config in configs:
-            # Slots per work subject: a fetch waiting on an idle subject must not hold
-            # the slots the other subject's work needs.
-            slots = asyncio.Semaphore(settings.worker_concurrency)
+            # An engine per work subject, each with slots of its own: a fetch waiting
+            # on an idle subject must not hold the slots the other subject's work
+            # needs. Jobs run on the engines' threads, never on the event loop's
+            # default executor (in `serve` that one runs the HTTP handlers).
             assert config.durable_name is not None  # noqa: S101 - set just above
             subscription = await js.pull_subscribe_bind(
                 config.durable_name, stream=settings.nats_stream
             )
-            consumers.append(
-                asyncio.create_task(run_consumer(subscription, handle, slots, stop))
+            engine = JobEngine(
+                steps=steps,
+                source=JetStreamWorkSource(subscription, loop),
+                limits=limits,
+                slots=settings.worker_concurrency,
+                name=f"worker.{config.durable_name}",
             )
+            engine.start()
+            engines.append(engine)
         # Cancels reach running jobs from the stream (plain subscription: every worker).
         canceled = await nc.subscribe(
             envelope.subject_for(settings.nats_subject_prefix, "batch.canceled"),
-            cb=cancel_listener(lifecycle),
+            cb=cancel_listener(steps),
         )
         log.info("worker.started", batch_types=registry.batch_types)
         try:
-            yield RunningWorker(lifecycle, registry)
+            yield RunningWorker(steps, registry)
         finally:
-            stop.set()  # stop fetching; finish the jobs in hand
-            await asyncio.gather(*consumers, return_exceptions=True)
             await canceled.unsubscribe()
     finally:
+        # Stop fetching and finish the jobs in hand (their acks need this loop).
+        await asyncio.gather(*(asyncio.to_thread(e.stop) for e in engines))
         await nc.drain()
-        jobs.shutdown(wait=False)
         reaper.stop()
         view_store.close()
         files.close()
