@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
+from eventsourcing.persistence import IntegrityError
 
 from domain.batch_jobs import BatchJob, BatchJobStatus, LeaseHeldError, LeaseLostError
 from domain.errors import NotAllowedError
@@ -102,15 +103,30 @@ class JobSteps:
 
         Called every third of a lease length by the engine for the jobs it runs:
         two missed renewals (a slow store, a pause) before the lease lapses and the
-        job is taken over. A job finished, canceled or taken over is left alone.
+        job is taken over. A job finished, canceled or taken over is left alone. The
+        renewals share one write; if another write to one of the jobs raced it, each
+        is renewed on its own.
         """
-        renewed = 0
+        now = self._clock.now()
+        renewed: list[BatchJob] = []
         for job_id in job_ids:
             try:
-                renewed += self._renew(job_id)
+                job = self._app.get_batch_job(job_id)
             except Exception as error:  # noqa: BLE001 - the next round tries again
                 log.warning("lease.renew_failed", job_id=job_id, error=repr(error))
-        return renewed
+                continue
+            if job.renew_lease(self.actor, now, self.lease_seconds):
+                renewed.append(job)
+        if not renewed:
+            return 0
+        try:
+            self._app.save(*renewed)
+        except IntegrityError:
+            return sum(self._renew(job.id) for job in renewed)
+        except Exception as error:  # noqa: BLE001 - the next round tries again
+            log.warning("lease.renew_failed", error=repr(error))
+            return 0
+        return len(renewed)
 
     def _renew(self, job_id: str) -> bool:
         kept = False
@@ -119,7 +135,11 @@ class JobSteps:
             nonlocal kept
             kept = job.renew_lease(self.actor, self._clock.now(), self.lease_seconds)
 
-        self._app.change_batch_job(job_id, renew)
+        try:
+            self._app.change_batch_job(job_id, renew)
+        except Exception as error:  # noqa: BLE001 - the next round tries again
+            log.warning("lease.renew_failed", job_id=job_id, error=repr(error))
+            return False
         return kept
 
     # -- the steps ---------------------------------------------------------------

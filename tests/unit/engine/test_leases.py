@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import IntegrityError
 
 from domain.batch_jobs import BatchJobStatus
 from domain.leases import LeaseStep
@@ -141,3 +145,63 @@ def test_a_step_taken_over_too_often_is_given_up() -> None:
         "the last worker on it (worker:gone:2) stopped without finishing"
     )
     assert job.result == {"errors": [message]}
+
+
+def test_the_leases_of_jobs_running_together_are_renewed_in_one_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app, clock, script = new_app(), new_clock(), Script()
+    a = worker(app, clock, script)
+    first, second = create(app), create(app)
+    saves: list[int] = []
+    save = app.save
+
+    def counted(*aggregates: Any) -> Any:
+        saves.append(len(aggregates))
+        return save(*aggregates)
+
+    def both_running(_: JobRun) -> None:
+        clock.advance(LEASE / 3)
+        monkeypatch.setattr(app, "save", counted)
+        a.engine.tick()
+        monkeypatch.setattr(app, "save", save)
+
+    def second_arrives(_: JobRun) -> None:
+        a.source.put(second, Step.PRE_PROCESS)
+        a.engine.run_pending()
+
+    script.pre_process += [second_arrives, both_running]
+    a.source.put(first, Step.PRE_PROCESS)
+    a.engine.run_pending()
+
+    assert saves == [2]
+    for job_id in (first, second):
+        assert event_names(app, job_id).count("batch.lease_renewed") == 1
+
+
+def test_a_renewal_that_races_another_write_is_retried_on_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app, clock, script = new_app(), new_clock(), Script()
+    a = worker(app, clock, script)
+    job_id = create(app)
+    renewed: list[int] = []
+
+    def raced(_: JobRun) -> None:
+        clock.advance(LEASE / 3)
+
+        save = app.save
+
+        def lost_the_race(*aggregates: Any) -> Any:
+            monkeypatch.setattr(app, "save", save)  # once
+            raise IntegrityError("another write to the job came first")
+
+        monkeypatch.setattr(app, "save", lost_the_race)  # the batch loses...
+        renewed.append(a.steps.renew_leases([job_id]))  # ...each is renewed alone
+
+    script.pre_process.append(raced)
+    a.source.put(job_id, Step.PRE_PROCESS)
+    a.engine.run_pending()
+
+    assert renewed == [1]
+    assert event_names(app, job_id).count("batch.lease_renewed") == 1
