@@ -13,12 +13,10 @@ import structlog
 
 from projections.batch_jobs.projection import BatchJobsProjection
 from service.engine.embedded import job_steps
-from service.engine.jetstream import JetStreamWorkSource
-from service.engine.loop import JobEngine
+from service.engine.jetstream import jetstream_engines
 from service.files.backends import build_file_storage
 from service.messaging import envelope
 from service.messaging.streams import ensure_stream
-from service.messaging.worker import consumer_config, ensure_consumers
 from service.nats_client import connect
 from service.processing.reaper import StuckJobReaper
 from service.runtime import (
@@ -29,7 +27,6 @@ from service.runtime import (
 )
 from service.settings import nats_servers
 from service.signals import run_until_signalled
-from service.strategies.limits import TypeLimits, parse_limits
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
@@ -39,11 +36,11 @@ if TYPE_CHECKING:
 
     from service.application import Jobstream
     from service.catalog.readmodel import CatalogReadModel
+    from service.engine.loop import JobEngine
     from service.engine.steps import JobSteps
     from service.settings import Settings
 
 log = structlog.get_logger("worker")
-WORK_EVENTS = ("batch.created", "batch.confirmed")
 
 
 @dataclass
@@ -115,37 +112,7 @@ async def running_worker(
             settings.nats_subject_prefix,
             settings.nats_replicas,
         )
-        configs = [
-            consumer_config(
-                settings.worker_durable,
-                settings.nats_subject_prefix,
-                event,
-                lease_seconds=settings.lease_seconds,
-                max_deliver=settings.max_deliveries,
-            )
-            for event in WORK_EVENTS
-        ]
-        await ensure_consumers(js, settings.nats_stream, configs)
-        limits = TypeLimits(parse_limits(settings.type_concurrency))
-        loop = asyncio.get_running_loop()
-        for config in configs:
-            # An engine per work subject, each with slots of its own: a fetch waiting
-            # on an idle subject must not hold the slots the other subject's work
-            # needs. Jobs run on the engines' threads, never on the event loop's
-            # default executor (in `serve` that one runs the HTTP handlers).
-            assert config.durable_name is not None  # noqa: S101 - set just above
-            subscription = await js.pull_subscribe_bind(
-                config.durable_name, stream=settings.nats_stream
-            )
-            engine = JobEngine(
-                steps=steps,
-                source=JetStreamWorkSource(subscription, loop),
-                limits=limits,
-                slots=settings.worker_concurrency,
-                name=f"worker.{config.durable_name}",
-            )
-            engine.start()
-            engines.append(engine)
+        engines = await jetstream_engines(settings, steps, js)
         # Cancels reach running jobs from the stream (plain subscription: every worker).
         canceled = await nc.subscribe(
             envelope.subject_for(settings.nats_subject_prefix, "batch.canceled"),

@@ -18,11 +18,19 @@ import msgspec
 import structlog
 from nats.errors import TimeoutError as NatsTimeoutError
 
+from service.engine.loop import JobEngine
 from service.engine.work import Step
 from service.messaging import envelope
+from service.messaging.worker import consumer_config, ensure_consumers
+from service.strategies.limits import TypeLimits, parse_limits
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
+
+    from nats.js.client import JetStreamContext
+
+    from service.engine.steps import JobSteps
+    from service.settings import Settings
 
 log = structlog.get_logger("worker")
 T = TypeVar("T")
@@ -131,3 +139,43 @@ class JetStreamWorkSource:
             return None
         attempt = int(getattr(delivery.metadata, "num_delivered", 1) or 1)
         return JetStreamWork(message.job_id, step, attempt, delivery, self._loop)
+
+
+async def jetstream_engines(
+    settings: Settings, steps: JobSteps, js: JetStreamContext
+) -> list[JobEngine]:
+    """Started engines, one per work subject, on durable consumers made if missing.
+
+    Each has slots of its own: a fetch waiting on an idle subject must not hold the
+    slots the other subject's work needs. Jobs run on the engines' threads, never on
+    the event loop's default executor (in `serve` that one runs the HTTP handlers).
+    """
+    configs = [
+        consumer_config(
+            settings.worker_durable,
+            settings.nats_subject_prefix,
+            event,
+            lease_seconds=settings.lease_seconds,
+            max_deliver=settings.max_deliveries,
+        )
+        for event in STEPS
+    ]
+    await ensure_consumers(js, settings.nats_stream, configs)
+    limits = TypeLimits(parse_limits(settings.type_concurrency))
+    loop = asyncio.get_running_loop()
+    engines = []
+    for config in configs:
+        assert config.durable_name is not None  # noqa: S101 - set by consumer_config
+        subscription = await js.pull_subscribe_bind(
+            config.durable_name, stream=settings.nats_stream
+        )
+        engine = JobEngine(
+            steps=steps,
+            source=JetStreamWorkSource(subscription, loop),
+            limits=limits,
+            slots=settings.worker_concurrency,
+            name=f"worker.{config.durable_name}",
+        )
+        engine.start()
+        engines.append(engine)
+    return engines

@@ -76,7 +76,7 @@ class JobEngine:
             if delay is None:
                 work.ack()
                 return "ack"
-            log.info("processor.retry_later", delay_s=round(delay, 3))
+            log.info("worker.redeliver_later", delay_s=round(delay, 3))
             work.nak(delay)
             return "nak"
 
@@ -121,10 +121,11 @@ class JobEngine:
         """Keep running work ours: renew its leases, tell the source it goes on."""
         with self._lock:
             running = list(self._running.values())
-        self.steps.renew_leases(work.job_id for work in running)
+        # Heartbeats first: they are cheap, and a slow store must not delay them.
         for work in running:
             with contextlib.suppress(Exception):  # a missed beat only shortens it
                 work.in_progress()
+        self.steps.renew_leases(work.job_id for work in running)
 
     def start(self) -> None:
         self._pool = ThreadPoolExecutor(self._slots, thread_name_prefix="job")
