@@ -125,10 +125,30 @@ class BatchJob(BaseAggregate[str]):
 
     @dataclass(frozen=True)
     class ProcessingStarted(Event):
+        """Processing started; with a `holder`, that worker's lease is taken with it.
+
+        Version 2 folded the claim's lease into this event (one event, not two, per
+        claim); stored version-1 events are read through `upcast_v1_v2` as no lease
+        (their `batch.lease_taken` follows them).
+        """
+
         NAME = "batch.processing"
+        class_version: ClassVar[int] = 2
+        holder: str | None
+        expires_at: datetime | None
+
+        @staticmethod
+        def upcast_v1_v2(state: JsonObject) -> None:
+            state.setdefault("holder", None)
+            state.setdefault("expires_at", None)
 
         def apply(self, aggregate: BatchJob) -> None:
             aggregate.processing_at = self.timestamp
+            if self.holder is not None and self.expires_at is not None:
+                lease_taken(
+                    aggregate, self.holder, LeaseStep.PROCESSING, self.timestamp,
+                    self.expires_at,
+                )  # fmt: skip
 
     @dataclass(frozen=True)
     class Completed(Event):
@@ -173,13 +193,9 @@ class BatchJob(BaseAggregate[str]):
         expires_at: datetime
 
         def apply(self, aggregate: BatchJob) -> None:
-            attempts = dict(aggregate.attempts)
-            attempts[self.step] = attempts.get(self.step, 0) + 1
-            aggregate.attempts = attempts
-            aggregate.lease_holder = self.holder
-            aggregate.lease_step = self.step
-            aggregate.lease_acquired_at = self.timestamp
-            aggregate.lease_expires_at = self.expires_at
+            lease_taken(
+                aggregate, self.holder, self.step, self.timestamp, self.expires_at
+            )
 
     @dataclass(frozen=True)
     class LeaseRenewed(Event):
@@ -322,7 +338,26 @@ class BatchJob(BaseAggregate[str]):
                 "Cannot mark a batch job as processing "
                 "if the status is different that confirmed"
             )
-        self.trigger_event(self.ProcessingStarted, actor=actor)
+        self.trigger_event(
+            self.ProcessingStarted, actor=actor, holder=None, expires_at=None
+        )
+
+    def claim(self, holder: str, now: datetime, seconds: float) -> None:
+        """Start processing a confirmed job under `holder`'s lease, in one event.
+
+        Of workers racing to claim, optimistic concurrency lets one win.
+        """
+        if self.status is not BatchJobStatus.CONFIRMED:
+            raise NotAllowedError(
+                "Cannot mark a batch job as processing "
+                "if the status is different that confirmed"
+            )
+        self.trigger_event(
+            self.ProcessingStarted,
+            actor=holder,
+            holder=holder,
+            expires_at=now + timedelta(seconds=seconds),
+        )
 
     def complete(self, actor: str) -> None:
         if self.status is not BatchJobStatus.PROCESSING:
@@ -394,6 +429,44 @@ class BatchJob(BaseAggregate[str]):
             return
         self.trigger_event(self.LeaseReleased, actor=holder, expires_at=take_by)
 
+    def record_retry(
+        self, holder: str, message: str, retry_count: int, take_by: datetime
+    ) -> None:
+        """Medusa's handleProcessingError for a retry: count it, keep its message.
+
+        The lease is released in the same save: the retry may run on any worker, and
+        one must take it up by `take_by`, or the reaper fails the job.
+        """
+        errors = [*(self.result or {}).get("errors", []), message]
+        self.update(
+            holder, context={"retry_count": retry_count}, result={"errors": errors}
+        )
+        self.release_lease(holder, take_by)
+
+    def fail_step(
+        self,
+        actor: str,
+        message: str,
+        working_on: BatchJobStatus,
+        further_errors: Iterable[Any] = (),
+    ) -> bool:
+        """Fail the step that worked on `working_on`; False if the job moved on.
+
+        Canceled meanwhile, it stays canceled (Medusa turns it failed by accident);
+        moved past `working_on`, another worker did this step. `further_errors` (an
+        import's bad rows) follow the message in `result.errors`.
+        """
+        if self.status is not working_on:
+            return False
+        further = list(further_errors)
+        if further:
+            errors = [*(self.result or {}).get("errors", []), message, *further]
+            self.update(actor, result={"errors": errors})
+            self.set_failed(actor)
+        else:
+            self.set_failed(actor, message)
+        return True
+
     def fail_if_abandoned(self, actor: str, now: datetime, grace: float) -> bool:
         """The reaper's rule: a lease expired `grace` ago and never taken up again."""
         if self.is_final or self.lease_expires_at is None:
@@ -427,6 +500,23 @@ class LeaseHeldError(NotAllowedError):
     def __init__(self, holder: str | None, expires_at: datetime | None) -> None:
         super().__init__(f"The batch job is leased to {holder} until {expires_at}")
         self.expires_at = expires_at
+
+
+def lease_taken(
+    aggregate: BatchJob,
+    holder: str,
+    step: str,
+    acquired_at: datetime,
+    expires_at: datetime,
+) -> None:
+    """`holder` started another attempt of `step`, leased until `expires_at`."""
+    attempts = dict(aggregate.attempts)
+    attempts[step] = attempts.get(step, 0) + 1
+    aggregate.attempts = attempts
+    aggregate.lease_holder = holder
+    aggregate.lease_step = step
+    aggregate.lease_acquired_at = acquired_at
+    aggregate.lease_expires_at = expires_at
 
 
 def clear_lease(aggregate: BatchJob) -> None:

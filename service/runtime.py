@@ -9,22 +9,20 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from projections.read_models.known import BATCH_JOBS, CATALOG
-from projections.runner import CatchUpRunner
 from service import data_dir, positions
 from service.application import Jobstream
 from service.auth.logins import LoginGuard
 from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSessionStore
 from service.catalog.commands import Catalog
+from service.engine.embedded import embedded_engine
 from service.files.backends import build_file_storage
 from service.pg_probe import postgres_down
 from service.ports import ApiRuntime, ReadModelLagError, Secrets
-from service.processing import processor
 from service.processing.reaper import StuckJobReaper
 from service.read_models.host import ReadModelHost
 from service.settings import Settings, nats_servers, storage_env
 from service.settings_checks import MIN_SECRET_BYTES
 from service.stores import infrastructure, pool_env, schema_lock
-from service.strategies.limits import TypeLimits, parse_limits
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
@@ -140,16 +138,10 @@ class Runtime(ApiRuntime):
         with schema_lock(settings):
             self.sessions = self._build_sessions()
             processor_position = self._processor_factory.tracking_recorder()
-        self.processor = processor.BatchJobProcessor(
-            app=self.app,
-            registry=registry,
-            position=processor_position,
-            threads=settings.processor_threads,
-            max_attempts=settings.max_processing_attempts,
-            lease_seconds=settings.lease_seconds,
-            limits=TypeLimits(parse_limits(settings.type_concurrency)),
+        # The job engine over the event store (what `serve` runs without NATS).
+        self.processing = embedded_engine(
+            settings, self.app, registry, processor_position
         )
-        self.processing = self._build_processing_runner()
         self.reaper = StuckJobReaper(
             self.app, self.view, stuck_after=settings.stuck_job_seconds
         )
@@ -158,17 +150,6 @@ class Runtime(ApiRuntime):
         self.catalog = Catalog(self.app)
         self._relay_factory: InfrastructureFactory[Any] | None = None
         self._relay_position: TrackingRecorder | None = None
-
-    def _build_processing_runner(self) -> CatchUpRunner:
-        return CatchUpRunner(
-            name="processor",
-            recorder=self.app.recorder,
-            mapper=self.app.mapper,
-            topics=processor.TOPICS,
-            start_position=self.processor.start_position,
-            handler=self.processor,
-            on_error=_log_runner_error,
-        )
 
     def _build_sessions(self) -> SessionStore:
         ttl = self.settings.session_ttl_seconds
@@ -198,7 +179,6 @@ class Runtime(ApiRuntime):
     def stop(self) -> None:
         self.reaper.stop()
         self.processing.stop()
-        self.processor.shutdown()
         self.read_models.stop()
         self.sessions.close()
         self.logins.close()

@@ -5,28 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
 import structlog
 
-from domain.errors import BatchJobNotFoundError
 from projections.batch_jobs.projection import BatchJobsProjection
 from projections.read_models.known import CATALOG
+from service.engine.embedded import job_steps
+from service.engine.jetstream import jetstream_engines
 from service.files.backends import build_file_storage
 from service.messaging import envelope
 from service.messaging.streams import ensure_stream
-from service.messaging.worker import (
-    Delivery,
-    JobHandler,
-    Redeliver,
-    consumer_config,
-    ensure_consumers,
-    handle_delivery,
-    run_consumer,
-)
 from service.nats_client import connect
 from service.processing.reaper import StuckJobReaper
 from service.read_models.host import ReadModelHost
@@ -37,8 +28,6 @@ from service.runtime import (
 )
 from service.settings import nats_servers
 from service.signals import run_until_signalled
-from service.strategies.lifecycle import JobLifecycle, RetryLater
-from service.strategies.limits import TypeLimits, parse_limits
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
@@ -48,15 +37,16 @@ if TYPE_CHECKING:
 
     from service.application import Jobstream
     from service.catalog.readmodel import CatalogReadModel
+    from service.engine.loop import JobEngine
+    from service.engine.steps import JobSteps
     from service.settings import Settings
 
 log = structlog.get_logger("worker")
-WORK_EVENTS = ("batch.created", "batch.confirmed")
 
 
 @dataclass
 class RunningWorker:
-    lifecycle: JobLifecycle
+    steps: JobSteps
     registry: StrategyRegistry
 
 
@@ -83,46 +73,10 @@ class LazyCatalog:
             self._host.stop()
 
 
-# A worker at a type's limit gives the message back: another worker may take it.
-LIMITED_DELAY = 1.0
-
-
-def job_handlers(lifecycle: JobLifecycle, limits: TypeLimits) -> dict[str, JobHandler]:
-    def limited(work: Callable[[], None], job_id: str) -> None:
-        if not limits.active:
-            work()  # no type limited: no need to read the job
-            return
-        batch_type = lifecycle.batch_type_of(job_id)
-        if not limits.try_acquire(batch_type):
-            raise Redeliver(LIMITED_DELAY)
-        try:
-            work()
-        finally:
-            limits.release(batch_type)
-
-    def handler(step: Callable[[str], None]) -> JobHandler:
-        def handle(job_id: str, attempt: int) -> None:  # noqa: ARG001 - a JobHandler
-            # A retry, or another worker's live lease: give the message back for then.
-            try:
-                limited(lambda: step(job_id), job_id)
-            except RetryLater as retry:
-                raise Redeliver(retry.delay) from retry
-            except BatchJobNotFoundError:
-                # Another deployment's event on a shared stream: not ours, ever.
-                log.warning("worker.unknown_job")
-
-        return handle
-
-    return {
-        "batch.created": handler(lifecycle.pre_process),
-        "batch.confirmed": handler(lifecycle.process),
-    }
-
-
-def cancel_listener(lifecycle: JobLifecycle) -> Callable[[Msg], Awaitable[None]]:
+def cancel_listener(steps: JobSteps) -> Callable[[Msg], Awaitable[None]]:
     async def on_canceled(message: Msg) -> None:
         with contextlib.suppress(msgspec.ValidationError, msgspec.DecodeError):
-            lifecycle.signals.cancel(envelope.decode(message.data).job_id)
+            steps.signals.cancel(envelope.decode(message.data).job_id)
 
     return on_canceled
 
@@ -142,12 +96,7 @@ async def running_worker(
     if registry is None:
         registry = StrategyRegistry()
         registry.load_entry_points(StrategyServices(app, settings, files, catalog))
-    lifecycle = JobLifecycle(
-        app=app,
-        registry=registry,
-        max_attempts=settings.max_processing_attempts,
-        lease_seconds=settings.lease_seconds,
-    )
+    steps = job_steps(settings, app, registry)
     # Every worker reaps: the read model finds lapsed leases, the job decides.
     view_store = infrastructure(settings, BatchJobsProjection.name, pool_size=1)
     reaper = StuckJobReaper(
@@ -156,11 +105,7 @@ async def running_worker(
         stuck_after=settings.stuck_job_seconds,
     )
     nc = await connect(nats_servers(settings.nats_url), "jobstream-worker")
-    stop = asyncio.Event()
-    # Threads of the worker's own, one per job slot (see handle_delivery).
-    jobs = ThreadPoolExecutor(
-        settings.worker_concurrency * len(WORK_EVENTS), thread_name_prefix="job"
-    )
+    engines: list[JobEngine] = []
     reaper.start()
     try:
         js = nc.jetstream()
@@ -170,53 +115,21 @@ async def running_worker(
             settings.nats_subject_prefix,
             settings.nats_replicas,
         )
-        configs = [
-            consumer_config(
-                settings.worker_durable,
-                settings.nats_subject_prefix,
-                event,
-                lease_seconds=settings.lease_seconds,
-                max_deliver=settings.max_deliveries,
-            )
-            for event in WORK_EVENTS
-        ]
-        await ensure_consumers(js, settings.nats_stream, configs)
-        limits = TypeLimits(parse_limits(settings.type_concurrency))
-        handlers = job_handlers(lifecycle, limits)
-        heartbeat = settings.lease_seconds / 3
-
-        async def handle(delivery: Delivery) -> str:
-            return await handle_delivery(
-                delivery, handlers, heartbeat_seconds=heartbeat, executor=jobs
-            )
-
-        consumers = []
-        for config in configs:
-            # Slots per work subject: a fetch waiting on an idle subject must not hold
-            # the slots the other subject's work needs.
-            slots = asyncio.Semaphore(settings.worker_concurrency)
-            assert config.durable_name is not None  # noqa: S101 - set just above
-            subscription = await js.pull_subscribe_bind(
-                config.durable_name, stream=settings.nats_stream
-            )
-            consumers.append(
-                asyncio.create_task(run_consumer(subscription, handle, slots, stop))
-            )
+        engines = await jetstream_engines(settings, steps, js)
         # Cancels reach running jobs from the stream (plain subscription: every worker).
         canceled = await nc.subscribe(
             envelope.subject_for(settings.nats_subject_prefix, "batch.canceled"),
-            cb=cancel_listener(lifecycle),
+            cb=cancel_listener(steps),
         )
         log.info("worker.started", batch_types=registry.batch_types)
         try:
-            yield RunningWorker(lifecycle, registry)
+            yield RunningWorker(steps, registry)
         finally:
-            stop.set()  # stop fetching; finish the jobs in hand
-            await asyncio.gather(*consumers, return_exceptions=True)
             await canceled.unsubscribe()
     finally:
+        # Stop fetching and finish the jobs in hand (their acks need this loop).
+        await asyncio.gather(*(asyncio.to_thread(e.stop) for e in engines))
         await nc.drain()
-        jobs.shutdown(wait=False)
         reaper.stop()
         view_store.close()
         files.close()

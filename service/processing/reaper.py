@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from service.strategies.lease_keeper import utcnow
+from service.engine.clock import SYSTEM_CLOCK
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from domain.batch_jobs import BatchJob
     from projections.batch_jobs.view import BatchJobsView
     from service.application import Jobstream
+    from service.engine.clock import Clock
 
 log = structlog.get_logger("reaper")
 PAGE = 100  # jobs looked at per scan, oldest lapse first
@@ -38,9 +39,15 @@ def scan_interval(stuck_after: float) -> float:
 
 class StuckJobReaper:
     def __init__(
-        self, app: Jobstream, view: BatchJobsView, *, stuck_after: float
+        self,
+        app: Jobstream,
+        view: BatchJobsView,
+        *,
+        stuck_after: float,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._app = app
+        self._clock = clock
         self._view = view
         self._stuck_after = stuck_after
         self._actor = f"reaper:{socket.gethostname()}:{os.getpid()}"
@@ -49,7 +56,7 @@ class StuckJobReaper:
 
     def reap(self, now: datetime | None = None) -> list[str]:
         """Fail every job abandoned at `now`; return their ids."""
-        now = now or utcnow()
+        now = now or self._clock.now()
         cutoff = now - timedelta(seconds=self._stuck_after)
         return [
             job_id

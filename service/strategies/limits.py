@@ -20,12 +20,16 @@ def parse_limits(spec: str) -> dict[str, int]:
 
 
 class TypeLimits:
-    """How many jobs of each limited type run here now; unlisted types are unlimited."""
+    """How many jobs of each limited type run here now; unlisted types are unlimited.
+
+    A job of a type at its limit is given back by the engine (service.engine.loop),
+    never waited for: a waiting thread would hold a slot other types need.
+    """
 
     def __init__(self, limits: dict[str, int]) -> None:
         self._limits = dict(limits)
         self._running: Counter[str] = Counter()
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
 
     @property
     def active(self) -> bool:
@@ -33,24 +37,13 @@ class TypeLimits:
         return bool(self._limits)
 
     def try_acquire(self, batch_type: str) -> bool:
-        with self._changed:
+        with self._lock:
             limit = self._limits.get(batch_type)
             if limit is not None and self._running[batch_type] >= limit:
                 return False
             self._running[batch_type] += 1
             return True
 
-    def acquire(self, batch_type: str) -> None:
-        """Wait for a slot (the in-process processor's threads may wait)."""
-        with self._changed:
-            self._changed.wait_for(lambda: self._has_room(batch_type))
-            self._running[batch_type] += 1
-
     def release(self, batch_type: str) -> None:
-        with self._changed:
+        with self._lock:
             self._running[batch_type] -= 1
-            self._changed.notify_all()
-
-    def _has_room(self, batch_type: str) -> bool:
-        limit = self._limits.get(batch_type)
-        return limit is None or self._running[batch_type] < limit

@@ -67,10 +67,16 @@ def test_a_dry_run_job_waits_at_pre_processed_then_runs_once_confirmed(
     assert done["result"]["advancement_count"] == 2
     assert done["result"]["progress"] == 1
     assert event_names(runtime, job["id"]) == [
-        "batch.created", "batch.lease_taken", "batch.updated", "batch.pre_processed",
-        "batch.confirmed", "batch.processing", "batch.lease_taken", "batch.updated",
-        "batch.updated", "batch.completed",
-    ]  # fmt: skip
+        "batch.created",
+        "batch.lease_taken",
+        "batch.updated",
+        "batch.pre_processed",
+        "batch.confirmed",
+        "batch.processing",
+        "batch.updated",
+        "batch.updated",
+        "batch.completed",
+    ]  # fmt: skip  (the claim's lease is taken in batch.processing itself)
     # Jobstream's extension: one run of each step; no lease once the job is final.
     assert done["jobstream"] == {
         "attempts": {"pre_processing": 1, "processing": 1},

@@ -1,6 +1,6 @@
 """A job whose step meets an outage (NATS, PostgreSQL) is retried, not failed.
 
-On both backends, through the JobLifecycle the processor and the NATS workers share.
+On both backends, through the engine's steps (what every work source runs).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import pytest
 
 from domain.batch_jobs import BatchJobStatus
 from domain.strategies import AbstractBatchJobStrategy, BatchJobDraft, JobRun
+from service.engine import steps
+from service.engine.steps import JobSteps
 from service.retry import Backoff
 from service.runtime import build_app
 from service.settings import Settings
-from service.strategies import lifecycle
-from service.strategies.lifecycle import JobLifecycle
 from service.strategies.registry import StrategyRegistry
 
 
@@ -45,7 +45,7 @@ class FlakyStrategy(AbstractBatchJobStrategy):
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        lifecycle, "JOB_BACKOFF", Backoff(first=0.01, most=0.02, budget=2.0)
+        steps, "JOB_BACKOFF", Backoff(first=0.01, most=0.02, budget=2.0)
     )
 
 
@@ -53,7 +53,7 @@ def run_job(settings: Settings, strategy: FlakyStrategy) -> tuple[str, str]:
     """The job's final status and its errors, after pre-processing and processing."""
     app = build_app(settings)
     try:
-        jobs = JobLifecycle(app=app, registry=StrategyRegistry([strategy]))
+        jobs = JobSteps(app=app, registry=StrategyRegistry([strategy]))
         draft = BatchJobDraft(type="flaky", context={}, dry_run=False)
         job_id = app.create_batch_job(draft, "usr_1")[0].id
         jobs.pre_process(job_id)
@@ -90,7 +90,7 @@ def test_an_outage_longer_than_the_budget_fails_the_job_with_its_error(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        lifecycle, "JOB_BACKOFF", Backoff(first=0.01, most=0.01, budget=0.1)
+        steps, "JOB_BACKOFF", Backoff(first=0.01, most=0.01, budget=0.1)
     )
     strategy = FlakyStrategy(nats.errors.NoServersError(), failures=10_000)
 

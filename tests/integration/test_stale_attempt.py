@@ -15,7 +15,7 @@ from domain.batch_jobs import BatchJob
 from domain.leases import LeaseStep
 from domain.strategies import AbstractBatchJobStrategy, JobRun
 from service.application import Jobstream
-from service.strategies.lifecycle import JobLifecycle
+from service.engine.steps import JobSteps
 from service.strategies.registry import StrategyRegistry
 
 OTHER_WORKER = "worker:other-host:2"
@@ -56,9 +56,9 @@ def test_a_taken_over_attempt_writes_nothing_to_the_finished_job(
     app: Jobstream,
 ) -> None:
     strategy = PausingStrategy()
-    lifecycle = JobLifecycle(app=app, registry=StrategyRegistry([strategy]))
+    steps = JobSteps(app=app, registry=StrategyRegistry([strategy]))
     job_id = confirmed_job(app)
-    stale = threading.Thread(target=lifecycle.process, args=(job_id,))
+    stale = threading.Thread(target=steps.process, args=(job_id,))
     stale.start()
     assert strategy.paused.wait(10)
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from service.engine.steps import JobSteps
 from service.files.storage import FileWriter
 from service.runtime import Runtime
-from service.strategies.lifecycle import JobLifecycle
 from tests.api.catalog.support import post, product
 from tests.support import Caller, wait_for_status
 
@@ -124,7 +124,7 @@ def test_a_redelivery_takes_back_the_file_of_a_job_canceled_after_its_commit(
         assert gate.reached.wait(GATE_SECONDS), "the export never reached its commit"
         canceled = post(client, admin, f"/admin/batch-jobs/{job_id}/cancel", {})
         # Another worker, or this one restarted, gets batch.confirmed again.
-        JobLifecycle(app=runtime.app, registry=runtime.registry).process(job_id)
+        JobSteps(app=runtime.app, registry=runtime.registry).process(job_id)
         result = runtime.app.get_batch_job(job_id).result or {}
         left = [key for key in gate.committed if runtime.files.exists(key)]
     finally:

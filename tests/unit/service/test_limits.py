@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from service.strategies.limits import TypeLimits, parse_limits
@@ -28,20 +26,3 @@ def test_a_limited_type_gets_no_more_slots_than_its_limit() -> None:
     assert all(limits.try_acquire("export") for _ in range(10))  # unlisted: unlimited
     limits.release("import")
     assert limits.try_acquire("import")
-
-
-def test_acquire_waits_for_a_release() -> None:
-    limits = TypeLimits({"import": 1})
-    limits.acquire("import")
-    got_it = threading.Event()
-
-    def wait_for_a_slot() -> None:
-        limits.acquire("import")
-        got_it.set()
-
-    waiter = threading.Thread(target=wait_for_a_slot)
-    waiter.start()
-    assert not got_it.wait(0.1)
-    limits.release("import")
-    assert got_it.wait(2)
-    waiter.join(2)

@@ -1,8 +1,10 @@
 """A job's way through its strategy, as Medusa's BatchJobSubscriber drives it.
 
-Shared by the in-process processor and the NATS workers: both call `pre_process` on
-batch.created and `process` on batch.confirmed. Each handler is idempotent: a job not
-in the status it expects is left alone, so a replayed or redelivered event is a no-op.
+`pre_process` runs on batch.created and `process` on batch.confirmed, each under a
+lease whose attempt number fences every write of the step. Each is idempotent: a job
+not in the status it expects is left alone, so a redelivered event is a no-op. The
+rules themselves are `BatchJob` commands; this module sequences them, with time
+from the engine's clock.
 """
 
 from __future__ import annotations
@@ -13,17 +15,19 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
+from eventsourcing.persistence import IntegrityError
 
 from domain.batch_jobs import BatchJob, BatchJobStatus, LeaseHeldError, LeaseLostError
 from domain.errors import NotAllowedError
 from domain.leases import LeaseStep, gave_up_message
+from service.engine.clock import SYSTEM_CLOCK, Clock
+from service.engine.work import Step
 from service.retry import JOB_BACKOFF, retry_transient
 from service.strategies.cancellation import CancelSignals
-from service.strategies.lease_keeper import LeaseKeeper, utcnow
 from service.strategies.run import ApplicationJobRun
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from domain.strategies import BatchJobStrategy
     from service.application import Jobstream
@@ -33,11 +37,16 @@ log = structlog.get_logger("processor")
 
 
 class RetryLater(Exception):  # noqa: N818 - an instruction, not a fault
-    """The strategy asked for another attempt: run `process(resume=True)` after `delay`."""
+    """Run the step again after `delay`: a retry, or another's live lease lapsing."""
 
     def __init__(self, delay: float) -> None:
         super().__init__(f"retry in {delay:.1f} s")
         self.delay = delay
+
+
+def retry_delay_for(retry_delay: float, attempt: int) -> float:
+    """Backoff of the strategy's own retries: `retry_delay`, doubled per attempt."""
+    return retry_delay * 2.0 ** (attempt - 1)
 
 
 def _fence(step: LeaseStep, leased: BatchJob) -> Callable[[BatchJob], None]:
@@ -50,26 +59,90 @@ def worker_actor() -> str:
     return f"worker:{socket.gethostname()}:{os.getpid()}"
 
 
-class JobLifecycle:
-    def __init__(
+class JobSteps:
+    """Runs steps of jobs as one worker (`actor`), keeping a lease on each."""
+
+    def __init__(  # noqa: PLR0913 - wiring, all by name
         self,
         *,
         app: Jobstream,
         registry: StrategyRegistry,
+        clock: Clock = SYSTEM_CLOCK,
         max_attempts: int = 3,
         retry_delay: float = 1.0,
         lease_seconds: float = 30.0,
+        actor: str | None = None,
     ) -> None:
         self._app = app
         self._registry = registry
+        self._clock = clock
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
-        self._lease_seconds = lease_seconds
-        self._actor = worker_actor()
-        self.signals = CancelSignals()  # fed by the caller from the event stream
+        self.lease_seconds = lease_seconds
+        self.actor = actor or worker_actor()
+        self.signals = CancelSignals()  # fed by the work source from the event stream
 
     def batch_type_of(self, job_id: str) -> str:
         return self._app.get_batch_job(job_id).type
+
+    def run(self, step: Step, job_id: str) -> float | None:
+        """Run `step` of the job; None when done, else the seconds to retry after."""
+        try:
+            if step is Step.PRE_PROCESS:
+                self.pre_process(job_id)
+            else:
+                self.process(job_id)
+        except RetryLater as retry:
+            return retry.delay
+        return None
+
+    # -- leases kept fresh -------------------------------------------------------
+
+    def renew_leases(self, job_ids: Iterable[str]) -> int:
+        """Renew this worker's lease on each job; return how many were renewed.
+
+        Called every third of a lease length by the engine for the jobs it runs:
+        two missed renewals (a slow store, a pause) before the lease lapses and the
+        job is taken over. A job finished, canceled or taken over is left alone. The
+        renewals share one write; if another write to one of the jobs raced it, each
+        is renewed on its own.
+        """
+        now = self._clock.now()
+        renewed: list[BatchJob] = []
+        for job_id in job_ids:
+            try:
+                job = self._app.get_batch_job(job_id)
+            except Exception as error:  # noqa: BLE001 - the next round tries again
+                log.warning("lease.renew_failed", job_id=job_id, error=repr(error))
+                continue
+            if job.renew_lease(self.actor, now, self.lease_seconds):
+                renewed.append(job)
+        if not renewed:
+            return 0
+        try:
+            self._app.save(*renewed)
+        except IntegrityError:
+            return sum(self._renew(job.id) for job in renewed)
+        except Exception as error:  # noqa: BLE001 - the next round tries again
+            log.warning("lease.renew_failed", error=repr(error))
+            return 0
+        return len(renewed)
+
+    def _renew(self, job_id: str) -> bool:
+        kept = False
+
+        def renew(job: BatchJob) -> None:
+            nonlocal kept
+            kept = job.renew_lease(self.actor, self._clock.now(), self.lease_seconds)
+
+        try:
+            self._app.change_batch_job(job_id, renew)
+        except Exception as error:  # noqa: BLE001 - the next round tries again
+            log.warning("lease.renew_failed", job_id=job_id, error=repr(error))
+            return False
+        return kept
+
+    # -- the steps ---------------------------------------------------------------
 
     def pre_process(self, job_id: str) -> None:
         job = self._app.get_batch_job(job_id)
@@ -83,20 +156,19 @@ class JobLifecycle:
 
         def done(current: BatchJob) -> None:
             fence(current)
-            current.set_pre_processing_done(self._actor)
+            current.set_pre_processing_done(self.actor)
 
-        with self._keeping_lease(job_id):
-            try:
-                strategy = self._registry.get(job.type)
-                run = ApplicationJobRun(self._app, job_id, self._actor, fence=fence)
-                self._riding_out_outages(
-                    job_id, lambda: strategy.pre_process_batch_job(run)
-                )
-                self._app.change_batch_job(job_id, done, current=run.latest or leased)
-            except LeaseLostError as lost:
-                log.info("processor.lease_lost", reason=str(lost))
-            except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
-                self._fail(job_id, error, working_on=BatchJobStatus.CREATED)
+        try:
+            strategy = self._registry.get(job.type)
+            run = ApplicationJobRun(self._app, job_id, self.actor, fence=fence)
+            self._riding_out_outages(
+                job_id, lambda: strategy.pre_process_batch_job(run)
+            )
+            self._app.change_batch_job(job_id, done, current=run.latest or leased)
+        except LeaseLostError as lost:
+            log.info("processor.lease_lost", reason=str(lost))
+        except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
+            self._fail(job_id, error, working_on=BatchJobStatus.CREATED)
 
     def process(self, job_id: str) -> None:
         """Claim and run a confirmed job, or take over one whose worker stopped.
@@ -113,8 +185,7 @@ class JobLifecycle:
             log.info("processor.resuming", batch_type=job.type)
         elif job.status is BatchJobStatus.CONFIRMED:
             try:
-                # The claim: of processors racing here, optimistic concurrency lets
-                # one win. The lease is taken in the same save.
+                # The claim: one event, processing under this worker's lease.
                 leased, _ = self._app.change_batch_job(job_id, self._claim, current=job)
             except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
                 self._fail(job_id, error, working_on=BatchJobStatus.CONFIRMED)
@@ -129,19 +200,16 @@ class JobLifecycle:
         except Exception as error:  # noqa: BLE001 - as above
             self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
             return
-        with self._keeping_lease(job_id):
-            self._process_attempts(
-                strategy, job_id, _fence(LeaseStep.PROCESSING, leased)
-            )
+        self._process_attempt(strategy, job_id, _fence(LeaseStep.PROCESSING, leased))
 
     def _riding_out_outages(self, job_id: str, step: Callable[[], None]) -> None:
         """The step, run again from its start after an outage of NATS or PostgreSQL.
 
         A file write or a read failing for that is no fault of the job: the step is
-        retried with backoff for up to JOB_BACKOFF.budget seconds, while the caller's
-        LeaseKeeper renews the lease so nobody takes the job over. Strategies restart
-        cleanly, as on a takeover. A job canceled meanwhile stops retrying; any other
-        error is the job's own and is raised at once.
+        retried with backoff for up to JOB_BACKOFF.budget seconds, while the engine
+        renews the lease so nobody takes the job over. Strategies restart cleanly,
+        as on a takeover. A job canceled meanwhile stops retrying; any other error
+        is the job's own and is raised at once.
         """
         retry_transient(
             step,
@@ -158,33 +226,30 @@ class JobLifecycle:
             return False
 
     def _claim(self, job: BatchJob) -> None:
-        job.set_processing(self._actor)
-        job.take_lease(self._actor, LeaseStep.PROCESSING, utcnow(), self._lease_seconds)
+        job.claim(self.actor, self._clock.now(), self.lease_seconds)
 
     def _take_lease(self, job: BatchJob, step: LeaseStep) -> BatchJob | None:
         """The job with this worker's new lease; None if there is nothing to do."""
-        if job.lease_is_live(utcnow()):
-            raise RetryLater(_until_lapsed(job))
+        if job.lease_is_live(self._clock.now()):
+            raise RetryLater(self._until_lapsed(job))
         if job.attempts_at(step) >= self._max_attempts:
             message = gave_up_message(step, job.attempts_at(step), job.lease_holder)
             self._fail(job.id, message, working_on=job.status)
             return None
 
         def take(current: BatchJob) -> None:
-            current.take_lease(self._actor, step, utcnow(), self._lease_seconds)
+            current.take_lease(self.actor, step, self._clock.now(), self.lease_seconds)
 
         try:
             leased, _ = self._app.change_batch_job(job.id, take, current=job)
         except LeaseHeldError:
-            raise RetryLater(_until_lapsed(self._app.get_batch_job(job.id))) from None
+            latest = self._app.get_batch_job(job.id)
+            raise RetryLater(self._until_lapsed(latest)) from None
         except NotAllowedError:
             return None  # finished or canceled meanwhile
         return leased
 
-    def _keeping_lease(self, job_id: str) -> LeaseKeeper:
-        return LeaseKeeper(self._app, job_id, self._actor, self._lease_seconds)
-
-    def _process_attempts(
+    def _process_attempt(
         self, strategy: BatchJobStrategy, job_id: str, fence: Callable[[BatchJob], None]
     ) -> None:
         """One attempt; a retryable failure raises RetryLater for the caller to wait.
@@ -193,11 +258,11 @@ class JobLifecycle:
         the job over, this one stands down without writing (a paused or cut-off
         worker must not rewrite a job that is finished).
         """
-        run = ApplicationJobRun(self._app, job_id, self._actor, self.signals, fence)
+        run = ApplicationJobRun(self._app, job_id, self.actor, self.signals, fence)
 
         def complete(current: BatchJob) -> None:
             fence(current)
-            current.complete(self._actor)
+            current.complete(self.actor)
 
         try:
             self._riding_out_outages(job_id, lambda: strategy.process_job(run))
@@ -216,8 +281,8 @@ class JobLifecycle:
             attempt = int(job.context.get("retry_count", 0)) + 1
             retry = strategy.should_retry_on_processing_error(job, error)
             if retry and attempt < self._max_attempts:
-                delay = self._retry_delay * 2 ** (attempt - 1)
-                self._record_retry(job_id, error, attempt, delay)
+                delay = retry_delay_for(self._retry_delay, attempt)
+                self._record_retry(job_id, error, attempt, delay, fence)
                 raise RetryLater(delay) from error
             self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
         else:
@@ -235,7 +300,7 @@ class JobLifecycle:
             strategy = self._registry.get(job.type)
         except Exception:  # noqa: BLE001 - no strategy here: nothing this worker can do
             return
-        self._take_back(strategy, ApplicationJobRun(self._app, job.id, self._actor))
+        self._take_back(strategy, ApplicationJobRun(self._app, job.id, self.actor))
 
     def _take_back(self, strategy: BatchJobStrategy, run: ApplicationJobRun) -> None:
         try:
@@ -244,22 +309,19 @@ class JobLifecycle:
             log.exception("processor.cancel_cleanup_failed")
 
     def _record_retry(
-        self, job_id: str, error: Exception, attempt: int, delay: float
+        self,
+        job_id: str,
+        error: Exception,
+        attempt: int,
+        delay: float,
+        fence: Callable[[BatchJob], None],
     ) -> None:
-        """Medusa's handleProcessingError for a retry: count it, keep its message.
-
-        The lease is released in the same save: the retry may run on any worker, and
-        one must take it up within a lease length of its delay, or the reaper will.
-        """
         message = _message(error, job_id)
-        take_by = utcnow() + timedelta(seconds=delay + self._lease_seconds)
+        take_by = self._clock.now() + timedelta(seconds=delay + self.lease_seconds)
 
         def record(job: BatchJob) -> None:
-            errors = [*(job.result or {}).get("errors", []), message]
-            job.update(
-                self._actor, context={"retry_count": attempt}, result={"errors": errors}
-            )
-            job.release_lease(self._actor, take_by)
+            fence(job)
+            job.record_retry(self.actor, message, attempt, take_by)
 
         self._app.change_batch_job(job_id, record)
         log.warning("processor.retrying", attempt=attempt, error=str(error))
@@ -272,31 +334,25 @@ class JobLifecycle:
     ) -> None:
         """Record the failure, unless the job moved on from the step that failed."""
         message = error if isinstance(error, str) else _message(error, job_id)
-        # An error may carry more lines for `result.errors` (an import's bad rows).
-        further = list(getattr(error, "further_errors", ()))
+        further = getattr(error, "further_errors", ())
+        failed = False
 
         def fail(job: BatchJob) -> None:
-            # Canceled meanwhile: it stays canceled (Medusa turns it failed by accident).
-            # Moved past `working_on`: another processor did this step; stand down.
-            if job.status is working_on:
-                if further:
-                    errors = [*(job.result or {}).get("errors", []), message, *further]
-                    job.update(self._actor, result={"errors": errors})
-                    job.set_failed(self._actor)
-                else:
-                    job.set_failed(self._actor, message)
-                log.warning("processor.failed", error=message)
-            else:
-                log.info("processor.superseded", status=job.status.value, error=message)
+            nonlocal failed
+            failed = job.fail_step(self.actor, message, working_on, further)
 
         self._app.change_batch_job(job_id, fail)
+        if failed:
+            log.warning("processor.failed", error=message)
+        else:
+            log.info("processor.superseded", error=message)
 
-
-def _until_lapsed(job: BatchJob) -> float:
-    """Seconds until the job's lease lapses, and a little more."""
-    if job.lease_expires_at is None:
-        return 0.0
-    return max(0.0, (job.lease_expires_at - utcnow()).total_seconds()) + 0.5
+    def _until_lapsed(self, job: BatchJob) -> float:
+        """Seconds until the job's lease lapses, and a little more."""
+        if job.lease_expires_at is None:
+            return 0.0
+        left = (job.lease_expires_at - self._clock.now()).total_seconds()
+        return max(0.0, left) + 0.5
 
 
 def _message(error: Exception, job_id: str) -> str:

@@ -1,0 +1,104 @@
+"""A job's way through the engine: created -> pre_processed -> confirmed -> completed."""
+
+from __future__ import annotations
+
+from domain.batch_jobs import BatchJobStatus
+from domain.leases import LeaseStep
+from service.engine.work import Step
+from tests.unit.engine.harness import (
+    Relay,
+    Script,
+    create,
+    event_names,
+    new_app,
+    new_clock,
+    raises,
+    run_until_idle,
+    worker,
+)
+
+
+def test_a_dry_run_job_waits_at_pre_processed_then_completes_once_confirmed() -> None:
+    app, clock, script = new_app(), new_clock(), Script()
+    a = worker(app, clock, script)
+    relay = Relay(app, a)
+    job_id = create(app, dry_run=True)
+
+    run_until_idle(relay, a)
+    assert app.get_batch_job(job_id).status is BatchJobStatus.PRE_PROCESSED
+
+    app.confirm_batch_job(job_id, "usr_1")
+    run_until_idle(relay, a)
+
+    job = app.get_batch_job(job_id)
+    assert job.status is BatchJobStatus.COMPLETED
+    assert job.result == {"done": True}
+    assert job.attempts == {"pre_processing": 1, "processing": 1}
+    assert job.lease_holder is None
+    assert script.runs == ["pre_process", "process"]
+    assert [(w.step, w.settled) for w in a.source.settled] == [
+        (Step.PRE_PROCESS, "ack"),
+        (Step.PROCESS, "ack"),
+    ]
+
+
+def test_a_job_not_a_dry_run_runs_through_with_one_event_per_change() -> None:
+    app, clock = new_app(), new_clock()
+    a = worker(app, clock, Script())
+    relay = Relay(app, a)
+    job_id = create(app)
+
+    run_until_idle(relay, a)
+
+    assert app.get_batch_job(job_id).status is BatchJobStatus.COMPLETED
+    # The claim takes the processing lease in batch.processing itself.
+    assert event_names(app, job_id) == [
+        "batch.created",
+        "batch.lease_taken",
+        "batch.pre_processed",
+        "batch.confirmed",
+        "batch.processing",
+        "batch.updated",
+        "batch.completed",
+    ]
+
+
+def test_a_redelivered_step_is_a_no_op() -> None:
+    app, clock, script = new_app(), new_clock(), Script()
+    a = worker(app, clock, script)
+    relay = Relay(app, a)
+    job_id = create(app)
+    run_until_idle(relay, a)
+    version = app.get_batch_job(job_id).version
+
+    a.source.put(job_id, Step.PRE_PROCESS)
+    a.source.put(job_id, Step.PROCESS)
+    a.engine.run_pending()
+
+    assert app.get_batch_job(job_id).version == version
+    assert script.runs == ["pre_process", "process"]
+    assert [w.settled for w in a.source.settled[-2:]] == ["ack", "ack"]
+
+
+def test_a_failing_pre_process_fails_the_job_with_its_message() -> None:
+    app, clock = new_app(), new_clock()
+    a = worker(app, clock, Script(pre_process=[raises("Bad context")]))
+    relay = Relay(app, a)
+    job_id = create(app)
+
+    run_until_idle(relay, a)
+
+    job = app.get_batch_job(job_id)
+    assert job.status is BatchJobStatus.FAILED
+    assert job.result == {"errors": ["Bad context"]}
+    assert job.attempts_at(LeaseStep.PRE_PROCESSING) == 1
+
+
+def test_a_job_of_an_unknown_id_is_acked_and_forgotten() -> None:
+    app, clock = new_app(), new_clock()
+    a = worker(app, clock, Script(), limits={"scripted": 1})
+
+    work = a.source.put("batch_unknown", Step.PROCESS)
+    a.engine.run_pending()
+
+    assert work.settled == "ack"

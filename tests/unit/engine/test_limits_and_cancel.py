@@ -1,0 +1,99 @@
+"""Per-type limits of one engine, and a cancel reaching a running strategy."""
+
+from __future__ import annotations
+
+from domain.batch_jobs import BatchJobStatus
+from domain.strategies import JobRun
+from service.engine.loop import LIMITED_DELAY
+from service.engine.work import Step
+from tests.unit.engine.harness import (
+    Relay,
+    Script,
+    create,
+    new_app,
+    new_clock,
+    run_until_idle,
+    worker,
+)
+
+
+def test_a_type_at_its_limit_gives_work_back_for_later() -> None:
+    app, clock, script = new_app(), new_clock(), Script()
+    a = worker(app, clock, script, limits={"scripted": 1})
+    first, second = create(app), create(app)
+    seen: list[str | None] = []
+
+    def while_running_another_arrives(_: JobRun) -> None:
+        work = a.source.put(second, Step.PRE_PROCESS)
+        a.engine.handle(a.source.fetch(1, 0)[0])
+        seen.append(work.settled)
+
+    script.pre_process.append(while_running_another_arrives)
+    a.source.put(first, Step.PRE_PROCESS)
+    a.engine.run_pending()
+
+    assert seen == [f"nak:{LIMITED_DELAY:g}"]
+    assert app.get_batch_job(second).status is BatchJobStatus.CREATED
+    clock.advance(LIMITED_DELAY)
+    a.engine.run_pending()  # the slot is free again
+    assert app.get_batch_job(second).status is BatchJobStatus.CONFIRMED
+
+
+def test_an_unlimited_type_runs_beside_a_limited_one() -> None:
+    app, clock, script = new_app(), new_clock(), Script()
+    a = worker(app, clock, script, limits={"product-import": 1})
+    first, second = create(app), create(app)
+    seen: list[str | None] = []
+
+    def while_running_another_arrives(_: JobRun) -> None:
+        work = a.source.put(second, Step.PRE_PROCESS)
+        a.engine.handle(a.source.fetch(1, 0)[0])
+        seen.append(work.settled)
+
+    script.pre_process.append(while_running_another_arrives)
+    a.source.put(first, Step.PRE_PROCESS)
+    a.engine.run_pending()
+
+    assert seen == ["ack"]
+
+
+def test_a_cancel_stops_a_running_job_and_its_output_is_taken_back() -> None:
+    app, clock = new_app(), new_clock()
+    script = Script()
+    a = worker(app, clock, script)
+    relay = Relay(app, a)
+
+    def canceled_midway(run: JobRun) -> None:
+        app.cancel_batch_job(run.job_id, "usr_1")
+        relay()  # the cancel reaches the engine from the stream
+        assert run.is_canceled()
+        raise RuntimeError("stopped: canceled")  # as strategies stop on a cancel
+
+    script.process.append(canceled_midway)
+    job_id = create(app)
+
+    run_until_idle(relay, a)
+
+    job = app.get_batch_job(job_id)
+    assert job.status is BatchJobStatus.CANCELED
+    assert job.failed_at is None
+    assert script.cleanups == [job_id]
+    assert a.source.settled[-1].settled == "ack"
+
+
+def test_a_cancel_after_the_output_was_made_wins_over_completing() -> None:
+    app, clock = new_app(), new_clock()
+    script = Script()
+    a = worker(app, clock, script)
+    relay = Relay(app, a)
+
+    def canceled_after_the_output(run: JobRun) -> None:
+        app.cancel_batch_job(run.job_id, "usr_1")
+
+    script.process.append(canceled_after_the_output)
+    job_id = create(app)
+
+    run_until_idle(relay, a)
+
+    assert app.get_batch_job(job_id).status is BatchJobStatus.CANCELED
+    assert script.cleanups == [job_id]
