@@ -81,6 +81,7 @@ class PostgresLease(Leadership):
         self._lost: str | None = None  # why leadership ended, once it has
         self._renewer: asyncio.Task[None] | None = None
         self._seen_leader: tuple[str, int] | None = None  # logged once per leader
+        self._said_unreachable = False
 
     async def acquire(self, stop: asyncio.Event) -> bool:
         while not stop.is_set():
@@ -95,8 +96,12 @@ class PostgresLease(Leadership):
                     },
                 )
             except _UnreachableError as error:
-                log.warning("relay.leadership_unreachable", error=str(error))
+                if not self._said_unreachable:  # once per outage, not every poll
+                    self._said_unreachable = True
+                    log.warning("relay.leadership_unreachable", error=str(error))
                 row = None
+            else:
+                self._said_unreachable = False
             if row is not None and row[0] == self.holder:
                 self.term = int(row[1])
                 self._valid_until = sent + self.lease_seconds
