@@ -210,9 +210,11 @@ class PostgresLease(Leadership):
                 pg_timeouts.with_timeouts(self._conninfo, 1), autocommit=True
             )
             async with conn.transaction():
-                # Two relays starting together must not both create the table.
+                # Two relays starting together must not both create the table. A key
+                # of its own: the schema lock is taken by blocking calls on this very
+                # event loop (at a relay's start), which would wait for us for ever.
                 await conn.execute(
-                    "SELECT pg_advisory_xact_lock(hashtext('jobstream-schema'))"
+                    "SELECT pg_advisory_xact_lock(hashtext('jobstream-leadership'))"
                 )
                 await conn.execute(_CREATE)
             self._conn = conn
