@@ -50,22 +50,23 @@ def database_cut_guard(database_url: str | None) -> Callable[[ASGIApp], ASGIApp]
     def guard(app: ASGIApp) -> ASGIApp:
         if database_url is None:
             return app
+        watch = _InFlight()
 
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             gate = gate_on(database_url)
             if gate is None or scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
-            reason = gate.down()
-            if reason is not None:
+            if gate.down() is not None:
                 log.warning("http.database_unreachable", path=scope["path"])
                 await _unavailable(scope, send)
                 return
-            exchange = _Exchange(scope, send, gate)
+            exchange = _Exchange(scope, send)
+            watch.add(exchange, gate)
             try:
                 await app(scope, receive, exchange.send)
             finally:
-                exchange.finish()
+                watch.discard(exchange)
 
         return middleware
 
@@ -75,39 +76,59 @@ def database_cut_guard(database_url: str | None) -> Callable[[ASGIApp], ASGIApp]
 class _Exchange:
     """One request's response, which the guard may answer in its handler's place."""
 
-    def __init__(self, scope: Scope, send: Send, gate: DatabaseGate) -> None:
-        self._scope, self._send, self._gate = scope, send, gate
-        self._started = False  # the handler began its response
-        self._answered = False  # the guard answered in its place
-        self._done = False
-        self._timer = asyncio.get_running_loop().call_later(
-            RECHECK_SECONDS, self._check
-        )
+    __slots__ = ("_send", "answered", "scope", "started")
+
+    def __init__(self, scope: Scope, send: Send) -> None:
+        self.scope, self._send = scope, send
+        self.started = False  # the handler began its response
+        self.answered = False  # the guard answered in its place
 
     async def send(self, message: Message) -> None:
-        if self._answered:
+        if self.answered:
             return  # the caller has its 503; this late answer has nowhere to go
         if message["type"] == "http.response.start":
-            self._started = True
+            self.started = True
         await self._send(message)
 
-    def finish(self) -> None:
-        self._done = True
-        self._timer.cancel()
-
-    def _check(self) -> None:
-        if self._done or self._started:
-            return
-        if self._gate.down() is None:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(RECHECK_SECONDS, self._check)
-            return
-        self._answered = True
+    async def answer_unavailable(self) -> None:
+        self.answered = True
         log.warning(
-            "http.database_unreachable", path=self._scope["path"], in_flight=True
+            "http.database_unreachable", path=self.scope["path"], in_flight=True
         )
-        task = asyncio.ensure_future(_unavailable(self._scope, self._send))
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        await _unavailable(self.scope, self._send)
+
+
+class _InFlight:
+    """The requests being handled, looked at every RECHECK_SECONDS while there are any.
+
+    One watcher per app, not a timer per request: a request costs a set insertion.
+    """
+
+    def __init__(self) -> None:
+        self._exchanges: set[_Exchange] = set()
+        self._watcher: asyncio.Task[None] | None = None
+        self._gate: DatabaseGate | None = None
+
+    def add(self, exchange: _Exchange, gate: DatabaseGate) -> None:
+        self._exchanges.add(exchange)
+        self._gate = gate
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.ensure_future(self._watch())
+
+    def discard(self, exchange: _Exchange) -> None:
+        self._exchanges.discard(exchange)
+
+    async def _watch(self) -> None:
+        while self._exchanges:
+            await asyncio.sleep(RECHECK_SECONDS)
+            if self._gate is None or self._gate.down() is None:
+                continue
+            waiting = [e for e in self._exchanges if not (e.started or e.answered)]
+            for exchange in waiting:
+                self._exchanges.discard(exchange)
+            await asyncio.gather(
+                *(e.answer_unavailable() for e in waiting), return_exceptions=True
+            )
 
 
 async def _unavailable(scope: Scope, send: Send) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from typing import Self
+from typing import Any, Self
 
 CHUNK = 65_536
 
@@ -39,7 +39,7 @@ class BlackHole:
         self._flowing: asyncio.Event | None = None
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -79,20 +79,31 @@ class BlackHole:
         self._server.close()
         for task in list(self._tasks):
             task.cancel()
-        for writer in list(self._writers):
-            writer.close()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        writers = list(self._writers)
+        for writer in writers:
+            writer.close()
+        # Let the transports finish closing before the loop stops.
+        await asyncio.wait_for(
+            asyncio.gather(*(w.wait_closed() for w in writers), return_exceptions=True),
+            5,
+        )
 
     async def _accept(
         self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
     ) -> None:
         self._writers.add(client_writer)
+        accepting = asyncio.current_task()
+        assert accepting is not None
+        self._tasks.add(accepting)  # cancelled on exit, as the pumps are
         try:
             await self._gate().wait()  # a connection made during a cut stays silent
             server_reader, server_writer = await asyncio.open_connection(*self._target)
         except (OSError, asyncio.CancelledError):
             client_writer.close()
             return
+        finally:
+            self._tasks.discard(accepting)
         self._writers.add(server_writer)
         for reader, writer in (
             (client_reader, server_writer),
