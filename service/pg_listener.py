@@ -9,6 +9,7 @@ import psycopg
 import structlog
 from psycopg import sql
 
+from service import pg_timeouts
 from service.event_store import position_of, topics_of
 
 if TYPE_CHECKING:
@@ -72,7 +73,9 @@ class NotificationListener:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                with psycopg.connect(
+                    pg_timeouts.with_timeouts(self._conninfo), autocommit=True
+                ) as conn:
                     for channel in (self._channel, *self._also):
                         conn.execute(
                             sql.SQL("LISTEN {}").format(sql.Identifier(channel))
