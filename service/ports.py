@@ -18,10 +18,6 @@ if TYPE_CHECKING:
     from service.strategies.registry import StrategyRegistry
 
 
-class ReadModelLagError(Exception):
-    """The read model did not reach a write's position in time."""
-
-
 @dataclass(frozen=True)
 class Secrets:
     jwt_secret: str

@@ -1,158 +1,37 @@
-"""Builds the running system from Settings: event store, read model, processing, auth."""
+"""One API or projections process at run time: read models kept or awaited, jobs run."""
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
-import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import psycopg
 import structlog
-from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Tracking
-from eventsourcing.utils import Environment
+from eventsourcing.persistence import IntegrityError, Tracking
 
-from projections.batch_jobs.postgres import PostgresBatchJobsView
 from projections.batch_jobs.projection import BatchJobsProjection
-from projections.batch_jobs.sqlite import SQLiteBatchJobsView
 from projections.runner import CatchUpRunner
-from service import data_dir, parked, positions
-from service.application import Jobstream
-from service.auth.logins import LoginGuard
-from service.auth.sessions import PostgresSessionStore, SessionStore, SQLiteSessionStore
-from service.catalog.commands import Catalog
-from service.catalog.readmodel import CatalogReadModel
-from service.files.backends import build_file_storage
+from service import parked, positions
+from service.bootstrap.process import Bootstrap
 from service.pg_listener import NotificationListener
 from service.pg_probe import postgres_down
-from service.ports import ApiRuntime, ReadModelLagError, Secrets
+from service.ports import ApiRuntime
 from service.processing import processor
 from service.processing.reaper import StuckJobReaper
-from service.settings import Settings, nats_servers, storage_env
-from service.settings_checks import MIN_SECRET_BYTES
+from service.read_model_lag import ReadModelLagError
+from service.settings import nats_servers
 from service.strategies.limits import TypeLimits, parse_limits
-from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
     from eventsourcing.persistence import TrackingRecorder
 
-    from projections.batch_jobs.view import BatchJobsView
+    from service.settings import Settings
+    from service.strategies.registry import StrategyRegistry
 
 log = structlog.get_logger("runtime")
 REMOTE_POLL_SECONDS = 0.005
-
-
-def pool_env(size: int) -> dict[str, str]:
-    """Up to twice `size` connections, opened as load needs them.
-
-    Bounded, so one process stays well under PostgreSQL's 100 connections; two kept
-    open, so the many processes of a deployment (and of the tests) do not hold idle
-    connections they would need only under load.
-    """
-    kept = min(size, 2)
-    return {
-        "POSTGRES_POOL_SIZE": str(kept),
-        "POSTGRES_MAX_OVERFLOW": str(2 * size - kept),
-    }
-
-
-@contextlib.contextmanager
-def schema_lock(settings: Settings) -> Iterator[None]:
-    """Serialize table creation across processes starting together.
-
-    eventsourcing creates tables and functions on start; on PostgreSQL two processes
-    doing that at once fail ("tuple concurrently updated"), and on SQLite two
-    recorders both record the tracking table's migration (IntegrityError).
-    """
-    if settings.database_url is None:
-        data_dir.prepare(settings.data_path)
-        with (settings.data_path / "schema.lock").open("a") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes
-            yield
-        return
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtext('jobstream-schema'))")
-        yield  # the lock ends with the session
-
-
-def build_app(settings: Settings) -> Jobstream:
-    with schema_lock(settings):
-        return Jobstream(env={**storage_env(settings, "events"), **pool_env(8)})
-
-
-def infrastructure(
-    settings: Settings, name: str, pool_size: int
-) -> InfrastructureFactory[Any]:
-    """The eventsourcing factory of one store (its own SQLite file, or the database)."""
-    env = {**storage_env(settings, name), **pool_env(pool_size)}
-    return InfrastructureFactory.construct(Environment(name, env))
-
-
-def build_view(
-    settings: Settings, factory: InfrastructureFactory[Any], *, owner: bool
-) -> BatchJobsView:
-    """The batch-jobs view; its `owner` (the projection's process) rebuilds it."""
-    view_class: type[Any] = (
-        PostgresBatchJobsView if settings.is_postgres else SQLiteBatchJobsView
-    )
-    with schema_lock(settings):
-        view: BatchJobsView = factory.tracking_recorder(view_class)
-        if owner and view.rebuild_if_outdated():
-            log.warning("runtime.read_model_rebuilding", reason="columns changed")
-    return view
-
-
-def catalog_read_model(
-    app: Jobstream, settings: Settings, *, project: bool, pool_size: int = 4
-) -> CatalogReadModel:
-    """The catalog view, kept here (`project`) or read as another process keeps it."""
-    with schema_lock(settings):
-        return CatalogReadModel(
-            app=app,
-            factory=infrastructure(settings, "catalog", pool_size=pool_size),
-            postgres=settings.is_postgres,
-            project=project,
-            timeout=settings.read_your_writes_timeout,
-        )
-
-
-def resolve_secrets(settings: Settings) -> Secrets:
-    """Env first; embedded mode keeps generated ones under the data dir across restarts."""
-    for name, value in (
-        ("JWT", settings.jwt_secret),
-        ("COOKIE", settings.cookie_secret),
-    ):
-        if value is not None and len(value.encode()) < MIN_SECRET_BYTES:
-            raise ValueError(
-                f"JOBSTREAM_{name}_SECRET must be at least {MIN_SECRET_BYTES} bytes "
-                "(HMAC-SHA256 keys shorter than the hash are guessable)"
-            )
-    if settings.jwt_secret and settings.cookie_secret:
-        return Secrets(settings.jwt_secret, settings.cookie_secret)
-    if settings.is_postgres:
-        raise ValueError(
-            "Set JOBSTREAM_JWT_SECRET and JOBSTREAM_COOKIE_SECRET: every process "
-            "sharing the database must sign and verify with the same secrets."
-        )
-    path = settings.data_path / "secrets.json"
-    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    generated = {
-        key: secrets.token_urlsafe(32)
-        for key in ("jwt_secret", "cookie_secret")
-        if key not in stored
-    }
-    if generated:
-        data_dir.prepare(settings.data_path)
-        data_dir.write_private(path, json.dumps({**stored, **generated}))
-        stored = {**stored, **generated}
-    return Secrets(
-        settings.jwt_secret or stored["jwt_secret"],
-        settings.cookie_secret or stored["cookie_secret"],
-    )
 
 
 class Runtime(ApiRuntime):
@@ -165,51 +44,44 @@ class Runtime(ApiRuntime):
         *,
         process_jobs: bool = True,
         project: bool = True,
+        bootstrap: Bootstrap | None = None,
     ) -> None:
-        self.settings = settings
-        self.secrets = resolve_secrets(settings)
-        self.app = build_app(settings)
-        self.files = build_file_storage(settings)
-        if registry is None:
-            registry = StrategyRegistry()
-            services = StrategyServices(
-                self.app, settings, self.files, lambda: self.catalog_reads
-            )
-            registry.load_entry_points(services)
-        self.registry = registry
-        # Each factory owns a connection pool; stop() closes them all.
-        self._view_factory = infrastructure(
-            settings, BatchJobsProjection.name, pool_size=4
-        )
-        self._processor_factory = infrastructure(settings, "processor", pool_size=1)
-        self.view = build_view(settings, self._view_factory, owner=project)
-        self.logins = LoginGuard(settings)
-        with schema_lock(settings):
-            self.sessions = self._build_sessions()
-            processor_position = self._processor_factory.tracking_recorder()
+        """The runtime over `bootstrap`'s parts (else over parts of its own).
+
+        With `bootstrap`, its settings, registry and `project` are the ones used.
+        `stop()` closes the bootstrap: the runtime is the last of a process to stop.
+        """
+        parts = bootstrap or Bootstrap(settings, registry=registry, project=project)
+        self.parts = parts
+        self.settings = parts.settings
+        self.secrets = parts.secrets
+        self.app = parts.app
+        self.files = parts.files
+        self.registry = parts.registry
+        self.view = parts.jobs_view
+        self.logins = parts.logins
+        self.sessions = parts.sessions
         self.projection = self._build_projection_runner()
         self.processor = processor.BatchJobProcessor(
             app=self.app,
-            registry=registry,
-            position=processor_position,
-            threads=settings.processor_threads,
-            max_attempts=settings.max_processing_attempts,
-            lease_seconds=settings.lease_seconds,
-            limits=TypeLimits(parse_limits(settings.type_concurrency)),
+            registry=self.registry,
+            position=parts.processor_position,
+            threads=self.settings.processor_threads,
+            max_attempts=self.settings.max_processing_attempts,
+            lease_seconds=self.settings.lease_seconds,
+            limits=TypeLimits(parse_limits(self.settings.type_concurrency)),
         )
         self.processing = self._build_processing_runner()
         self.reaper = StuckJobReaper(
-            self.app, self.view, stuck_after=settings.stuck_job_seconds
+            self.app, self.view, stuck_after=self.settings.stuck_job_seconds
         )
         # False when NATS workers run the jobs (`jobstream api`, and tests of workers).
         self.process_jobs = process_jobs
         # False when `jobstream projections` runs the projection in another process.
-        self.project = project
-        self.catalog_reads = catalog_read_model(self.app, settings, project=project)
-        self.catalog = Catalog(self.app)
+        self.project = parts.project
+        self.catalog_reads = parts.catalog_reads
+        self.catalog = parts.catalog
         self._listener: NotificationListener | None = None
-        self._relay_factory: InfrastructureFactory[Any] | None = None
-        self._relay_position: TrackingRecorder | None = None
 
     def _build_projection_runner(self) -> CatchUpRunner:
         return CatchUpRunner(
@@ -238,12 +110,6 @@ class Runtime(ApiRuntime):
             handler=self.processor,
             on_error=_log_runner_error,
         )
-
-    def _build_sessions(self) -> SessionStore:
-        ttl = self.settings.session_ttl_seconds
-        if self.settings.database_url is not None:
-            return PostgresSessionStore(self.settings.database_url, ttl)
-        return SQLiteSessionStore(self.settings.data_path / "sessions.sqlite", ttl)
 
     def start(self) -> None:
         wanted = ((self.projection, self.project), (self.processing, self.process_jobs))
@@ -278,15 +144,7 @@ class Runtime(ApiRuntime):
         self.processing.stop()
         self.processor.shutdown()
         self.projection.stop()
-        self.catalog_reads.stop()
-        self.sessions.close()
-        self.logins.close()
-        self.files.close()
-        self._view_factory.close()
-        self._processor_factory.close()
-        if self._relay_factory is not None:
-            self._relay_factory.close()
-        self.app.close()
+        self.parts.close()  # the catalog's runner, the stores and the application
         log.info("runtime.stopped")
 
     def wait_for_read_model(self, position: int) -> None:
@@ -391,12 +249,7 @@ class Runtime(ApiRuntime):
         }
 
     def _relay_tracking(self) -> TrackingRecorder:
-        if self._relay_position is None:
-            stream = self.settings.nats_stream.lower()
-            self._relay_factory = infrastructure(self.settings, f"relay_{stream}", 1)
-            with schema_lock(self.settings):
-                self._relay_position = self._relay_factory.tracking_recorder()
-        return self._relay_position
+        return self.parts.relay_position
 
 
 def _log_runner_error(name: str, error: BaseException) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -13,8 +12,7 @@ import msgspec
 import structlog
 
 from domain.errors import BatchJobNotFoundError
-from projections.batch_jobs.projection import BatchJobsProjection
-from service.files.backends import build_file_storage
+from service.bootstrap.process import Bootstrap
 from service.messaging import envelope
 from service.messaging.streams import ensure_stream
 from service.messaging.worker import (
@@ -28,26 +26,18 @@ from service.messaging.worker import (
 )
 from service.nats_client import connect
 from service.processing.reaper import StuckJobReaper
-from service.runtime import (
-    build_app,
-    build_view,
-    catalog_read_model,
-    infrastructure,
-)
 from service.settings import nats_servers
 from service.signals import run_until_signalled
 from service.strategies.lifecycle import JobLifecycle, RetryLater
 from service.strategies.limits import TypeLimits, parse_limits
-from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
     from nats.aio.msg import Msg
 
-    from service.application import Jobstream
-    from service.catalog.readmodel import CatalogReadModel
     from service.settings import Settings
+    from service.strategies.registry import StrategyRegistry
 
 log = structlog.get_logger("worker")
 WORK_EVENTS = ("batch.created", "batch.confirmed")
@@ -57,27 +47,6 @@ WORK_EVENTS = ("batch.created", "batch.confirmed")
 class RunningWorker:
     lifecycle: JobLifecycle
     registry: StrategyRegistry
-
-
-class LazyCatalog:
-    """The catalog read model (kept by `jobstream projections`), opened on first use."""
-
-    def __init__(self, app: Jobstream, settings: Settings) -> None:
-        self._app, self._settings = app, settings
-        self._reads: CatalogReadModel | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self) -> CatalogReadModel:
-        with self._lock:
-            if self._reads is None:
-                self._reads = catalog_read_model(
-                    self._app, self._settings, project=False, pool_size=2
-                )
-            return self._reads
-
-    def close(self) -> None:
-        if self._reads is not None:
-            self._reads.stop()
 
 
 # A worker at a type's limit gives the message back: another worker may take it.
@@ -126,19 +95,26 @@ def cancel_listener(lifecycle: JobLifecycle) -> Callable[[Msg], Awaitable[None]]
 
 @contextlib.asynccontextmanager
 async def running_worker(
-    settings: Settings, registry: StrategyRegistry | None = None
+    settings: Settings,
+    registry: StrategyRegistry | None = None,
+    *,
+    bootstrap: Bootstrap | None = None,
 ) -> AsyncIterator[RunningWorker]:
-    """A worker fetching and running jobs until the context exits (then it drains)."""
+    """A worker fetching and running jobs until the context exits (then it drains).
+
+    Over `bootstrap`'s parts (`serve`: the API's), else over parts of its own.
+    """
     if settings.nats_url is None:
         raise ValueError(
             "Set JOBSTREAM_NATS_URL: workers take jobs from NATS JetStream"
         )
-    app = build_app(settings)
-    files = await asyncio.to_thread(build_file_storage, settings)
-    catalog = LazyCatalog(app, settings)
-    if registry is None:
-        registry = StrategyRegistry()
-        registry.load_entry_points(StrategyServices(app, settings, files, catalog))
+    parts = bootstrap or Bootstrap(
+        settings, registry=registry, project=False, pool_size=2
+    )
+    app = parts.app
+    # A NATS file store connects on first use: off the event loop.
+    await asyncio.to_thread(lambda: parts.files)
+    registry = parts.registry
     lifecycle = JobLifecycle(
         app=app,
         registry=registry,
@@ -146,11 +122,8 @@ async def running_worker(
         lease_seconds=settings.lease_seconds,
     )
     # Every worker reaps: the read model finds lapsed leases, the job decides.
-    view_store = infrastructure(settings, BatchJobsProjection.name, pool_size=1)
     reaper = StuckJobReaper(
-        app,
-        build_view(settings, view_store, owner=False),
-        stuck_after=settings.stuck_job_seconds,
+        app, parts.jobs_view, stuck_after=settings.stuck_job_seconds
     )
     nc = await connect(nats_servers(settings.nats_url), "jobstream-worker")
     stop = asyncio.Event()
@@ -215,10 +188,8 @@ async def running_worker(
         await nc.drain()
         jobs.shutdown(wait=False)
         reaper.stop()
-        view_store.close()
-        files.close()
-        catalog.close()
-        app.close()
+        if bootstrap is None:
+            parts.close()
         log.info("worker.stopped")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from domain.batch_jobs import BatchJob
@@ -10,18 +10,15 @@ from domain.catalog.base import CatalogAggregate
 from projections.batch_jobs.projection import BatchJobsProjection
 from projections.catalog.projection import CatalogProjection
 from projections.rebuild import LiveRebuild, Progress
+from service.bootstrap.process import Bootstrap
 from service.commandline.errors import CommandError
-from service.runtime import build_app, build_view, catalog_read_model, infrastructure
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
-    from eventsourcing.persistence import InfrastructureFactory
-
     from projections.batch_jobs.view import SqlBatchJobsView
     from projections.catalog.sql import SqlCatalogView
     from service.application import Jobstream
-    from service.catalog.readmodel import CatalogReadModel
     from service.runtime import Runtime
     from service.settings import Settings
 
@@ -53,7 +50,8 @@ class Models:
     app: Jobstream
     jobs: SqlBatchJobsView
     catalog: SqlCatalogView
-    _closers: list[Callable[[], None]] = field(default_factory=list)
+    parts: Bootstrap  # the process's, for the positions the views do not hold
+    _owned: bool = False
 
     @classmethod
     def of(cls, runtime: Runtime) -> Models:
@@ -62,30 +60,24 @@ class Models:
             runtime.app,
             cast("SqlBatchJobsView", runtime.view),
             cast("SqlCatalogView", runtime.catalog_reads.view),
+            runtime.parts,
         )
 
     @classmethod
     def open(cls, settings: Settings) -> Models:
         """Connections of their own, for a command; `close()` them."""
-        app = build_app(settings)
-        factory: InfrastructureFactory[Any] = infrastructure(
-            settings, BatchJobsProjection.name, pool_size=2
-        )
-        jobs = build_view(settings, factory, owner=False)
-        catalog: CatalogReadModel = catalog_read_model(
-            app, settings, project=False, pool_size=2
-        )
-        closers = [catalog.stop, factory.close, app.close]
+        parts = Bootstrap(settings, project=False, pool_size=2)
         return cls(
-            app,
-            cast("SqlBatchJobsView", jobs),
-            cast("SqlCatalogView", catalog.view),
-            closers,
+            parts.app,
+            cast("SqlBatchJobsView", parts.jobs_view),
+            cast("SqlCatalogView", parts.catalog_reads.view),
+            parts,
+            _owned=True,
         )
 
     def close(self) -> None:
-        for close in self._closers:
-            close()
+        if self._owned:
+            self.parts.close()
 
     def rebuild(
         self, name: str, on_progress: Callable[[Progress], None] | None = None

@@ -14,7 +14,7 @@ from projections.catalog.projection import CatalogProjection
 from projections.catalog.sqlite import SQLiteCatalogView
 from projections.runner import CatchUpRunner
 from service import parked
-from service.ports import ReadModelLagError
+from service.read_model_lag import ReadModelLagError
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import InfrastructureFactory

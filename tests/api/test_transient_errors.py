@@ -12,8 +12,8 @@ import pytest
 
 from domain.batch_jobs import BatchJobStatus
 from domain.strategies import AbstractBatchJobStrategy, BatchJobDraft, JobRun
+from service.bootstrap.stores import build_app
 from service.retry import Backoff
-from service.runtime import build_app
 from service.settings import Settings
 from service.strategies import lifecycle
 from service.strategies.lifecycle import JobLifecycle

@@ -11,7 +11,8 @@ from litestar.openapi import ResponseSpec
 
 from service.http import openapi, qs
 from service.http.schemas import ErrorResponse
-from service.ports import ApiRuntime, ReadModelLagError
+from service.ports import ApiRuntime
+from service.read_model_lag import ReadModelLagError
 
 T = TypeVar("T")
 
