@@ -9,9 +9,9 @@ import structlog
 from litestar import MediaType, Response, get
 from litestar.di import NamedDependency
 
+from service.api_services.health import HealthService
 from service.http import openapi
 from service.http.schemas import HealthResponse
-from service.ports import ApiRuntime
 
 log = structlog.get_logger("health")
 
@@ -35,9 +35,9 @@ def _public(checks: dict[str, str]) -> dict[str, str]:
     media_type=MediaType.TEXT,
     responses=openapi.HEALTH_UNAVAILABLE,
 )
-def health(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
+def health(probes: NamedDependency[HealthService]) -> Response[bytes]:
     """200 `OK` when the event store, read model, sessions and runners are up."""
-    checks = runtime.health()
+    checks = probes.checks()
     if all(state == "ok" for state in checks.values()):
         return Response(b"OK", media_type=MediaType.TEXT, status_code=200)
     public = _public(checks)
@@ -51,9 +51,9 @@ def health(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
     operation_id="GetHealthDetails",
     tags=["Health"],
 )
-def health_details(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
+def health_details(probes: NamedDependency[HealthService]) -> Response[bytes]:
     """Checks, the event store's head, and the lag of the projection (and relay)."""
-    report = runtime.details()
+    report = probes.details()
     report["checks"] = _public(cast("dict[str, str]", report["checks"]))
     if "nats" in report:
         report["nats"] = _public({"nats": str(report["nats"])})["nats"]
