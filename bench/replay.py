@@ -40,7 +40,7 @@ from domain.batch_jobs import BatchJob  # noqa: E402
 from projections.batch_jobs.projection import BatchJobsProjection  # noqa: E402
 from service.audit import verify  # noqa: E402
 from service.audit.models import Models  # noqa: E402
-from service.runtime import build_app  # noqa: E402
+from service.bootstrap.stores import build_app  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 if TYPE_CHECKING:

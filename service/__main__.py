@@ -16,18 +16,20 @@ from domain.users import User, UserRole
 from service import data_dir
 from service.audit import cli as audit_cli
 from service.auth.passwords import hash_password
+from service.bootstrap.process import Bootstrap
 from service.commandline.arguments import CommandParser, command
 from service.commandline.database import check_database
 from service.commandline.errors import reported
 from service.gc_tuning import tune_gc
 from service.http.rendering import render_user
 from service.logs import configure_logging
-from service.runtime import build_app
 from service.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
+
+    from litestar import Litestar
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,20 +74,30 @@ def serve(settings: Settings, *, roles: str = "serve") -> int:
     of its own. Alone, the API's jobs run on workers and its read model is kept by
     `jobstream projections`.
     """
-    from service.all_roles import relay_and_worker  # noqa: PLC0415
     from service.commandline import http_server  # noqa: PLC0415 - the HTTP roles only
-    from service.http.app import create_app  # noqa: PLC0415
-    from service.runtime import Runtime  # noqa: PLC0415
 
     listening = http_server.bind(settings.host, settings.port)  # taken: say so first
+    app = http_app(Bootstrap(settings, project=roles != "api"), roles=roles)
+    return http_server.run(app, listening, settings.header_timeout_seconds)
+
+
+def http_app(bootstrap: Bootstrap, *, roles: str = "serve") -> Litestar:
+    """The app of `serve` (every role) or `api` (alone), over the process's parts.
+
+    Its lifespan starts the roles and, when it ends, closes the bootstrap.
+    """
+    from service.all_roles import relay_and_worker  # noqa: PLC0415
+    from service.http.app import create_app  # noqa: PLC0415 - the HTTP roles only
+    from service.runtime import Runtime  # noqa: PLC0415
+
+    settings = bootstrap.settings
     alone = roles == "api"
     over_nats = not alone and settings.nats_url is not None
     runtime = Runtime(
-        settings, process_jobs=not alone and not over_nats, project=not alone
+        settings, process_jobs=not alone and not over_nats, bootstrap=bootstrap
     )
-    extra = [relay_and_worker(settings, runtime.registry)] if over_nats else []
-    app = create_app(runtime, roles=extra)
-    return http_server.run(app, listening, settings.header_timeout_seconds)
+    extra = [relay_and_worker(bootstrap)] if over_nats else []
+    return create_app(runtime, roles=extra)
 
 
 def run_projections(settings: Settings) -> None:
@@ -95,7 +107,7 @@ def run_projections(settings: Settings) -> None:
     stopped = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopped.set())
-    runtime = Runtime(settings, process_jobs=False)
+    runtime = Runtime(settings, process_jobs=False, bootstrap=Bootstrap(settings))
     runtime.start()
     try:
         stopped.wait()
@@ -104,7 +116,8 @@ def run_projections(settings: Settings) -> None:
 
 
 def create_user(settings: Settings, args: argparse.Namespace) -> int:
-    app = build_app(settings)
+    bootstrap = Bootstrap(settings)
+    app = bootstrap.app
     try:
         user = app.register_user(
             User.register(
@@ -123,7 +136,7 @@ def create_user(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write(msgspec.json.encode(failure).decode() + "\n")
         return 1
     finally:
-        app.close()
+        bootstrap.close()
     sys.stdout.write(msgspec.json.encode(render_user(user)).decode() + "\n")
     return 0
 

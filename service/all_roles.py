@@ -19,18 +19,24 @@ if TYPE_CHECKING:
 
     from litestar import Litestar
 
-    from service.settings import Settings
-    from service.strategies.registry import StrategyRegistry
+    from service.bootstrap.process import Bootstrap
 
 
 def relay_and_worker(
-    settings: Settings, registry: StrategyRegistry
+    bootstrap: Bootstrap,
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
-    """A Litestar lifespan running the relay and a worker beside the API."""
+    """A Litestar lifespan running the relay and a worker beside the API.
+
+    Both use the API's parts: the process has one application, one of each store.
+    """
+    settings = bootstrap.settings
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        async with running_relay(settings), running_worker(settings, registry):
+        async with (
+            running_relay(settings, bootstrap=bootstrap),
+            running_worker(settings, bootstrap=bootstrap),
+        ):
             yield
 
     return lifespan

@@ -18,25 +18,6 @@ if TYPE_CHECKING:
     from service.strategies.registry import StrategyRegistry
 
 
-class ReadModelLagError(Exception):
-    """The read model did not reach a write's position in time.
-
-    `args[0]` is the position; the message says what happened in words, since a job
-    that meets it (a step waiting to read its own writes) shows it to its users. It
-    is transient (service.retry): the read model catches up once it can.
-    """
-
-    def __init__(self, position: int) -> None:
-        super().__init__(position)
-        self.position = position
-
-    def __str__(self) -> str:
-        return (
-            f"the read model did not catch up with event {self.position} in time "
-            "(the database or the projections may be unreachable or slow)"
-        )
-
-
 @dataclass(frozen=True)
 class Secrets:
     jwt_secret: str

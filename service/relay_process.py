@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from service.bootstrap.process import Bootstrap
 from service.messaging.leadership import FileLock, Leadership, PostgresLease
 from service.messaging.relay import Relay
 from service.messaging.streams import ensure_stream
 from service.nats_client import connect
 from service.pg_listener import NotificationListener
-from service.runtime import build_app, infrastructure, schema_lock
 from service.settings import nats_servers
 from service.signals import run_until_signalled
 
@@ -42,17 +42,19 @@ def leadership_for(settings: Settings) -> Leadership:
 
 
 @contextlib.asynccontextmanager
-async def running_relay(settings: Settings) -> AsyncIterator[Relay]:
-    """A relay publishing (or standing by) until the context exits."""
+async def running_relay(
+    settings: Settings, *, bootstrap: Bootstrap | None = None
+) -> AsyncIterator[Relay]:
+    """A relay publishing (or standing by) until the context exits.
+
+    Over `bootstrap`'s parts (`serve`: the API's), else over parts of its own.
+    """
     if settings.nats_url is None:
         raise ValueError(
             "Set JOBSTREAM_NATS_URL: the relay publishes to NATS JetStream"
         )
-    app = build_app(settings)
-    # A position per stream: each stream has its relay.
-    store = infrastructure(
-        settings, f"relay_{settings.nats_stream.lower()}", pool_size=1
-    )
+    parts = bootstrap or Bootstrap(settings, project=False)
+    app = parts.app
     nc = await connect(nats_servers(settings.nats_url), "jobstream-relay")
     stop, wake = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -65,11 +67,9 @@ async def running_relay(settings: Settings) -> AsyncIterator[Relay]:
             settings.nats_subject_prefix,
             settings.nats_replicas,
         )
-        with schema_lock(settings):
-            tracking = store.tracking_recorder()
         relay = Relay(
             app=app,
-            tracking=tracking,
+            tracking=parts.relay_position,  # a position per stream: each has its relay
             js=js,
             subject_prefix=settings.nats_subject_prefix,
             leadership=leadership_for(settings),
@@ -94,8 +94,8 @@ async def running_relay(settings: Settings) -> AsyncIterator[Relay]:
         if listener is not None:
             listener.stop()
         await nc.drain()
-        store.close()
-        app.close()
+        if bootstrap is None:
+            parts.close()
         log.info("relay.stopped")
 
 

@@ -20,7 +20,7 @@ import nats.js.errors
 import psycopg
 import structlog
 
-from service.ports import ReadModelLagError
+from service.read_model_lag import ReadModelLagError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator

@@ -6,7 +6,7 @@ import math
 import re
 import types
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import msgspec
@@ -15,8 +15,7 @@ from service.strategies.limits import parse_limits
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from service.settings import Settings
+    from pathlib import Path
 
 PREFIX = "JOBSTREAM_"
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -26,6 +25,30 @@ MAX_REPLICAS = 5  # JetStream's limit
 NATS_SCHEMES = ("nats", "tls", "ws", "wss")
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 HTTP_SCHEMES = ("https", "http")
+
+
+class CheckedSettings(Protocol):
+    """What `check` reads of Settings by name (RANGES' fields it reads by getattr).
+
+    A Protocol, so this module needs no import of `service.settings`, which imports it.
+    """
+
+    @property
+    def admin_cors(self) -> str: ...
+    @property
+    def data_dir(self) -> str: ...
+    @property
+    def data_path(self) -> Path: ...
+    @property
+    def type_concurrency(self) -> str: ...
+    @property
+    def file_store(self) -> str | None: ...
+    @property
+    def database_url(self) -> str | None: ...
+    @property
+    def backend_url(self) -> str | None: ...
+    @property
+    def nats_url(self) -> str | None: ...
 
 
 class SettingsError(ValueError):
@@ -95,7 +118,7 @@ RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
 }  # fmt: skip
 
 
-def check(settings: Settings) -> None:
+def check(settings: CheckedSettings) -> None:
     """SettingsError naming the first variable whose value is out of its range."""
     for field, (usable, must) in RANGES.items():
         value = getattr(settings, field)
@@ -134,7 +157,7 @@ def _check_cors(origins: str) -> None:
                 ) from None
 
 
-def _check_urls(settings: Settings) -> None:
+def _check_urls(settings: CheckedSettings) -> None:
     if settings.database_url is not None:
         _check_url("database_url", settings.database_url, POSTGRES_SCHEMES)
     if settings.backend_url is not None:

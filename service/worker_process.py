@@ -4,42 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
 import structlog
 
-from projections.batch_jobs.projection import BatchJobsProjection
-from projections.read_models.known import CATALOG
+from service.bootstrap.process import Bootstrap
 from service.engine.embedded import job_steps
 from service.engine.jetstream import jetstream_engines
-from service.files.backends import build_file_storage
 from service.messaging import envelope
 from service.messaging.streams import ensure_stream
 from service.nats_client import connect
 from service.processing.reaper import StuckJobReaper
-from service.read_models.host import ReadModelHost
-from service.runtime import (
-    build_app,
-    build_view,
-    infrastructure,
-)
 from service.settings import nats_servers
 from service.signals import run_until_signalled
-from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
     from nats.aio.msg import Msg
 
-    from service.application import Jobstream
-    from service.catalog.readmodel import CatalogReadModel
     from service.engine.loop import JobEngine
     from service.engine.steps import JobSteps
     from service.settings import Settings
+    from service.strategies.registry import StrategyRegistry
 
 log = structlog.get_logger("worker")
 
@@ -48,29 +37,6 @@ log = structlog.get_logger("worker")
 class RunningWorker:
     steps: JobSteps
     registry: StrategyRegistry
-
-
-class LazyCatalog:
-    """The catalog read model (kept by `jobstream projections`), opened on first use."""
-
-    def __init__(self, app: Jobstream, settings: Settings) -> None:
-        self._app, self._settings = app, settings
-        self._host: ReadModelHost | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self) -> CatalogReadModel:
-        with self._lock:
-            if self._host is None:
-                self._host = ReadModelHost(
-                    self._settings, self._app, project=False,
-                    definitions=(CATALOG,), pool_size=2,
-                )  # fmt: skip
-                self._host.start()
-            return self._host[CATALOG.name]
-
-    def close(self) -> None:
-        if self._host is not None:
-            self._host.stop()
 
 
 def cancel_listener(steps: JobSteps) -> Callable[[Msg], Awaitable[None]]:
@@ -83,26 +49,33 @@ def cancel_listener(steps: JobSteps) -> Callable[[Msg], Awaitable[None]]:
 
 @contextlib.asynccontextmanager
 async def running_worker(
-    settings: Settings, registry: StrategyRegistry | None = None
+    settings: Settings,
+    registry: StrategyRegistry | None = None,
+    *,
+    bootstrap: Bootstrap | None = None,
 ) -> AsyncIterator[RunningWorker]:
-    """A worker fetching and running jobs until the context exits (then it drains)."""
+    """A worker fetching and running jobs until the context exits (then it drains).
+
+    Over `bootstrap`'s parts (`serve`: the API's), else over parts of its own.
+    """
     if settings.nats_url is None:
         raise ValueError(
             "Set JOBSTREAM_NATS_URL: workers take jobs from NATS JetStream"
         )
-    app = build_app(settings)
-    files = await asyncio.to_thread(build_file_storage, settings)
-    catalog = LazyCatalog(app, settings)
-    if registry is None:
-        registry = StrategyRegistry()
-        registry.load_entry_points(StrategyServices(app, settings, files, catalog))
+    parts = bootstrap or Bootstrap(
+        settings, registry=registry, project=False, pool_size=2
+    )
+    app = parts.app
+    # A NATS file store connects on first use: off the event loop.
+    await asyncio.to_thread(lambda: parts.files)
+    registry = parts.registry
+    if bootstrap is None:
+        # Alone, the worker waits on positions `jobstream projections` tells.
+        await asyncio.to_thread(parts.read_models.start)
     steps = job_steps(settings, app, registry)
     # Every worker reaps: the read model finds lapsed leases, the job decides.
-    view_store = infrastructure(settings, BatchJobsProjection.name, pool_size=1)
     reaper = StuckJobReaper(
-        app,
-        build_view(settings, view_store, owner=False),
-        stuck_after=settings.stuck_job_seconds,
+        app, parts.jobs_view, stuck_after=settings.stuck_job_seconds
     )
     nc = await connect(nats_servers(settings.nats_url), "jobstream-worker")
     engines: list[JobEngine] = []
@@ -131,10 +104,8 @@ async def running_worker(
         await asyncio.gather(*(asyncio.to_thread(e.stop) for e in engines))
         await nc.drain()
         reaper.stop()
-        view_store.close()
-        files.close()
-        catalog.close()
-        app.close()
+        if bootstrap is None:
+            parts.close()
         log.info("worker.stopped")
 
 

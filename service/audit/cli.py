@@ -20,7 +20,6 @@ from service.commandline.arguments import (
     position_or_moment,
 )
 from service.commandline.errors import CommandError
-from service.runtime import infrastructure, schema_lock
 
 if TYPE_CHECKING:
     import argparse
@@ -179,14 +178,11 @@ def _status(models: Models, args: argparse.Namespace, settings: Settings) -> int
         name: view.position(models.app.name)
         for name, view in (("batchjobs", models.jobs), ("catalog", models.catalog))
     }
-    for extra in ("processor", f"relay_{settings.nats_stream.lower()}"):
-        factory = infrastructure(settings, extra, pool_size=1)
-        try:
-            with schema_lock(settings):
-                tracking = factory.tracking_recorder()
-            positions_by_name[extra] = positions.recorded(tracking, models.app.name)
-        finally:
-            factory.close()
+    for extra, tracking in (
+        ("processor", models.parts.processor_position),
+        (f"relay_{settings.nats_stream.lower()}", models.parts.relay_position),
+    ):
+        positions_by_name[extra] = positions.recorded(tracking, models.app.name)
     report = {
         "event_store_head": head,
         "projections": {

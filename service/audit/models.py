@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from projections.read_models.known import BATCH_JOBS, CATALOG, NAMES
+from service.bootstrap.process import Bootstrap
 from service.commandline.errors import CommandError
-from service.read_models.host import ReadModelHost
-from service.runtime import build_app
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     from projections.parking import Parking
     from projections.rebuild import LiveRebuild, Progress
     from service.application import Jobstream
+    from service.read_models.host import ReadModelHost
     from service.runtime import Runtime
     from service.settings import Settings
 
@@ -48,19 +48,19 @@ class Models:
 
     app: Jobstream
     read_models: ReadModelHost
-    _closers: list[Callable[[], None]] = field(default_factory=list)
+    parts: Bootstrap  # the process's, for the positions the views do not hold
+    owned: bool = False  # a command's own: closed with it
 
     @classmethod
     def of(cls, runtime: Runtime) -> Models:
         """The ones a running process uses (tests, the API's own process)."""
-        return cls(runtime.app, runtime.read_models)
+        return cls(runtime.app, runtime.read_models, runtime.parts)
 
     @classmethod
     def open(cls, settings: Settings) -> Models:
         """Connections of their own, for a command; `close()` them."""
-        app = build_app(settings)
-        host = ReadModelHost(settings, app, project=False, pool_size=2)
-        return cls(app, host, [host.stop, app.close])
+        parts = Bootstrap(settings, project=False, pool_size=2)
+        return cls(parts.app, parts.read_models, parts, owned=True)
 
     @property
     def jobs(self) -> SqlBatchJobsView:
@@ -75,8 +75,8 @@ class Models:
         return cast("Parking", self.read_models[name].view)
 
     def close(self) -> None:
-        for close in self._closers:
-            close()
+        if self.owned:
+            self.parts.close()
 
     def rebuild(
         self, name: str, on_progress: Callable[[Progress], None] | None = None

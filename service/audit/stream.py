@@ -14,12 +14,12 @@ from nats.js.api import DeliverPolicy
 
 from projections.batch_jobs.document import iso
 from service.audit import tables
+from service.bootstrap.process import Bootstrap
 from service.commandline.errors import USAGE, CommandError
 from service.messaging import envelope
 from service.messaging.relay import TOPICS
 from service.messaging.streams import ensure_stream
 from service.nats_client import MAX_OUTSTANDING_PINGS, PING_INTERVAL
-from service.runtime import build_app
 from service.settings import nats_servers
 
 if TYPE_CHECKING:
@@ -163,7 +163,8 @@ async def replay(
     replay again within the duplicate window publishes nothing twice.
     """
     name = stream or "REPLAY_" + prefix.upper().replace(".", "_").replace("-", "_")
-    app = build_app(settings)
+    parts = Bootstrap(settings, project=False)
+    app = parts.app
     nc = await _connect(settings, "jobstream-replay")
     published = duplicates = 0
     position = max(0, start - 1)
@@ -194,7 +195,7 @@ async def replay(
             position = page[-1].id
     finally:
         await _close(nc)
-        app.close()
+        parts.close()
     report = {"stream": name, "subject_prefix": prefix, "published": published,
               "duplicates": duplicates, "last_position": position}  # fmt: skip
     if as_json:

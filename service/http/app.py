@@ -12,11 +12,20 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 
 from service import db_gate
+from service.api_services.assembly import api_services
 from service.http import catalog
 from service.http.auth import AuthController
 from service.http.batch_jobs import BatchJobController
 from service.http.database_cut import database_cut_guard
-from service.http.dependencies import provide_caller, provide_runtime
+from service.http.dependencies import (
+    provide_auth,
+    provide_caller,
+    provide_catalog,
+    provide_files,
+    provide_health,
+    provide_history,
+    provide_jobs,
+)
 from service.http.downloads import download
 from service.http.errors import EXCEPTION_HANDLERS
 from service.http.health import health, health_details
@@ -40,12 +49,16 @@ def create_app(
     """The API over `runtime`; with `manage_runtime`, the app starts and stops it.
 
     `roles` run beside the API once the runtime has started, and stop before it.
+    Handlers receive the narrow services built here over the runtime, never the
+    runtime itself.
     """
     database_url = runtime.settings.database_url
+    services = api_services(runtime)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.runtime = runtime
+        app.state.runtime = runtime  # the process's, for whoever embeds the app
+        app.state.services = services
         if manage_runtime:
             runtime.start()
         if database_url is not None:
@@ -71,7 +84,12 @@ def create_app(
             download,
         ],
         dependencies={
-            "runtime": Provide(provide_runtime, sync_to_thread=False),
+            "jobs": Provide(provide_jobs, sync_to_thread=False),
+            "catalog": Provide(provide_catalog, sync_to_thread=False),
+            "auth": Provide(provide_auth, sync_to_thread=False),
+            "files": Provide(provide_files, sync_to_thread=False),
+            "probes": Provide(provide_health, sync_to_thread=False),
+            "histories": Provide(provide_history, sync_to_thread=False),
             "caller": Provide(provide_caller),
         },
         exception_handlers={**EXCEPTION_HANDLERS, **catalog.EXCEPTION_HANDLERS},

@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import RawBody
 
 from domain.users import User
+from service.api_services.auth import AuthService
 from service.auth.hash_pool import HashPoolBusyError
 from service.auth.login_limits import LoginThrottledError
 from service.auth.tokens import issue_admin_jwt, sign_session_id
@@ -23,20 +24,16 @@ from service.http.identity import SESSION_COOKIE, session_id_of
 from service.http.rendering import render_user
 from service.http.requests import decode_json_object, validate_credentials
 from service.http.schemas import AccessTokenResponse, ErrorResponse, UserEnvelope
-from service.ports import ApiRuntime
 
 log = structlog.get_logger("http")
 
 
 async def _verified_user(
-    request: Request[Any, Any, Any], body: bytes, runtime: ApiRuntime
+    request: Request[Any, Any, Any], body: bytes, auth: AuthService
 ) -> User:
     credentials = validate_credentials(decode_json_object(body))
-    user = await runtime.logins.verify(
-        credentials.email,
-        credentials.password,
-        _address(request),
-        runtime.app.find_user_by_email,
+    user = await auth.verify_login(
+        credentials.email, credentials.password, _address(request)
     )
     if user is None:
         raise Unauthenticated
@@ -93,20 +90,20 @@ class AuthController(Controller):
         self,
         request: Request[Any, Any, Any],
         body: RawBody,
-        runtime: NamedDependency[ApiRuntime],
+        auth: NamedDependency[AuthService],
     ) -> Response[UserEnvelope]:
         """Log in with email and password; the `connect.sid` cookie carries the session."""
-        user = await _verified_user(request, body, runtime)
-        session_id = await anyio.to_thread.run_sync(runtime.sessions.create, user.id)
-        ttl = runtime.settings.session_ttl_seconds
+        user = await _verified_user(request, body, auth)
+        session_id = await anyio.to_thread.run_sync(auth.create_session, user.id)
+        ttl = auth.session_ttl_seconds
         cookie = Cookie(
             key=SESSION_COOKIE,
-            value=sign_session_id(session_id, runtime.secrets.cookie_secret),
+            value=sign_session_id(session_id, auth.secrets.cookie_secret),
             path="/",
             httponly=True,
             expires=ttl,  # Litestar: seconds from now (rendered as an Expires date)
-            secure=runtime.settings.secure_cookies,
-            samesite="none" if runtime.settings.secure_cookies else "lax",
+            secure=auth.secure_cookies,
+            samesite="none" if auth.secure_cookies else "lax",
         )
         return Response(UserEnvelope(render_user(user)), cookies=[cookie])
 
@@ -125,13 +122,13 @@ class AuthController(Controller):
     def logout(
         self,
         request: Request[Any, Any, Any],
-        runtime: NamedDependency[ApiRuntime],
+        auth: NamedDependency[AuthService],
         caller: NamedDependency[User],
     ) -> Response[str]:
         """End the session (the cookie no longer authenticates)."""
-        session_id = session_id_of(request, runtime)
+        session_id = session_id_of(request, auth)
         if session_id is not None:
-            runtime.sessions.delete(session_id)
+            auth.delete_session(session_id)
         return Response("OK", media_type=MediaType.TEXT, status_code=200)
 
     @post(
@@ -145,8 +142,8 @@ class AuthController(Controller):
         self,
         request: Request[Any, Any, Any],
         body: RawBody,
-        runtime: NamedDependency[ApiRuntime],
+        auth: NamedDependency[AuthService],
     ) -> AccessTokenResponse:
         """A bearer JWT for `Authorization: Bearer …`, valid 24 hours."""
-        user = await _verified_user(request, body, runtime)
-        return AccessTokenResponse(issue_admin_jwt(user.id, runtime.secrets.jwt_secret))
+        user = await _verified_user(request, body, auth)
+        return AccessTokenResponse(issue_admin_jwt(user.id, auth.secrets.jwt_secret))

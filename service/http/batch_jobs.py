@@ -13,12 +13,12 @@ from domain.batch_jobs import BatchJob
 from domain.errors import BatchJobNotFoundError, NotJobOwnerError
 from domain.users import User
 from projections.batch_jobs.document import ALL_FIELDS
+from service.api_services.batch_jobs import BatchJobsService
 from service.http import openapi, qs
 from service.http.list_params import validate_list_query
 from service.http.rendering import render_batch_job
 from service.http.requests import decode_json_object, validate_create_batch_job
 from service.http.schemas import BatchJobListResponse, BatchJobResponse
-from service.ports import ApiRuntime
 
 log = structlog.get_logger("http")
 EVERY_FIELD = frozenset(ALL_FIELDS)
@@ -41,12 +41,12 @@ def _list_from_documents(
 
 
 def _written(
-    runtime: ApiRuntime,
+    jobs: BatchJobsService,
     job: BatchJob,
     position: int,
     fields: tuple[str, ...] = ALL_FIELDS,
 ) -> BatchJobResponse:
-    runtime.settle(position)  # the caller's next GET/list shows this write
+    jobs.settle(position)  # the caller's next GET/list shows this write
     return BatchJobResponse(render_batch_job(job, fields))
 
 
@@ -64,17 +64,17 @@ class BatchJobController(Controller):
     def list_batch_jobs(
         self,
         request: Request[Any, Any, Any],
-        runtime: NamedDependency[ApiRuntime],
+        jobs: NamedDependency[BatchJobsService],
         caller: NamedDependency[User],
     ) -> Response[BatchJobListResponse]:
         """List the caller's batch jobs, newest first; Medusa's qs-style filters."""
         listing = validate_list_query(qs.parse(_query_string(request)), caller.id)
-        runtime.catch_up_read_model()
+        jobs.catch_up()
         if set(listing.fields) == EVERY_FIELD and not listing.expand_user:
             # What the admin UI polls: answer with the JSON stored for each row.
-            documents, count = runtime.view.list_documents(listing.query)
+            documents, count = jobs.list_documents(listing.query)
             return _list_from_documents(documents, count, listing.offset, listing.limit)
-        rows, count = runtime.view.list_batch_jobs(listing.query)
+        rows, count = jobs.list_batch_jobs(listing.query)
         owner = caller if listing.expand_user else None
         return Response(
             BatchJobListResponse(
@@ -97,17 +97,17 @@ class BatchJobController(Controller):
     def create_batch_job(
         self,
         body: RawBody,
-        runtime: NamedDependency[ApiRuntime],
+        jobs: NamedDependency[BatchJobsService],
         caller: NamedDependency[User],
     ) -> BatchJobResponse:
         """Create a batch job; its strategy may prepare the context first."""
         draft = validate_create_batch_job(decode_json_object(body))
-        strategy = runtime.registry.get(draft.type)
+        strategy = jobs.strategy(draft.type)
         prepared = strategy.prepare_batch_job_for_processing(draft, caller.id)
-        job, position = runtime.app.create_batch_job(prepared, caller.id)
+        job, position = jobs.create(prepared, caller.id)
         log.info("batch_job.created", job_id=job.id, batch_type=job.type)
         # Medusa answers with the saved entity: every column, unset ones null.
-        return _written(runtime, job, position)
+        return _written(jobs, job, position)
 
     @get(
         "/{job_id:str}",
@@ -118,12 +118,12 @@ class BatchJobController(Controller):
     def get_batch_job(
         self,
         job_id: FromPath[str],
-        runtime: NamedDependency[ApiRuntime],
+        jobs: NamedDependency[BatchJobsService],
         caller: NamedDependency[User],
     ) -> Response[BatchJobResponse]:
         """One batch job of the caller's, every field."""
-        runtime.catch_up_read_model()
-        found = runtime.view.get_document(job_id)
+        jobs.catch_up()
+        found = jobs.get_document(job_id)
         if found is None:
             raise BatchJobNotFoundError(job_id)
         created_by, document = found
@@ -144,12 +144,12 @@ class BatchJobController(Controller):
     def confirm_batch_job(
         self,
         job_id: FromPath[str],
-        runtime: NamedDependency[ApiRuntime],
+        jobs: NamedDependency[BatchJobsService],
         caller: NamedDependency[User],
     ) -> BatchJobResponse:
         """Confirm a pre-processed (dry-run) job so that it is processed."""
-        job, position = runtime.app.confirm_batch_job(job_id, caller.id)
-        return _written(runtime, job, position)
+        job, position = jobs.confirm(job_id, caller.id)
+        return _written(jobs, job, position)
 
     @post(
         "/{job_id:str}/cancel",
@@ -161,9 +161,9 @@ class BatchJobController(Controller):
     def cancel_batch_job(
         self,
         job_id: FromPath[str],
-        runtime: NamedDependency[ApiRuntime],
+        jobs: NamedDependency[BatchJobsService],
         caller: NamedDependency[User],
     ) -> BatchJobResponse:
         """Cancel a job in any status but completed."""
-        job, position = runtime.app.cancel_batch_job(job_id, caller.id)
-        return _written(runtime, job, position)
+        job, position = jobs.cancel(job_id, caller.id)
+        return _written(jobs, job, position)

@@ -1,4 +1,4 @@
-"""Request-scoped dependencies: the runtime and the authenticated caller."""
+"""Request dependencies: the narrow services handlers use, and the authenticated caller."""
 
 from __future__ import annotations
 
@@ -10,19 +10,49 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from domain.users import User
+from service.api_services.assembly import ApiServices
+from service.api_services.auth import AuthService
+from service.api_services.batch_jobs import BatchJobsService
+from service.api_services.catalog import CatalogService
+from service.api_services.files import FilesService
+from service.api_services.health import HealthService
+from service.api_services.history import HistoryService
 from service.http.identity import authenticate, authenticate_from_memory
-from service.ports import ApiRuntime
 
 
-def provide_runtime(state: State) -> ApiRuntime:
-    return cast("ApiRuntime", state.runtime)
+def services_of(state: State) -> ApiServices:
+    return cast("ApiServices", state.services)
+
+
+def provide_jobs(state: State) -> BatchJobsService:
+    return services_of(state).jobs
+
+
+def provide_catalog(state: State) -> CatalogService:
+    return services_of(state).catalog
+
+
+def provide_auth(state: State) -> AuthService:
+    return services_of(state).auth
+
+
+def provide_files(state: State) -> FilesService:
+    return services_of(state).files
+
+
+def provide_health(state: State) -> HealthService:
+    return services_of(state).health
+
+
+def provide_history(state: State) -> HistoryService:
+    return services_of(state).history
 
 
 async def provide_caller(
-    request: Request[Any, Any, Any], runtime: NamedDependency[ApiRuntime]
+    request: Request[Any, Any, Any], auth: NamedDependency[AuthService]
 ) -> User:
     # Most requests are answered from memory; only a miss pays a thread hop for I/O.
-    user = authenticate_from_memory(request, runtime)
+    user = authenticate_from_memory(request, auth)
     if user is not None:
         return user
-    return await anyio.to_thread.run_sync(authenticate, request, runtime)
+    return await anyio.to_thread.run_sync(authenticate, request, auth)

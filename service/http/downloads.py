@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
+from service.api_services.files import FilesService
 from service.files import signing
 from service.files.storage import (
     FileReader,
@@ -21,7 +22,6 @@ from service.files.storage import (
 )
 from service.http import openapi
 from service.http.schemas import ErrorResponse
-from service.ports import ApiRuntime
 
 # A stored HTML or SVG file must not run script on the API's origin.
 SAFE_HEADERS = {
@@ -44,7 +44,7 @@ def _chunks(reader: FileReader) -> Iterator[bytes]:
 )
 def download(
     key: FromPath[str],
-    runtime: NamedDependency[ApiRuntime],
+    files: NamedDependency[FilesService],
     expires: FromQuery[str | None] = None,
     signature: FromQuery[str | None] = None,
 ) -> Response[bytes] | Stream:
@@ -53,7 +53,7 @@ def download(
     try:
         check_key(key)
         signing.check_download(
-            key, expires, signature, runtime.secrets.jwt_secret, time.time()
+            key, expires, signature, files.signing_secret, time.time()
         )
     except InvalidFileKeyError:
         raise StoredFileNotFoundError(key) from None
@@ -62,8 +62,8 @@ def download(
         return Response(
             msgspec.json.encode(body), status_code=403, media_type=MediaType.JSON
         )
-    size = runtime.files.size(key)
-    reader = runtime.files.open_reader(key)
+    size = files.storage.size(key)
+    reader = files.storage.open_reader(key)
     media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
     return Stream(
         _chunks(reader),

@@ -21,7 +21,7 @@ from litestar.types import ExceptionHandlersMap
 from domain.errors import DomainError
 from service import disk_full
 from service.http.schemas import ErrorResponse
-from service.ports import ReadModelLagError
+from service.read_model_lag import ReadModelLagError
 from service.retry import is_transient
 
 log = structlog.get_logger("http")

@@ -9,10 +9,9 @@ import structlog
 from litestar import MediaType, Response, get
 from litestar.di import NamedDependency
 
-from service import broker_probe
+from service.api_services.health import HealthService
 from service.http import openapi
 from service.http.schemas import HealthResponse
-from service.ports import ApiRuntime
 
 log = structlog.get_logger("health")
 
@@ -28,14 +27,6 @@ def _public(checks: dict[str, str]) -> dict[str, str]:
     return public
 
 
-def _with_broker(runtime: ApiRuntime, checks: dict[str, str]) -> dict[str, str]:
-    """The checks, and NATS's state where it is configured (jobs and files need it)."""
-    nats_url = runtime.settings.nats_url
-    if nats_url is None:
-        return checks
-    return {**checks, "nats": broker_probe.nats_state(nats_url)}
-
-
 @get(
     "/health",
     sync_to_thread=True,
@@ -44,9 +35,9 @@ def _with_broker(runtime: ApiRuntime, checks: dict[str, str]) -> dict[str, str]:
     media_type=MediaType.TEXT,
     responses=openapi.HEALTH_UNAVAILABLE,
 )
-def health(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
+def health(probes: NamedDependency[HealthService]) -> Response[bytes]:
     """200 `OK` when the event store, read model, sessions, runners and NATS are up."""
-    checks = _with_broker(runtime, runtime.health())
+    checks = probes.checks()
     if all(state == "ok" for state in checks.values()):
         return Response(b"OK", media_type=MediaType.TEXT, status_code=200)
     public = _public(checks)
@@ -60,10 +51,10 @@ def health(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
     operation_id="GetHealthDetails",
     tags=["Health"],
 )
-def health_details(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
+def health_details(probes: NamedDependency[HealthService]) -> Response[bytes]:
     """Checks, the event store's head, and the lag of the projection (and relay)."""
-    report = runtime.details()
-    checks = _with_broker(runtime, cast("dict[str, str]", report["checks"]))
+    report = probes.details()
+    checks = cast("dict[str, str]", report["checks"])
     report["checks"] = _public(checks)
     if "nats" in report:
         report["nats"] = _public({"nats": str(report["nats"])})["nats"]

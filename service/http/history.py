@@ -11,9 +11,9 @@ from domain.batch_jobs import BatchJob
 from domain.catalog.products import Product
 from domain.errors import BatchJobNotFoundError, NotFoundError, NotJobOwnerError
 from domain.users import User
+from service.api_services.history import HistoryService
 from service.audit import history
 from service.http import openapi
-from service.ports import ApiRuntime
 
 
 class EventHistoryResponse(msgspec.Struct, frozen=True):
@@ -33,7 +33,7 @@ class HistoryController(Controller):
     def batch_job_events(
         self,
         job_id: FromPath[str],
-        runtime: NamedDependency[ApiRuntime],
+        histories: NamedDependency[HistoryService],
         caller: NamedDependency[User],
     ) -> EventHistoryResponse:
         """Every event of one of the caller's batch jobs, oldest first.
@@ -41,7 +41,7 @@ class HistoryController(Controller):
         Each event has its version, name, time, actor (a user id, a worker, or
         `batch:<job id>`) and payload (the fields the event records).
         """
-        events = history.events_of(runtime.app, job_id)
+        events = histories.events_of(job_id)
         if not events or not isinstance(events[0], BatchJob.Created):
             raise BatchJobNotFoundError(job_id)
         if events[0].created_by != caller.id:
@@ -57,7 +57,7 @@ class HistoryController(Controller):
     def product_events(
         self,
         product_id: FromPath[str],
-        runtime: NamedDependency[ApiRuntime],
+        histories: NamedDependency[HistoryService],
         caller: NamedDependency[User],
     ) -> EventHistoryResponse:
         """Every event of a product (deleted ones too), oldest first.
@@ -65,7 +65,7 @@ class HistoryController(Controller):
         An event caused by a batch job (an import) names it in `batch_job_id`.
         """
         try:
-            found = history.history(runtime.app, product_id, Product.Created)
+            found = histories.timeline(product_id, Product.Created)
         except history.UnknownAggregateError:
             raise NotFoundError(
                 f"Product with id: {product_id} was not found"

@@ -19,8 +19,8 @@ from litestar.params import RawBody
 
 from domain.errors import InvalidDataError
 from domain.users import User
+from service.api_services.files import FilesService
 from service.files import signing
-from service.files.owners import FileOwners
 from service.files.storage import StoredFileNotFoundError, check_key
 from service.http import openapi
 from service.http.requests import decode_json_object
@@ -36,7 +36,6 @@ from service.http.upload_stream import (
     UploadReceiver,
     receive_uploads,
 )
-from service.ports import ApiRuntime
 
 log = structlog.get_logger("http")
 
@@ -62,9 +61,9 @@ FILES_BODY = RequestBody(
 FILE_KEY_BODY = openapi.json_body({"file_key": openapi.STRING}, ["file_key"])
 
 
-def base_url(request: Request[Any, Any, Any], runtime: ApiRuntime) -> str:
+def base_url(request: Request[Any, Any, Any], files: FilesService) -> str:
     """Medusa's `backend_url`: the setting, else the URL this request came to."""
-    return (runtime.settings.backend_url or str(request.base_url)).rstrip("/")
+    return (files.backend_url or str(request.base_url)).rstrip("/")
 
 
 def file_key_of(body: bytes) -> str:
@@ -88,20 +87,17 @@ class UploadController(Controller):
     async def _upload(
         self,
         request: Request[Any, Any, Any],
-        runtime: ApiRuntime,
+        files: FilesService,
         caller: User,
         prefix: str,
     ) -> UploadsResponse:
         # Each file is recorded as the caller's before its first byte is stored.
-        files = FileOwners(runtime.app).writes_by(runtime.files, caller.id, caller.id)
-        receiver = UploadReceiver(files, prefix, runtime.settings.upload_max_bytes)
-        settings = runtime.settings
-        limits = UploadLimits(
-            settings.upload_max_parts, settings.upload_max_request_bytes
-        )
+        owned = files.owners.writes_by(files.storage, caller.id, caller.id)
+        receiver = UploadReceiver(owned, prefix, files.upload_max_bytes)
+        limits = UploadLimits(files.upload_max_parts, files.upload_max_request_bytes)
         keys = await receive_uploads(request, receiver, limits)
         log.info("uploads.stored", keys=keys, owner=caller.id)
-        base = base_url(request, runtime)
+        base = base_url(request, files)
         return UploadsResponse(
             [UploadResponseItem(f"{base}{signing.file_path(k)}", k) for k in keys]
         )
@@ -116,11 +112,11 @@ class UploadController(Controller):
     async def upload(
         self,
         request: Request[Any, Any, Any],
-        runtime: NamedDependency[ApiRuntime],
+        files: NamedDependency[FilesService],
         caller: NamedDependency[User],
     ) -> UploadsResponse:
         """Store public files (multipart field `files`); each is served at its `url`."""
-        return await self._upload(request, runtime, caller, "public")
+        return await self._upload(request, files, caller, "public")
 
     @post(
         "/protected",
@@ -133,11 +129,11 @@ class UploadController(Controller):
     async def upload_protected(
         self,
         request: Request[Any, Any, Any],
-        runtime: NamedDependency[ApiRuntime],
+        files: NamedDependency[FilesService],
         caller: NamedDependency[User],
     ) -> UploadsResponse:
         """Store private files (e.g. import CSVs); served only through signed URLs."""
-        return await self._upload(request, runtime, caller, "protected")
+        return await self._upload(request, files, caller, "protected")
 
     @delete(
         status_code=200,
@@ -149,15 +145,14 @@ class UploadController(Controller):
     def delete_upload(
         self,
         body: RawBody,
-        runtime: NamedDependency[ApiRuntime],
+        files: NamedDependency[FilesService],
         caller: NamedDependency[User],
     ) -> DeleteFileResponse:
         """Delete one of the caller's files (admins: any); a missing file succeeds too."""
         key = file_key_of(body)
-        owners = FileOwners(runtime.app)
         # Not the caller's and not stored: answer as for any missing key, touch nothing.
-        if owners.check(runtime.files, key, caller.id, caller.role):
-            deleted = runtime.files.delete(key)
+        if files.owners.check(files.storage, key, caller.id, caller.role):
+            deleted = files.storage.delete(key)
             log.info("uploads.deleted", key=key, existed=deleted, by=caller.id)
         return DeleteFileResponse(id=key)
 
@@ -173,16 +168,15 @@ class UploadController(Controller):
         self,
         request: Request[Any, Any, Any],
         body: RawBody,
-        runtime: NamedDependency[ApiRuntime],
+        files: NamedDependency[FilesService],
         caller: NamedDependency[User],
     ) -> DownloadUrlResponse:
         """A signed URL for one of the caller's files (admins: any), until it expires."""
         key = file_key_of(body)
-        owners = FileOwners(runtime.app)
-        if not owners.check(runtime.files, key, caller.id, caller.role):
+        if not files.owners.check(files.storage, key, caller.id, caller.role):
             raise StoredFileNotFoundError(key)
-        if not runtime.files.exists(key):
+        if not files.storage.exists(key):
             raise StoredFileNotFoundError(key)
-        expires = int(time.time()) + runtime.settings.download_url_ttl_seconds
-        path = signing.signed_path(key, expires, runtime.secrets.jwt_secret)
-        return DownloadUrlResponse(f"{base_url(request, runtime)}{path}")
+        expires = int(time.time()) + files.download_url_ttl_seconds
+        path = signing.signed_path(key, expires, files.signing_secret)
+        return DownloadUrlResponse(f"{base_url(request, files)}{path}")

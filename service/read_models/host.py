@@ -22,7 +22,7 @@ from projections.rebuild import LiveRebuild, Progress
 from projections.runner import CatchUpRunner
 from service import parked, positions
 from service.pg_listener import NotificationListener
-from service.ports import ReadModelLagError
+from service.read_model_lag import ReadModelLagError
 from service.read_models.head import Head, KnownHead, QueriedHead
 from service.read_models.position_notices import PositionNotices
 from service.read_models.remote_positions import (

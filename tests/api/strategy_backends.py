@@ -67,7 +67,7 @@ def runtime(settings: Settings) -> Runtime:
 def client(runtime: Runtime, settings: Settings) -> Iterator[TestClient[Any]]:
     roles = []
     if settings.nats_url is not None:
-        roles = [relay_and_worker(settings, runtime.registry)]
+        roles = [relay_and_worker(runtime.parts)]
     with TestClient(app=create_app(runtime, roles=roles)) as test_client:
         yield test_client
 

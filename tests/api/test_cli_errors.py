@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from domain.batch_jobs import BatchJob
-from service.runtime import build_app
+from service.bootstrap.stores import build_app
 from service.settings import Settings
 from tests.conftest import ADMIN_URL
 

@@ -15,7 +15,7 @@ import msgspec
 import pytest
 
 from domain.users import User
-from service.runtime import build_app
+from service.bootstrap.stores import build_app
 from service.settings import Settings
 from tests.integration.conftest import free_port
 from tests.integration.processes import ROOT, environment

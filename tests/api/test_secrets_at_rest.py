@@ -17,8 +17,9 @@ import pytest
 import structlog
 from litestar.testing import TestClient
 
+from service.bootstrap.secrets import resolve_secrets
 from service.http.app import create_app
-from service.runtime import Runtime, resolve_secrets
+from service.runtime import Runtime
 from service.settings import Settings
 from service.strategies.registry import StrategyRegistry
 from tests.support import Caller, ScriptedStrategy, new_user, seed_job

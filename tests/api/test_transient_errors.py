@@ -12,10 +12,10 @@ import pytest
 
 from domain.batch_jobs import BatchJobStatus
 from domain.strategies import AbstractBatchJobStrategy, BatchJobDraft, JobRun
+from service.bootstrap.stores import build_app
 from service.engine import steps
 from service.engine.steps import JobSteps
 from service.retry import Backoff
-from service.runtime import build_app
 from service.settings import Settings
 from service.strategies.registry import StrategyRegistry
 

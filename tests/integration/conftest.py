@@ -14,7 +14,8 @@ import msgspec
 import pytest
 
 from service.application import Jobstream
-from service.runtime import Runtime, build_app
+from service.bootstrap.stores import build_app
+from service.runtime import Runtime
 from service.settings import Settings
 from service.strategies.registry import StrategyRegistry
 from tests.conftest import create_database, drop_database

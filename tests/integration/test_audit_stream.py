@@ -13,7 +13,7 @@ import pytest
 from domain.batch_jobs import BatchJob
 from examples.status_counts import StatusCounts, follow
 from service.audit import stream
-from service.runtime import build_app
+from service.bootstrap.stores import build_app
 from service.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from domain.batch_jobs import BatchJob
-from service.runtime import build_app
+from service.bootstrap.stores import build_app
 from tests.conftest import create_database, drop_database, make_settings
 
 pytestmark = pytest.mark.integration

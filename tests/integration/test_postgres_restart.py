@@ -13,8 +13,8 @@ import httpx
 import msgspec
 import pytest
 
+from service.bootstrap.stores import build_app
 from service.files.backends import build_file_storage
-from service.runtime import build_app
 from service.settings import Settings
 from tests.conftest import make_settings
 from tests.integration.conftest import free_port

@@ -13,10 +13,10 @@ import nats
 import pytest
 
 from domain.batch_jobs import BatchJob
+from service.bootstrap.stores import build_app
 from service.messaging import envelope
 from service.messaging.relay import Relay
 from service.relay_process import running_relay
-from service.runtime import build_app
 from service.settings import Settings, nats_servers
 
 pytestmark = pytest.mark.integration

@@ -40,8 +40,8 @@ from projections.store_internals import (
     tracking_migration_leftover,
 )
 from projections.tracking_mark import restore_mark
+from service.bootstrap.stores import build_app, infrastructure
 from service.event_store import UnpipelinedPostgresRecorder
-from service.runtime import build_app, infrastructure
 from tests.conftest import make_settings
 
 if TYPE_CHECKING:

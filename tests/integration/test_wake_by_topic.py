@@ -12,10 +12,10 @@ from eventsourcing.utils import get_topic
 from domain.batch_jobs import BatchJob
 from domain.catalog.claims import Claim
 from projections.runner import CatchUpRunner
+from service.bootstrap.stores import build_app
 from service.bulk_store import insert_in_one_transaction
 from service.event_store import topics_of
 from service.pg_listener import NotificationListener
-from service.runtime import build_app
 from tests.conftest import make_settings
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ from litestar.params import FromPath, RawBody
 
 from domain.errors import InvalidDataError, NotFoundError
 from domain.users import User
+from service.api_services.catalog import CatalogService
 from service.http.catalog.checks import Checks
 from service.http.catalog.product_listing import record_page
 from service.http.catalog.responses import (
@@ -22,7 +23,6 @@ from service.http.catalog.responses import (
     raw_json,
 )
 from service.http.requests import decode_json_object
-from service.ports import ApiRuntime
 
 FIELDS = (
     "name", "handle", "description", "is_active", "is_internal", "parent_category_id",
@@ -96,34 +96,34 @@ class ProductCategoryController(Controller):
           responses=documented_errors(400, 401, 404, 422))  # fmt: skip
     def create_category(
         self, body: RawBody, request: Request[Any, Any, Any],
-        runtime: NamedDependency[ApiRuntime], caller: NamedDependency[User],
+        catalog: NamedDependency[CatalogService], caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """Create a category; its rank is the count of its siblings (of all, for a root)."""
         data = validate_create(decode_json_object(body))
         relations = _relations(query_params(request).get("expand"))
-        runtime.catalog_reads.catch_up()
+        catalog.catch_up()
         parent = data["parent_category_id"]
-        records = runtime.catalog_reads.view.list_records("category")
+        records = catalog.view.list_records("category")
         siblings = [r for r in records if r.state["parent_category_id"] == parent]
         rank = len(siblings) if parent is not None else len(records)
-        category, position = runtime.catalog.create_category(data, rank, caller.id)
-        runtime.catalog_reads.settle(position)
-        categories = _all(runtime)
+        category, position = catalog.commands.create_category(data, rank, caller.id)
+        catalog.settle(position)
+        categories = _all(catalog)
         found = next(c for c in categories if c["id"] == category.id)
         return _envelope(_tree(categories, found, relations, 0))
 
     @get(sync_to_thread=True, operation_id="GetProductCategories",
          responses=documented_errors(400, 401))  # fmt: skip
     def list_categories(
-        self, request: Request[Any, Any, Any], runtime: NamedDependency[ApiRuntime],
+        self, request: Request[Any, Any, Any], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """List categories by rank and handle; `include_descendants_tree` nests children."""
         params = query_params(request)
         limit, offset = record_page(params, LIST_PARAMETERS, 100)
         relations = _relations(params.get("expand"))
-        runtime.catalog_reads.catch_up()
-        categories = _all(runtime)
+        catalog.catch_up()
+        categories = _all(catalog)
         matching = sorted(
             (c for c in categories if _matches(c, params)),
             key=lambda c: (c["rank"], c["handle"]),
@@ -142,12 +142,12 @@ class ProductCategoryController(Controller):
          operation_id="GetProductCategoriesCategory",
          responses=documented_errors(401, 404))  # fmt: skip
     def get_category(
-        self, category_id: FromPath[str], runtime: NamedDependency[ApiRuntime],
+        self, category_id: FromPath[str], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """One category with its parent and children (each with `category_children`)."""
-        runtime.catalog_reads.catch_up()
-        categories = _all(runtime)
+        catalog.catch_up()
+        categories = _all(catalog)
         found = next((c for c in categories if c["id"] == category_id), None)
         if found is None:
             raise NotFoundError(f"ProductCategory with id: {category_id} was not found")
@@ -159,11 +159,8 @@ class ProductCategoryController(Controller):
         return _envelope(document)
 
 
-def _all(runtime: ApiRuntime) -> list[Doc]:
-    return [
-        json.loads(r.document)
-        for r in runtime.catalog_reads.view.list_records("category")
-    ]
+def _all(catalog: CatalogService) -> list[Doc]:
+    return [json.loads(r.document) for r in catalog.view.list_records("category")]
 
 
 def _envelope(document: Doc) -> Response[bytes]:

@@ -12,6 +12,7 @@ from litestar.params import FromPath, RawBody
 from domain.errors import NotFoundError
 from domain.users import User
 from projections.catalog.query import ProductFilter
+from service.api_services.catalog import CatalogService
 from service.http.catalog.checks import Checks
 from service.http.catalog.product_listing import record_page
 from service.http.catalog.responses import (
@@ -24,7 +25,6 @@ from service.http.catalog.responses import (
 )
 from service.http.catalog.shaping import ALL_COLUMNS
 from service.http.requests import decode_json_object
-from service.ports import ApiRuntime
 
 LIST_PARAMETERS = (
     "limit", "offset", "title", "handle", "q", "discount_condition_id", "created_at",
@@ -44,9 +44,11 @@ def validate_create(body: dict[str, Any]) -> dict[str, Any]:
             "metadata": body.get("metadata")}  # fmt: skip
 
 
-def with_products(runtime: ApiRuntime, collection: dict[str, Any]) -> dict[str, Any]:
+def with_products(
+    catalog: CatalogService, collection: dict[str, Any]
+) -> dict[str, Any]:
     """The collection's `products`: columns and shipping profiles (products.profiles)."""
-    documents, _ = runtime.catalog_reads.view.list_products(
+    documents, _ = catalog.view.list_products(
         ProductFilter(collection_ids=(collection["id"],)), limit=None
     )
     keep = {*ALL_COLUMNS, "profiles", "profile", "profile_id"}
@@ -63,32 +65,32 @@ class CollectionController(Controller):
     @post(sync_to_thread=True, status_code=200, operation_id="PostCollections",
           responses=documented_errors(400, 401, 422))  # fmt: skip
     def create_collection(
-        self, body: RawBody, runtime: NamedDependency[ApiRuntime],
+        self, body: RawBody, catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """Create a collection; the handle defaults to the kebab-cased title."""
         data = validate_create(decode_json_object(body))
-        collection, position = runtime.catalog.create_collection(data, caller.id)
-        runtime.catalog_reads.settle(position)
-        return _found(runtime, collection.id)
+        collection, position = catalog.commands.create_collection(data, caller.id)
+        catalog.settle(position)
+        return _found(catalog, collection.id)
 
     @get(sync_to_thread=True, operation_id="GetCollections",
          responses=documented_errors(400, 401))  # fmt: skip
     def list_collections(
-        self, request: Request[Any, Any, Any], runtime: NamedDependency[ApiRuntime],
+        self, request: Request[Any, Any, Any], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """List collections, newest first; `title`, `handle` exact, `q` on both."""
         params = query_params(request)
         limit, offset = record_page(params, LIST_PARAMETERS, 10)
-        runtime.catalog_reads.catch_up()
+        catalog.catch_up()
         records = [
             json.loads(r.document)
-            for r in runtime.catalog_reads.view.list_records("collection")
+            for r in catalog.view.list_records("collection")
             if _matches(r.state, params)
         ]
         documents = [
-            encoded(with_products(runtime, {k: c[k] for k in LIST_COLUMNS}))
+            encoded(with_products(catalog, {k: c[k] for k in LIST_COLUMNS}))
             for c in paged(records, offset, limit)
         ]
         return page("collections", documents, len(records), offset, limit)
@@ -96,12 +98,12 @@ class CollectionController(Controller):
     @get("/{collection_id:str}", sync_to_thread=True, operation_id="GetCollectionsCollection",
          responses=documented_errors(401, 404))  # fmt: skip
     def get_collection(
-        self, collection_id: FromPath[str], runtime: NamedDependency[ApiRuntime],
+        self, collection_id: FromPath[str], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """One collection with its products."""
-        runtime.catalog_reads.catch_up()
-        return _found(runtime, collection_id)
+        catalog.catch_up()
+        return _found(catalog, collection_id)
 
 
 def _matches(state: dict[str, Any], params: dict[str, Any]) -> bool:
@@ -115,11 +117,11 @@ def _matches(state: dict[str, Any], params: dict[str, Any]) -> bool:
     return q in state["title"].lower() or q in state["handle"].lower()
 
 
-def _found(runtime: ApiRuntime, collection_id: str) -> Response[bytes]:
-    record = runtime.catalog_reads.view.get_record("collection", collection_id)
+def _found(catalog: CatalogService, collection_id: str) -> Response[bytes]:
+    record = catalog.view.get_record("collection", collection_id)
     if record is None:
         raise NotFoundError(
             f"Product collection with id: {collection_id} was not found"
         )
-    document = with_products(runtime, json.loads(record.document))
+    document = with_products(catalog, json.loads(record.document))
     return envelope("collection", encoded(document))

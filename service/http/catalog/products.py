@@ -12,6 +12,7 @@ from litestar.params import FromPath, RawBody
 
 from domain.errors import InvalidDataError, NotFoundError
 from domain.users import User
+from service.api_services.catalog import CatalogService
 from service.http.catalog import shaping
 from service.http.catalog.product_bodies import validate_create, validate_update
 from service.http.catalog.product_listing import parse_product_list
@@ -25,16 +26,15 @@ from service.http.catalog.responses import (
     written_product,
 )
 from service.http.requests import decode_json_object
-from service.ports import ApiRuntime
 
 log = structlog.get_logger("http")
 
 
-def _descendants(runtime: ApiRuntime, roots: tuple[str, ...]) -> tuple[str, ...]:
+def _descendants(catalog: CatalogService, roots: tuple[str, ...]) -> tuple[str, ...]:
     """The categories and every category under them (include_category_children)."""
     parents = {
         r.id: r.state.get("parent_category_id")
-        for r in runtime.catalog_reads.view.list_records("category")
+        for r in catalog.view.list_records("category")
     }
     found = set(roots)
     grew = True
@@ -54,33 +54,33 @@ class ProductController(Controller):
         responses=documented_errors(400, 401, 404, 422),
     )  # fmt: skip
     def create_product(
-        self, body: RawBody, runtime: NamedDependency[ApiRuntime],
+        self, body: RawBody, catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """Create a product with its options, variants and prices (200, as Medusa)."""
         data = validate_create(decode_json_object(body))
-        changes = runtime.catalog.changes(caller.id)
-        product = runtime.catalog.create_product(changes, data)
+        changes = catalog.commands.changes(caller.id)
+        product = catalog.commands.create_product(changes, data)
         position = changes.save()
         log.info("product.created", product_id=product.id)
-        return written_product(runtime, product.id, position)
+        return written_product(catalog, product.id, position)
 
     @get(
         sync_to_thread=True, operation_id="GetProducts",
         responses=documented_errors(400, 401, 503),
     )  # fmt: skip
     def list_products(
-        self, request: Request[Any, Any, Any], runtime: NamedDependency[ApiRuntime],
+        self, request: Request[Any, Any, Any], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """List products, newest first, with Medusa's filters, `fields` and `expand`."""
         listing = parse_product_list(query_params(request))
-        runtime.catalog_reads.catch_up()
+        catalog.catch_up()
         query = listing.query
         if listing.include_category_children and query.category_ids:
-            categories = _descendants(runtime, query.category_ids)
+            categories = _descendants(catalog, query.category_ids)
             query = type(query)(**{**vars(query), "category_ids": categories})
-        documents, count = runtime.catalog_reads.view.list_products(
+        documents, count = catalog.view.list_products(
             query, order_by=listing.order_by, descending=listing.descending,
             limit=listing.limit or None, offset=listing.offset,
         )  # fmt: skip
@@ -99,7 +99,7 @@ class ProductController(Controller):
     )  # fmt: skip
     def get_product(
         self, product_id: FromPath[str], request: Request[Any, Any, Any],
-        runtime: NamedDependency[ApiRuntime], caller: NamedDependency[User],
+        catalog: NamedDependency[CatalogService], caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """One product; `fields` and `expand` as on the list (no `created_at` added)."""
         params = query_params(request)
@@ -110,8 +110,8 @@ class ProductController(Controller):
             )
         columns = shaping.parse_fields(params.get("fields"), listing=False)
         relations = shaping.parse_expand(params.get("expand"))
-        runtime.catalog_reads.catch_up()
-        document = runtime.catalog_reads.view.get_product(product_id)
+        catalog.catch_up()
+        document = catalog.view.get_product(product_id)
         if document is None:
             raise NotFoundError(f"Product with id: {product_id} was not found")
         if params:
@@ -124,25 +124,25 @@ class ProductController(Controller):
     )  # fmt: skip
     def update_product(
         self, product_id: FromPath[str], body: RawBody,
-        runtime: NamedDependency[ApiRuntime], caller: NamedDependency[User],
+        catalog: NamedDependency[CatalogService], caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """Update a product; listed variants replace its variants."""
         data = validate_update(decode_json_object(body))
-        changes = runtime.catalog.changes(caller.id)
-        runtime.catalog.update_product(changes, product_id, data)
-        return written_product(runtime, product_id, changes.save())
+        changes = catalog.commands.changes(caller.id)
+        catalog.commands.update_product(changes, product_id, data)
+        return written_product(catalog, product_id, changes.save())
 
     @delete(
         "/{product_id:str}", sync_to_thread=True, status_code=200,
         operation_id="DeleteProductsProduct", responses=documented_errors(401),
     )  # fmt: skip
     def delete_product(
-        self, product_id: FromPath[str], runtime: NamedDependency[ApiRuntime],
+        self, product_id: FromPath[str], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """Soft-delete a product; an unknown id is also answered 200, as Medusa does."""
-        position = runtime.catalog.delete_product(product_id, caller.id)
-        runtime.catalog_reads.settle(position)
+        position = catalog.commands.delete_product(product_id, caller.id)
+        catalog.settle(position)
         return raw_json(
             encoded({"id": product_id, "object": "product", "deleted": True})
         )

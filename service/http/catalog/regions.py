@@ -11,6 +11,7 @@ from litestar.params import FromPath, RawBody
 
 from domain.errors import InvalidDataError, NotFoundError
 from domain.users import User
+from service.api_services.catalog import CatalogService
 from service.http.catalog.checks import Checks
 from service.http.catalog.product_listing import record_page
 from service.http.catalog.responses import (
@@ -22,7 +23,6 @@ from service.http.catalog.responses import (
     query_params,
 )
 from service.http.requests import decode_json_object
-from service.ports import ApiRuntime
 
 FIELDS = (
     "name", "currency_code", "tax_rate", "tax_code", "payment_providers",
@@ -84,28 +84,28 @@ class RegionController(Controller):
     @post(sync_to_thread=True, status_code=200, operation_id="PostRegions",
           responses=documented_errors(400, 401, 422))  # fmt: skip
     def create_region(
-        self, body: RawBody, runtime: NamedDependency[ApiRuntime],
+        self, body: RawBody, catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """Create a region: currency, tax rate, providers and countries."""
         data = validate_create(decode_json_object(body))
-        region, position = runtime.catalog.create_region(data, caller.id)
-        runtime.catalog_reads.settle(position)
-        return _found(runtime, region.id)
+        region, position = catalog.commands.create_region(data, caller.id)
+        catalog.settle(position)
+        return _found(catalog, region.id)
 
     @get(sync_to_thread=True, operation_id="GetRegions",
          responses=documented_errors(400, 401))  # fmt: skip
     def list_regions(
-        self, request: Request[Any, Any, Any], runtime: NamedDependency[ApiRuntime],
+        self, request: Request[Any, Any, Any], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """List regions, newest first; `q` searches names."""
         params = query_params(request)
         limit, offset = record_page(params, LIST_PARAMETERS, 50)
-        runtime.catalog_reads.catch_up()
+        catalog.catch_up()
         q = str(params.get("q") or "").lower()
         records = [
-            r for r in runtime.catalog_reads.view.list_records("region")
+            r for r in catalog.view.list_records("region")
             if q in r.state["name"].lower()
         ]  # fmt: skip
         documents = [
@@ -119,16 +119,16 @@ class RegionController(Controller):
     @get("/{region_id:str}", sync_to_thread=True, operation_id="GetRegionsRegion",
          responses=documented_errors(400, 401, 404))  # fmt: skip
     def get_region(
-        self, region_id: FromPath[str], runtime: NamedDependency[ApiRuntime],
+        self, region_id: FromPath[str], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """One region with its countries, currency and providers."""
-        runtime.catalog_reads.catch_up()
-        return _found(runtime, region_id)
+        catalog.catch_up()
+        return _found(catalog, region_id)
 
 
-def _found(runtime: ApiRuntime, region_id: str) -> Response[bytes]:
-    record = runtime.catalog_reads.view.get_record("region", region_id)
+def _found(catalog: CatalogService, region_id: str) -> Response[bytes]:
+    record = catalog.view.get_record("region", region_id)
     if record is None:
         raise NotFoundError(f"Region with {region_id} was not found")
     return envelope("region", record.document)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.openapi import ResponseSpec
 
+from service.api_services.catalog import CatalogService
 from service.http import openapi, qs
+from service.http.dependencies import provide_catalog
 from service.http.schemas import ErrorResponse
-from service.ports import ApiRuntime, ReadModelLagError
+from service.read_model_lag import ReadModelLagError
 
 T = TypeVar("T")
 
@@ -21,15 +23,15 @@ async def ensure_catalog(request: Request[Any, Any, Any]) -> None:
 
     The defaults are the default sales channel and the two shipping profiles.
     """
-    runtime = cast("ApiRuntime", request.app.state.runtime)
-    if not runtime.catalog.has_store:
-        await anyio.to_thread.run_sync(_make_store, runtime)
+    catalog = provide_catalog(request.app.state)
+    if not catalog.commands.has_store:
+        await anyio.to_thread.run_sync(_make_store, catalog)
 
 
-def _make_store(runtime: ApiRuntime) -> None:
-    position = runtime.catalog.ensure_store()
+def _make_store(catalog: CatalogService) -> None:
+    position = catalog.commands.ensure_store()
     if position:
-        runtime.catalog_reads.settle(position)
+        catalog.settle(position)
 
 
 def query_params(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -61,11 +63,11 @@ def page(
 
 
 def written_product(
-    runtime: ApiRuntime, product_id: str, position: int
+    catalog: CatalogService, product_id: str, position: int
 ) -> Response[bytes]:
     """After a write: wait for the read model, then answer with the stored document."""
-    runtime.catalog_reads.settle(position)
-    document = runtime.catalog_reads.view.get_product(product_id)
+    catalog.settle(position)
+    document = catalog.view.get_product(product_id)
     if document is None:
         raise ReadModelLagError(position)
     return envelope("product", document)

@@ -11,6 +11,7 @@ from litestar.params import FromPath, RawBody
 
 from domain.errors import NotFoundError
 from domain.users import User
+from service.api_services.catalog import CatalogService
 from service.http.catalog.checks import Checks
 from service.http.catalog.product_listing import record_page
 from service.http.catalog.responses import (
@@ -22,7 +23,6 @@ from service.http.catalog.responses import (
     query_params,
 )
 from service.http.requests import decode_json_object
-from service.ports import ApiRuntime
 
 LIST_PARAMETERS = (
     "id", "q", "name", "description", "created_at", "updated_at", "deleted_at",
@@ -62,14 +62,14 @@ class SalesChannelController(Controller):
     @post(sync_to_thread=True, status_code=200, operation_id="PostSalesChannels",
           responses=documented_errors(400, 401))  # fmt: skip
     def create_sales_channel(
-        self, body: RawBody, runtime: NamedDependency[ApiRuntime],
+        self, body: RawBody, catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """Create a sales channel."""
         data = validate_create(decode_json_object(body))
-        channel, position = runtime.catalog.create_sales_channel(data, caller.id)
-        runtime.catalog_reads.settle(position)
-        document = json.loads(_found(runtime, channel.id))
+        channel, position = catalog.commands.create_sales_channel(data, caller.id)
+        catalog.settle(position)
+        document = json.loads(_found(catalog, channel.id))
         return envelope(
             "sales_channel", encoded({k: document[k] for k in CREATED_ORDER})
         )
@@ -77,15 +77,15 @@ class SalesChannelController(Controller):
     @get(sync_to_thread=True, operation_id="GetSalesChannels",
          responses=documented_errors(400, 401))  # fmt: skip
     def list_sales_channels(
-        self, request: Request[Any, Any, Any], runtime: NamedDependency[ApiRuntime],
+        self, request: Request[Any, Any, Any], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """List sales channels, newest first; `q` searches name and description."""
         params = query_params(request)
         limit, offset = record_page(params, LIST_PARAMETERS, 20)
-        runtime.catalog_reads.catch_up()
+        catalog.catch_up()
         records = [
-            r for r in runtime.catalog_reads.view.list_records("sales_channel")
+            r for r in catalog.view.list_records("sales_channel")
             if _matches({"id": r.id, **r.state}, params)
         ]  # fmt: skip
         documents = [
@@ -97,12 +97,12 @@ class SalesChannelController(Controller):
     @get("/{channel_id:str}", sync_to_thread=True, operation_id="GetSalesChannelsSalesChannel",
          responses=documented_errors(401, 404))  # fmt: skip
     def get_sales_channel(
-        self, channel_id: FromPath[str], runtime: NamedDependency[ApiRuntime],
+        self, channel_id: FromPath[str], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """One sales channel."""
-        runtime.catalog_reads.catch_up()
-        return envelope("sales_channel", _found(runtime, channel_id))
+        catalog.catch_up()
+        return envelope("sales_channel", _found(catalog, channel_id))
 
 
 def _matches(state: dict[str, Any], params: dict[str, Any]) -> bool:
@@ -114,8 +114,8 @@ def _matches(state: dict[str, Any], params: dict[str, Any]) -> bool:
     return q in text
 
 
-def _found(runtime: ApiRuntime, channel_id: str) -> str:
-    record = runtime.catalog_reads.view.get_record("sales_channel", channel_id)
+def _found(catalog: CatalogService, channel_id: str) -> str:
+    record = catalog.view.get_record("sales_channel", channel_id)
     if record is None:
         raise NotFoundError(f"Sales channel with id: {channel_id} was not found")
     return record.document

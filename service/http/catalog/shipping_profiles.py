@@ -11,13 +11,13 @@ from litestar.params import FromPath
 from domain.errors import NotFoundError
 from domain.users import User
 from projections.catalog.query import ProductFilter
+from service.api_services.catalog import CatalogService
 from service.http.catalog.responses import (
     documented_errors,
     encoded,
     raw_json,
 )
 from service.http.catalog.shaping import ALL_COLUMNS
-from service.ports import ApiRuntime
 
 LIST_LIMIT = 10  # the service's default `take`, not settable
 
@@ -29,12 +29,12 @@ class ShippingProfileController(Controller):
     @get(sync_to_thread=True, operation_id="GetShippingProfiles",
          responses=documented_errors(401))  # fmt: skip
     def list_shipping_profiles(
-        self, runtime: NamedDependency[ApiRuntime], caller: NamedDependency[User]
+        self, catalog: NamedDependency[CatalogService], caller: NamedDependency[User]
     ) -> Response[bytes]:
         """The shipping profiles (at most 10), without a list envelope."""
-        runtime.catalog_reads.catch_up()
+        catalog.catch_up()
         records = sorted(  # as seeded: the default first
-            runtime.catalog_reads.view.list_records("shipping_profile"),
+            catalog.view.list_records("shipping_profile"),
             key=lambda r: (r.state["type"] != "default", r.state["created_at"], r.id),
         )
         documents = ",".join(r.document for r in records[:LIST_LIMIT])
@@ -45,17 +45,15 @@ class ShippingProfileController(Controller):
         operation_id="GetShippingProfilesProfile", responses=documented_errors(401, 404),
     )  # fmt: skip
     def get_shipping_profile(
-        self, profile_id: FromPath[str], runtime: NamedDependency[ApiRuntime],
+        self, profile_id: FromPath[str], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """One profile with its products and (no) shipping options."""
-        runtime.catalog_reads.catch_up()
-        record = runtime.catalog_reads.view.get_record("shipping_profile", profile_id)
+        catalog.catch_up()
+        record = catalog.view.get_record("shipping_profile", profile_id)
         if record is None:
             raise NotFoundError(f"Profile with id: {profile_id} was not found")
-        documents, _ = runtime.catalog_reads.view.list_products(
-            ProductFilter(), limit=None
-        )
+        documents, _ = catalog.view.list_products(ProductFilter(), limit=None)
         keep = {*ALL_COLUMNS, "profiles", "profile", "profile_id"}
         products = [
             {k: v for k, v in product.items() if k in keep}

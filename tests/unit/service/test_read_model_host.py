@@ -12,7 +12,7 @@ from domain.strategies import BatchJobDraft
 from projections.read_models.known import BATCH_JOBS, CATALOG
 from service.application import Jobstream
 from service.catalog.commands import Catalog
-from service.ports import ReadModelLagError
+from service.read_model_lag import ReadModelLagError
 from service.read_models.head import KnownHead
 from service.read_models.host import ReadModelHost
 from service.read_models.remote_positions import (

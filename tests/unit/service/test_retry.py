@@ -10,7 +10,7 @@ import nats.js.errors
 import psycopg
 import pytest
 
-from service.ports import ReadModelLagError
+from service.read_model_lag import ReadModelLagError
 from service.retry import (
     Backoff,
     TransientError,

@@ -1,0 +1,1 @@
+"""The narrow services HTTP handlers receive by dependency injection, one per module."""

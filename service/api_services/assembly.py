@@ -1,0 +1,53 @@
+"""The API's services, built once over one process's runtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from service.api_services.auth import Auth, AuthService
+from service.api_services.batch_jobs import BatchJobs, BatchJobsService
+from service.api_services.catalog import CatalogParts, CatalogService
+from service.api_services.files import Files, FilesService
+from service.api_services.health import (
+    Health,
+    HealthService,
+    details_with_broker,
+    with_broker,
+)
+from service.api_services.history import EventHistory, HistoryService
+
+if TYPE_CHECKING:
+    from service.ports import ApiRuntime
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    jobs: BatchJobsService
+    catalog: CatalogService
+    auth: AuthService
+    files: FilesService
+    health: HealthService
+    history: HistoryService
+
+
+def api_services(runtime: ApiRuntime) -> ApiServices:
+    """Each service over the runtime's parts; handlers see only the services."""
+    app, settings = runtime.app, runtime.settings
+    return ApiServices(
+        jobs=BatchJobs(
+            app,
+            runtime.view,
+            runtime.registry,
+            settle=runtime.settle,
+            catch_up=runtime.catch_up_read_model,
+        ),
+        catalog=CatalogParts(runtime.catalog, runtime.catalog_reads),
+        auth=Auth(app, runtime.sessions, runtime.logins, runtime.secrets, settings),
+        files=Files(app, runtime.files, runtime.secrets.jwt_secret, settings),
+        health=Health(
+            lambda: with_broker(settings.nats_url, runtime.health()),
+            lambda: details_with_broker(settings.nats_url, runtime.details()),
+        ),
+        history=EventHistory(app),
+    )

@@ -1,0 +1,97 @@
+"""What the batch-job endpoints use: the commands, the view, read-your-writes waits."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from domain.batch_jobs import BatchJob
+    from domain.strategies import BatchJobDraft, BatchJobStrategy
+    from projections.batch_jobs.query import BatchJobQuery
+    from projections.batch_jobs.row import BatchJobRow
+    from projections.batch_jobs.view import BatchJobsView
+    from service.application import Jobstream
+    from service.strategies.registry import StrategyRegistry
+
+
+# An ABC, not a Protocol: Litestar checks each dependency value against its annotation
+# on every request, and isinstance on a runtime-checkable Protocol is slow on 3.11.
+class BatchJobsService(ABC):
+    @abstractmethod
+    def strategy(self, batch_type: str) -> BatchJobStrategy:
+        """The strategy of `batch_type`; NotFound (Medusa's message) if none."""
+
+    @abstractmethod
+    def create(self, draft: BatchJobDraft, user_id: str) -> tuple[BatchJob, int]:
+        """The new job and its event's position."""
+
+    @abstractmethod
+    def confirm(self, job_id: str, user_id: str) -> tuple[BatchJob, int]: ...
+
+    @abstractmethod
+    def cancel(self, job_id: str, user_id: str) -> tuple[BatchJob, int]: ...
+
+    @abstractmethod
+    def settle(self, position: int) -> None:
+        """After a write: wait until the caller's next read shows it."""
+
+    @abstractmethod
+    def catch_up(self) -> None:
+        """Before a read: wait until the view has every event stored so far."""
+
+    @abstractmethod
+    def get_document(self, job_id: str) -> tuple[str | None, str] | None:
+        """The job's creator and its stored Medusa JSON; None if there is no such job."""
+
+    @abstractmethod
+    def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
+        """One page of stored Medusa JSON, and the count of all matching jobs."""
+
+    @abstractmethod
+    def list_batch_jobs(self, query: BatchJobQuery) -> tuple[list[BatchJobRow], int]:
+        """One page of rows, and the count of all matching jobs."""
+
+
+class BatchJobs(BatchJobsService):
+    """Over the process's application, batch-jobs view and read-your-writes waits."""
+
+    def __init__(
+        self,
+        app: Jobstream,
+        view: BatchJobsView,
+        registry: StrategyRegistry,
+        settle: Callable[[int], None],
+        catch_up: Callable[[], None],
+    ) -> None:
+        self._app, self._view, self._registry = app, view, registry
+        self._settle, self._catch_up = settle, catch_up
+
+    def strategy(self, batch_type: str) -> BatchJobStrategy:
+        return self._registry.get(batch_type)
+
+    def create(self, draft: BatchJobDraft, user_id: str) -> tuple[BatchJob, int]:
+        return self._app.create_batch_job(draft, user_id)
+
+    def confirm(self, job_id: str, user_id: str) -> tuple[BatchJob, int]:
+        return self._app.confirm_batch_job(job_id, user_id)
+
+    def cancel(self, job_id: str, user_id: str) -> tuple[BatchJob, int]:
+        return self._app.cancel_batch_job(job_id, user_id)
+
+    def settle(self, position: int) -> None:
+        self._settle(position)
+
+    def catch_up(self) -> None:
+        self._catch_up()
+
+    def get_document(self, job_id: str) -> tuple[str | None, str] | None:
+        return self._view.get_document(job_id)
+
+    def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
+        return self._view.list_documents(query)
+
+    def list_batch_jobs(self, query: BatchJobQuery) -> tuple[list[BatchJobRow], int]:
+        return self._view.list_batch_jobs(query)

@@ -1,0 +1,1 @@
+"""One process's composition root: `Bootstrap` builds its parts, `stores` the stores."""
