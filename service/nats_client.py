@@ -5,7 +5,8 @@ connection stays closed and every call on it fails: a broker down a little longe
 would need the process restarted. Here a connection, once made, reconnects until it
 is closed, to any node of the cluster (JOBSTREAM_NATS_URL may list several; the client
 also learns the others from the server). A node that stops answering without closing
-the socket is noticed after PING_INTERVAL * MAX_OUTSTANDING_PINGS seconds.
+the socket is left within PING_INTERVAL * (MAX_OUTSTANDING_PINGS + 1) seconds (6 s).
+Stream and bucket creation goes through `create_or_get`, race-free across processes.
 """
 
 from __future__ import annotations

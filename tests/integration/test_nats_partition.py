@@ -31,6 +31,11 @@ LEAVE_WITHIN = PING_INTERVAL * (MAX_OUTSTANDING_PINGS + 1) + 1
 SLACK = 2.0  # a busy 2-core machine
 
 
+# nats-py (2.16) leaves the socket of a reconnect attempt that timed out against the
+# silent node unclosed; the garbage collector closes it, with a ResourceWarning that
+# may come at any point of the test. Not ours to fix here: ignored for this test only.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_a_client_leaves_a_silent_node_for_another_within_seconds(
     nats_url: str,
 ) -> None:
