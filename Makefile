@@ -40,8 +40,9 @@ lock:  ## Re-resolve pyproject.toml's dependencies into requirements.lock and re
 	{ echo "$(LOCK_HEADER)"; echo "# The dev tools, on top of the service's dependencies."; \
 	  echo "-r $(LOCK)"; \
 	  $(LOCK_VENV)/bin/python -m pip freeze --exclude jobstream | grep -vxFf $(LOCK).tmp; } > $(DEV_LOCK).tmp
-	@# A package from a local path or URL would not install on another machine.
-	! grep -n ' @ ' $(LOCK).tmp $(DEV_LOCK).tmp
+	@# A package from a local path or URL, or a local build (1.0+cpu), would not install
+	@# on another machine: pip may see this machine's find-links (`pip config list`).
+	! grep -nE ' @ |==[^ ]*\+' $(LOCK).tmp $(DEV_LOCK).tmp
 	mv $(LOCK).tmp $(LOCK) && mv $(DEV_LOCK).tmp $(DEV_LOCK) && rm -rf $(LOCK_VENV)
 run: $(INSTALLED)  ## The whole service in one process, embedded storage under ./var
 	$(BIN)jobstream serve
