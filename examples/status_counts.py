@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import nats
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 # The event that sets each status (docs/events.md, "What is published").
@@ -129,7 +128,10 @@ async def follow(  # noqa: PLR0913 - the subscriber's settings, all by name
         while not stop.is_set():
             try:
                 messages = await subscription.fetch(batch, timeout=0.5)
-            except NatsTimeoutError:
+            except TimeoutError:
+                # Nothing new within the timeout. nats-py raises its own TimeoutError
+                # or, from deeper in fetch, asyncio's (the builtin): catch the builtin,
+                # which both are.
                 continue
             for msg in messages:
                 model.apply(msg.metadata.sequence.stream, json.loads(msg.data))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # PyYAML comes with litestar
+import yaml  # type: ignore[import-untyped]
 
 from service.settings import load_settings, nats_servers
 
