@@ -129,3 +129,19 @@ async def create_or_get(
             )
             await asyncio.sleep(pause)
     raise AssertionError  # pragma: no cover - pauses() never ends
+
+
+async def disconnect(nc: Client) -> None:
+    """Drain `nc` (flush what was published, finish subscriptions), else close it.
+
+    A process stopping while its connection is reconnecting (its node cut off) cannot
+    drain: nats-py raises. What it published unacked is the outbox's to send again,
+    so it closes instead of dying on the way out with a traceback.
+    """
+    if nc.is_closed:
+        return
+    try:
+        await nc.drain()
+    except Exception as error:  # noqa: BLE001 - any failure to drain: close instead
+        log.warning("nats.drain_failed", error=repr(error))
+        await nc.close()

@@ -12,7 +12,7 @@ from service.bootstrap.process import Bootstrap
 from service.messaging.leadership import FileLock, Leadership, PostgresLease
 from service.messaging.relay import Relay
 from service.messaging.streams import ensure_stream
-from service.nats_client import connect
+from service.nats_client import connect, disconnect
 from service.pg_listener import NotificationListener
 from service.settings import nats_servers
 from service.signals import run_until_signalled
@@ -93,7 +93,7 @@ async def running_relay(
     finally:
         if listener is not None:
             listener.stop()
-        await nc.drain()
+        await disconnect(nc)
         if bootstrap is None:
             parts.close()
         log.info("relay.stopped")

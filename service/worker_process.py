@@ -15,7 +15,7 @@ from service.engine.embedded import job_steps
 from service.engine.jetstream import jetstream_engines
 from service.messaging import envelope
 from service.messaging.streams import ensure_stream
-from service.nats_client import connect
+from service.nats_client import connect, disconnect
 from service.processing.reaper import StuckJobReaper
 from service.settings import nats_servers
 from service.signals import run_until_signalled
@@ -98,11 +98,12 @@ async def running_worker(
         try:
             yield RunningWorker(steps, registry)
         finally:
-            await canceled.unsubscribe()
+            with contextlib.suppress(Exception):  # reconnecting: drain will settle it
+                await canceled.unsubscribe()
     finally:
         # Stop fetching and finish the jobs in hand (their acks need this loop).
         await asyncio.gather(*(asyncio.to_thread(e.stop) for e in engines))
-        await nc.drain()
+        await disconnect(nc)
         reaper.stop()
         if bootstrap is None:
             parts.close()
