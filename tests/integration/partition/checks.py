@@ -1,0 +1,217 @@
+"""What the partition tests drive and check: jobs over HTTP, histories in the store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+import httpx
+import nats
+
+from tests.integration.faults import check_history, check_stream, stored_event_names
+from tests.integration.partition.topology import NATS_MONITOR_PORT, TOKEN
+from tests.support import named
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from service.application import Jobstream
+    from service.settings import Settings
+    from tests.integration.partition.netns import Host
+    from tests.integration.partition.topology import Deployment
+
+FINAL = {"completed", "failed", "canceled"}
+T = TypeVar("T")
+
+
+def api_client(url: str, timeout: float = 30.0) -> httpx.Client:
+    return httpx.Client(
+        base_url=url, headers={"x-medusa-access-token": TOKEN}, timeout=timeout
+    )
+
+
+def create_jobs(client: httpx.Client, jobs: int, pages: int, sleep: float) -> list[str]:
+    """Scripted exports: `pages` steps of `sleep` seconds each, auto-confirmed."""
+    ids = []
+    for _ in range(jobs):
+        created = client.post(
+            "/admin/batch-jobs",
+            json={"type": "product-export", "dry_run": False,
+                  "context": {"pages": pages, "sleep": sleep}},
+        )  # fmt: skip
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["batch_job"]["id"])
+    return ids
+
+
+class Count(NamedTuple):
+    products: int  # a tuple, so that a count of 0 is still an answer to `until`
+
+
+def product_count(client: httpx.Client) -> Count | None:
+    """The catalog's count; None while it answers 503 (it says: retry)."""
+    response = client.get("/admin/products", params={"limit": 1})
+    if response.status_code == 503:
+        return None
+    assert response.status_code == 200, response.text
+    return Count(int(response.json()["count"]))
+
+
+def start_import(client: httpx.Client, rows: int) -> str:
+    """A product import of `rows` new products, pre-processed and confirmed."""
+    header = "Product Handle,Product Title,Variant Title,Variant SKU,Price USD\n"
+    tag = uuid.uuid4().hex[:6]
+    lines = (f"{tag}-{n},Product {n},One,{tag}-{n},{n % 90 + 1}\n" for n in range(rows))
+    csv = (header + "".join(lines)).encode()
+    uploaded = client.post(
+        "/admin/uploads/protected", files=[("files", ("products.csv", csv, "text/csv"))]
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    key = uploaded.json()["uploads"][0]["key"]
+    created = client.post(
+        "/admin/batch-jobs",
+        json={"type": "product-import", "context": {"fileKey": key}, "dry_run": True},
+    )
+    assert created.status_code == 201, created.text
+    job_id: str = created.json()["batch_job"]["id"]
+
+    def pre_processed() -> bool:
+        job = client.get(f"/admin/batch-jobs/{job_id}").json()["batch_job"]
+        assert job["status"] not in FINAL, job
+        return bool(job["status"] == "pre_processed")
+
+    until(pre_processed, 60, "the import pre-processed")
+    confirmed = client.post(f"/admin/batch-jobs/{job_id}/confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    return job_id
+
+
+def until(condition: Callable[[], T | None], seconds: float, what: str) -> T:
+    deadline = time.monotonic() + seconds
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        time.sleep(0.05)
+    return value
+
+
+def status(app: Jobstream, job_id: str) -> str:
+    return app.get_batch_job(job_id).status.value
+
+
+def all_final(app: Jobstream, ids: list[str]) -> bool:
+    return all(status(app, job_id) in FINAL for job_id in ids)
+
+
+def versions(app: Jobstream, ids: list[str]) -> dict[str, int]:
+    return {job_id: len(stored_event_names(app, job_id)) for job_id in ids}
+
+
+def actors(app: Jobstream, job_id: str, event: str) -> list[str]:
+    return [
+        actor
+        for name, actor in named(app.repository.event_store.get(job_id))
+        if name == event
+    ]
+
+
+def held_by(app: Jobstream, job_id: str, pid: int) -> bool:
+    """The job is processing on the lease of the worker process `pid`."""
+    taken = actors(app, job_id, "batch.lease_taken")
+    return (
+        status(app, job_id) == "processing"
+        and bool(taken)
+        and taken[-1].endswith(f":{pid}")
+    )
+
+
+def settled_and_whole(
+    app: Jobstream, settings: Settings, ids: list[str], quiet_seconds: float
+) -> None:
+    """Issue 14's "Done when", per job: completed, once each, and nothing after.
+
+    Every job completed as it would have without the cut, its history has each step
+    once and ends `Completed`, no event was appended during `quiet_seconds` after all
+    had ended (a stale worker's late write would be), and the stream holds each stored
+    event once.
+    """
+    states = {job_id: status(app, job_id) for job_id in ids}
+    assert set(states.values()) == {"completed"}, states
+    ended = versions(app, ids)
+    time.sleep(quiet_seconds)
+    assert versions(app, ids) == ended, "a finished job gained an event"
+    for job_id in ids:
+        check_history(app, job_id)
+    asyncio.run(check_stream(settings, app, ids))
+
+
+def log_lines(log: Path) -> list[dict[str, Any]]:
+    lines = []
+    for line in log.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "event" in record:
+            lines.append(record)
+    return lines
+
+
+def logged_since(log: Path, event: str, since: str) -> bool:
+    """`event` logged at or after the ISO timestamp `since`."""
+    return any(
+        line["event"] == event and str(line.get("timestamp", "")) >= since
+        for line in log_lines(log)
+    )
+
+
+def leads(log: Path) -> bool:
+    """The relay's last word on leadership is that it leads."""
+    said = [
+        line["event"]
+        for line in log_lines(log)
+        if line["event"] in {"relay.leading", "relay.leadership_lost", "relay.standby"}
+    ]
+    return bool(said) and said[-1] == "relay.leading"
+
+
+def leading_relay(deployment: Deployment) -> Host:
+    """The worker host whose relay says, last, that it leads."""
+
+    def leader() -> Host | None:
+        logs = [(host, deployment.log(host, "relay")) for host in deployment.workers]
+        return next((host for host, log in logs if leads(log)), None)
+
+    return until(leader, 30, "a relay that says it leads")
+
+
+def relay_node(nats_hosts: list[Host], relay: Host) -> Host | None:
+    """The NATS node the relay on host `relay` is connected to, from each node's connz."""
+    for node in nats_hosts:
+        try:
+            connz = httpx.get(
+                f"http://{node.address}:{NATS_MONITOR_PORT}/connz", timeout=1
+            ).json()
+        except httpx.HTTPError:
+            continue
+        for connection in connz.get("connections") or []:
+            if (
+                connection.get("name") == "jobstream-relay"
+                and connection.get("ip") == relay.address
+            ):
+                return node
+    return None
+
+
+async def stream_leader(settings: Settings) -> str:
+    assert settings.nats_url is not None
+    connection = await nats.connect(settings.nats_url.split(","))
+    try:
+        info = await connection.jetstream().stream_info(settings.nats_stream)
+    finally:
+        await connection.close()
+    assert info.cluster is not None and info.cluster.leader is not None, info
+    return info.cluster.leader
