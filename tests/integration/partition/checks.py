@@ -34,6 +34,28 @@ def api_client(url: str, timeout: float = 30.0) -> httpx.Client:
     )
 
 
+class Answer(NamedTuple):
+    path: str
+    status: int | None  # None: no answer within the timeout
+    seconds: float
+    body: Any
+
+
+def timed_get(url: str, path: str, timeout: float) -> Answer:
+    started = time.monotonic()
+    with api_client(url, timeout=timeout) as client:
+        try:
+            response = client.get(path)
+        except httpx.TimeoutException:
+            return Answer(path, None, time.monotonic() - started, None)
+    seconds = time.monotonic() - started
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    return Answer(path, response.status_code, seconds, body)
+
+
 def create_jobs(client: httpx.Client, jobs: int, pages: int, sleep: float) -> list[str]:
     """Scripted exports: `pages` steps of `sleep` seconds each, auto-confirmed."""
     ids = []
@@ -118,6 +140,13 @@ def actors(app: Jobstream, job_id: str, event: str) -> list[str]:
     ]
 
 
+def taken_by(app: Jobstream, job_id: str, pid: int) -> bool:
+    """The worker process `pid` took a lease of the job."""
+    return any(
+        actor.endswith(f":{pid}") for actor in actors(app, job_id, "batch.lease_taken")
+    )
+
+
 def held_by(app: Jobstream, job_id: str, pid: int) -> bool:
     """The job is processing on the lease of the worker process `pid`."""
     taken = actors(app, job_id, "batch.lease_taken")
@@ -160,11 +189,15 @@ def log_lines(log: Path) -> list[dict[str, Any]]:
     return lines
 
 
-def logged_since(log: Path, event: str, since: str) -> bool:
-    """`event` logged at or after the ISO timestamp `since`."""
-    return any(
-        line["event"] == event and str(line.get("timestamp", "")) >= since
-        for line in log_lines(log)
+def logged_since(log: Path, event: str, since: str) -> str | None:
+    """The ISO timestamp `event` was first logged at or after `since`, if it was."""
+    return next(
+        (
+            stamp
+            for line in log_lines(log)
+            if line["event"] == event and (stamp := str(line.get("timestamp"))) >= since
+        ),
+        None,
     )
 
 
@@ -173,7 +206,8 @@ def leads(log: Path) -> bool:
     said = [
         line["event"]
         for line in log_lines(log)
-        if line["event"] in {"relay.leading", "relay.leadership_lost", "relay.standby"}
+        if line["event"]
+        in {"relay.leading", "relay.leadership_lost", "relay.standing_by"}
     ]
     return bool(said) and said[-1] == "relay.leading"
 

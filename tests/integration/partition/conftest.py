@@ -13,7 +13,7 @@ from tests.integration.partition.topology import Deployment
 
 
 @pytest.fixture(scope="module")
-def deployment() -> Iterator[Deployment]:
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     """Hosts, database, NATS cluster and roles; the test thread is on the client host.
 
     Runs only as root (CI does): anywhere else it skips, saying so.
@@ -24,7 +24,7 @@ def deployment() -> Iterator[Deployment]:
     netns.remove_leftovers()
     network = netns.Network()
     try:
-        deployment = Deployment(network)
+        deployment = Deployment(network, tmp_path_factory.mktemp("partition-logs"))
         try:
             with netns.inside(deployment.client):
                 deployment.start()

@@ -17,10 +17,9 @@ import time
 from pathlib import Path
 
 import httpx
-import msgspec
 
 from service.settings import Settings
-from tests.integration.partition.netns import SUBNET, Host, Network, inside
+from tests.integration.partition.netns import SUBNET, Host, Network
 from tests.integration.private_postgres import PrivatePostgres, _binary
 from tests.integration.processes import ROOT, install_test_strategy, wait_for_log
 
@@ -66,8 +65,8 @@ class HostPostgres(PrivatePostgres):
 class Deployment:
     """Everything on the network; `settings` reach it from a thread `inside` a host."""
 
-    def __init__(self, network: Network) -> None:
-        self.network = network
+    def __init__(self, network: Network, logs: Path) -> None:
+        self.network, self.logs = network, logs  # logs outlive the run: pytest's tmp
         self.directory = Path(tempfile.mkdtemp(prefix="jobstream-partition-"))
         self.plugins = install_test_strategy(self.directory / "plugins")
         self.client = network.add("client")  # the test's own host: never cut
@@ -90,7 +89,7 @@ class Deployment:
         )
 
     def log(self, host: Host, role: str) -> Path:
-        return self.directory / f"{host.name}-{role}.log"
+        return self.logs / f"{host.name}-{role}.log"
 
     def api_url(self, host: Host) -> str:
         return f"http://{host.address}:{API_PORT}"
@@ -139,10 +138,10 @@ class Deployment:
             until_answers(f"http://{host.address}:{NATS_MONITOR_PORT}/jsz", 30)
 
     def _env(self, host: Host) -> dict[str, str]:
-        shared = ("database_url", "nats_url", "nats_replicas", "file_store")
-        secrets = ("lease_seconds", "jwt_secret", "cookie_secret", "log_format")
+        stores = ("database_url", "nats_url", "nats_replicas", "file_store")
+        others = ("lease_seconds", "jwt_secret", "cookie_secret", "log_format")
         values = {
-            **{name: getattr(self.settings, name) for name in (*shared, *secrets)},
+            **{name: getattr(self.settings, name) for name in (*stores, *others)},
             "data_dir": str(self.directory / f"{host.name}-data"),
             "host": host.address,
             "port": API_PORT,
@@ -182,9 +181,6 @@ class Deployment:
         self.postgres.remove()  # stops it, deletes its directory
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    def client_settings(self) -> Settings:
-        return msgspec.structs.replace(self.settings)
-
 
 def until_answers(url: str, seconds: float) -> None:
     deadline = time.monotonic() + seconds
@@ -197,6 +193,3 @@ def until_answers(url: str, seconds: float) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{url} did not answer 200 within {seconds} s")
         time.sleep(0.2)
-
-
-__all__ = ["Deployment", "inside"]
