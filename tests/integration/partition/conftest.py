@@ -8,7 +8,7 @@ import pytest
 
 from service.application import Jobstream
 from service.runtime import build_app
-from tests.integration.partition import netns
+from tests.integration.partition import netns, topology
 from tests.integration.partition.topology import Deployment
 
 
@@ -21,7 +21,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     reason = netns.permitted()
     if reason is not None:
         pytest.skip(reason)
-    netns.remove_leftovers()
+    topology.remove_leftovers()
     network = netns.Network()
     try:
         deployment = Deployment(network, tmp_path_factory.mktemp("partition-logs"))

@@ -150,18 +150,19 @@ def remove_leftovers() -> list[str]:
     for line in ip("netns", "list", check=False).stdout.splitlines():
         namespace = line.split()[0] if line.split() else ""
         tag = namespace[len(PREFIX) : len(PREFIX) + 6]
-        if namespace.startswith(PREFIX) and _stale(tag):
+        if namespace.startswith(PREFIX) and stale_tag(tag):
             _remove_namespace(namespace)
             removed.append(namespace)
     for line in ip("-o", "link", "show", check=False).stdout.splitlines():
         name = line.split(":")[1].strip().split("@")[0] if ":" in line else ""
-        if name.startswith(PREFIX) and _stale(name[len(PREFIX) : len(PREFIX) + 6]):
+        if name.startswith(PREFIX) and stale_tag(name[len(PREFIX) : len(PREFIX) + 6]):
             ip("link", "delete", name, check=False)  # made, not yet moved: crashed
             removed.append(name)
     return removed
 
 
-def _stale(tag: str) -> bool:
+def stale_tag(tag: str) -> bool:
+    """The tag names a run (its process id) that is gone."""
     try:
         pid = int(tag, 16)
     except ValueError:

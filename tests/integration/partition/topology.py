@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from service.settings import Settings
+from tests.integration.partition import netns
 from tests.integration.partition.netns import SUBNET, Host, Network
 from tests.integration.private_postgres import PrivatePostgres, _binary
 from tests.integration.processes import ROOT, install_test_strategy, wait_for_log
@@ -28,6 +29,7 @@ LEADERSHIP_SECONDS = 5.0  # JOBSTREAM_RELAY_LEADERSHIP_SECONDS (default 15)
 TOKEN = "partition-token"
 NATS_PORT, NATS_CLUSTER_PORT, NATS_MONITOR_PORT = 4222, 6222, 8222
 API_PORT = 9000
+DIRECTORY_PREFIX = "jobstream-partition-"  # then the run's tag: see remove_leftovers
 WORKER_HOSTS = ("w1", "w2")
 NATS_HOSTS = ("n1", "n2", "n3")
 
@@ -35,8 +37,11 @@ NATS_HOSTS = ("n1", "n2", "n3")
 class HostPostgres(PrivatePostgres):
     """The private PostgreSQL, run inside the database host, listening on its address."""
 
-    def __init__(self, host: Host) -> None:
+    def __init__(self, host: Host, prefix: str) -> None:
         super().__init__()
+        named = self.directory.with_name(prefix + self.directory.name)
+        self.directory = self.directory.rename(named)  # found by name if left over
+        self.data, self.log = self.directory / "data", self.directory / "server.log"
         self.host, self.port = host, 5432
         self._as_user = host.command(*self._as_user)
 
@@ -67,7 +72,8 @@ class Deployment:
 
     def __init__(self, network: Network, logs: Path) -> None:
         self.network, self.logs = network, logs  # logs outlive the run: pytest's tmp
-        self.directory = Path(tempfile.mkdtemp(prefix="jobstream-partition-"))
+        prefix = f"{DIRECTORY_PREFIX}{network.tag}-"
+        self.directory = Path(tempfile.mkdtemp(prefix=prefix))
         self.plugins = install_test_strategy(self.directory / "plugins")
         self.client = network.add("client")  # the test's own host: never cut
         self.db = network.add("db")
@@ -75,7 +81,7 @@ class Deployment:
         self.apis = [network.add(name) for name in ("api1", "api2")]
         self.readmodels = network.add("rm")
         self.workers = [network.add(name) for name in WORKER_HOSTS]
-        self.postgres = HostPostgres(self.db)
+        self.postgres = HostPostgres(self.db, prefix)
         self.roles: dict[tuple[str, str], subprocess.Popen[bytes]] = {}
         self.settings = Settings(
             database_url=self.postgres.url,
@@ -193,3 +199,11 @@ def until_answers(url: str, seconds: float) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{url} did not answer 200 within {seconds} s")
         time.sleep(0.2)
+
+
+def remove_leftovers() -> None:
+    """What a crashed run left: its hosts and processes, then its directories."""
+    netns.remove_leftovers()
+    for directory in Path(tempfile.gettempdir()).glob(f"{DIRECTORY_PREFIX}*"):
+        if netns.stale_tag(directory.name.removeprefix(DIRECTORY_PREFIX)[:6]):
+            shutil.rmtree(directory, ignore_errors=True)
