@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import httpx
 import nats
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from tests.integration.faults import check_history, check_stream, stored_event_names
+from tests.integration.partition import plugins
 from tests.integration.partition.topology import NATS_MONITOR_PORT, TOKEN
 from tests.support import named
 
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
 
 FINAL = {"completed", "failed", "canceled"}
 T = TypeVar("T")
+JETSTREAM_BUSY = (NatsTimeoutError, ServiceUnavailableError)
 
 
 def api_client(url: str, timeout: float = 30.0) -> httpx.Client:
@@ -57,14 +61,25 @@ def timed_get(url: str, path: str, timeout: float) -> Answer:
 
 
 def create_jobs(client: httpx.Client, jobs: int, pages: int, sleep: float) -> list[str]:
-    """Scripted exports: `pages` steps of `sleep` seconds each, auto-confirmed."""
+    """Scripted jobs: `pages` steps of `sleep` seconds each, auto-confirmed."""
+    context = {"pages": pages, "sleep": sleep}
+    return create_typed(client, jobs, plugins.SCRIPTED, context)
+
+
+def create_exports(client: httpx.Client, jobs: int, page_size: int) -> list[str]:
+    """Real product exports of the catalog: their files go to the R3 bucket."""
+    return create_typed(client, jobs, "product-export", {"limit": page_size})
+
+
+def create_typed(
+    client: httpx.Client, jobs: int, batch_type: str, context: dict[str, Any]
+) -> list[str]:
     ids = []
     for _ in range(jobs):
         created = client.post(
             "/admin/batch-jobs",
-            json={"type": "product-export", "dry_run": False,
-                  "context": {"pages": pages, "sleep": sleep}},
-        )  # fmt: skip
+            json={"type": batch_type, "dry_run": False, "context": context},
+        )
         assert created.status_code == 201, created.text
         ids.append(created.json()["batch_job"]["id"])
     return ids
@@ -72,6 +87,32 @@ def create_jobs(client: httpx.Client, jobs: int, pages: int, sleep: float) -> li
 
 class Count(NamedTuple):
     products: int  # a tuple, so that a count of 0 is still an answer to `until`
+
+
+def more_until(
+    create: Callable[[], list[str]],
+    condition: Callable[[list[str]], bool],
+    seconds: float,
+) -> list[str]:
+    """Jobs from `create`, called again every second until `condition(jobs)` holds."""
+    deadline, ids = time.monotonic() + seconds, create()
+    while not condition(ids):
+        assert time.monotonic() < deadline, f"not within {seconds} s"
+        time.sleep(1)
+        ids += create()
+    return ids
+
+
+def seed_products(client: httpx.Client, products: int) -> None:
+    for n in range(products):
+        body = {
+            "title": f"Seeded {n}",
+            "variants": [
+                {"title": "One", "prices": [{"currency_code": "usd", "amount": 100}]}
+            ],
+        }
+        created = client.post("/admin/products", json=body)
+        assert created.status_code == 200, created.text
 
 
 def product_count(client: httpx.Client) -> Count | None:
@@ -174,7 +215,23 @@ def settled_and_whole(
     assert versions(app, ids) == ended, "a finished job gained an event"
     for job_id in ids:
         check_history(app, job_id)
-    asyncio.run(check_stream(settings, app, ids))
+    check_stream_once(settings, app, ids)
+
+
+def check_stream_once(
+    settings: Settings, app: Jobstream, ids: list[str], seconds: float = 30
+) -> None:
+    """faults.check_stream, asked again while JetStream elects (the test's own reads)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            asyncio.run(check_stream(settings, app, ids))
+        except JETSTREAM_BUSY:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+        else:
+            return
 
 
 def log_lines(log: Path) -> list[dict[str, Any]]:
@@ -240,12 +297,14 @@ def relay_node(nats_hosts: list[Host], relay: Host) -> Host | None:
     return None
 
 
-async def stream_leader(settings: Settings) -> str:
+async def stream_leader(settings: Settings, stream: str) -> str | None:
+    """The name of the NATS node that leads `stream`'s replicas; None: not known yet."""
     assert settings.nats_url is not None
     connection = await nats.connect(settings.nats_url.split(","))
     try:
-        info = await connection.jetstream().stream_info(settings.nats_stream)
+        info = await connection.jetstream().stream_info(stream)
+    except (NotFoundError, *JETSTREAM_BUSY):
+        return None  # not made yet, or JetStream busy (electing): asked again
     finally:
         await connection.close()
-    assert info.cluster is not None and info.cluster.leader is not None, info
-    return info.cluster.leader
+    return info.cluster.leader if info.cluster is not None else None

@@ -32,6 +32,8 @@ DB_CUT_SECONDS = 15.0
 DB_ANSWER_BOUND = 3.0  # "a couple of seconds", with room for a busy 2-core machine
 RELAY_MOVE_BOUND = 8.0  # "a few seconds" to leave a silent NATS node
 IMPORT_ROWS = 3000
+NATS_CUT_SECONDS = 12.0
+EXPORTED_PRODUCTS = 30
 
 
 def now() -> str:
@@ -59,12 +61,11 @@ def test_a_worker_cut_off_past_its_lease_leaves_the_jobs_it_lost_alone(
     # The cut worker comes back holding stale attempts; it must write nothing to
     # them, and take new work again (so it had its chance to write, late).
     with checks.api_client(deployment.api_url(deployment.apis[0])) as client:
-        probes = checks.create_jobs(client, 8, pages=4, sleep=0.25)
-    checks.until(
-        lambda: any(checks.taken_by(store, job, pid) for job in probes),
-        60,
-        f"{cut.name}'s worker taking jobs again",
-    )
+        probes = checks.more_until(
+            lambda: checks.create_jobs(client, 2, pages=4, sleep=0.25),
+            lambda jobs: any(checks.taken_by(store, job, pid) for job in jobs),
+            60,
+        )
     checks.until(lambda: checks.all_final(store, probes), 60, "the probes' end")
     checks.settled_and_whole(store, deployment.settings, ids + probes, QUIET)
     other_pid = f":{deployment.pid(other, 'worker')}"
@@ -104,24 +105,36 @@ def test_the_standby_relay_takes_over_from_a_cut_off_leader(
     assert checks.logged_since(logs[standby.name], "relay.standing_by", "")
 
 
-def test_jobs_ride_out_a_nats_node_cut_off_with_its_stream_leader(
+def test_jobs_ride_out_a_nats_node_cut_off_with_its_file_bucket_leader(
     deployment: Deployment, store: Jobstream
 ) -> None:
-    leader = asyncio.run(checks.stream_leader(deployment.settings))
-    node = next(host for host in deployment.nats if host.name == leader)
+    bucket = f"OBJ_{deployment.settings.file_bucket}"  # nats-py's object store stream
     with checks.api_client(deployment.api_url(deployment.apis[0])) as client:
-        ids = checks.create_jobs(client, 8, pages=8, sleep=0.25)
-    checks.until(
-        lambda: any(checks.status(store, job) == "processing" for job in ids),
-        60,
-        "jobs processing",
-    )
-    deployment.network.cut(node)
-    time.sleep(12)
-    deployment.network.heal(node)
+        checks.seed_products(client, EXPORTED_PRODUCTS)
+        ids = checks.create_jobs(client, 4, pages=8, sleep=0.25)
+        ids += checks.create_exports(client, 4, page_size=5)
+        checks.until(
+            lambda: any(checks.status(store, job) == "processing" for job in ids),
+            60,
+            "jobs processing",
+        )
+        leader = checks.until(
+            lambda: asyncio.run(checks.stream_leader(deployment.settings, bucket)),
+            60,
+            "the file bucket, made by the first export",
+        )
+        node = next(host for host in deployment.nats if host.name == leader)
+        deployment.network.cut(node)  # a re-election of the bucket's (and more)
+        cut_at = time.monotonic()
+        ids += checks.create_exports(client, 8, page_size=5)  # files written in it
+        time.sleep(max(0.0, cut_at + NATS_CUT_SECONDS - time.monotonic()))
+        deployment.network.heal(node)
     checks.until(lambda: checks.all_final(store, ids), 120, "every job's end")
 
     checks.settled_and_whole(store, deployment.settings, ids, QUIET)
+    for job in ids[4:]:
+        result = store.get_batch_job(job).result or {}
+        assert result["file_key"] and result["file_size"] > 0, result
 
 
 def test_the_api_answers_503_quickly_while_the_database_is_cut_off(

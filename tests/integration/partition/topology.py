@@ -19,10 +19,10 @@ from pathlib import Path
 import httpx
 
 from service.settings import Settings
-from tests.integration.partition import netns
+from tests.integration.partition import netns, plugins
 from tests.integration.partition.netns import SUBNET, Host, Network
 from tests.integration.private_postgres import PrivatePostgres, _binary
-from tests.integration.processes import ROOT, install_test_strategy, wait_for_log
+from tests.integration.processes import ROOT, wait_for_log
 
 LEASE_SECONDS = 3.0
 LEADERSHIP_SECONDS = 5.0  # JOBSTREAM_RELAY_LEADERSHIP_SECONDS (default 15)
@@ -74,7 +74,7 @@ class Deployment:
         self.network, self.logs = network, logs  # logs outlive the run: pytest's tmp
         prefix = f"{DIRECTORY_PREFIX}{network.tag}-"
         self.directory = Path(tempfile.mkdtemp(prefix=prefix))
-        self.plugins = install_test_strategy(self.directory / "plugins")
+        self.plugins = plugins.install(self.directory / "plugins")
         self.client = network.add("client")  # the test's own host: never cut
         self.db = network.add("db")
         self.nats = [network.add(name) for name in NATS_HOSTS]
