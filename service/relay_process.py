@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from service.messaging.leadership import FileLock, Leadership, PostgresAdvisoryLock
+from service.messaging.leadership import FileLock, Leadership, PostgresLease
 from service.messaging.relay import Relay
 from service.messaging.streams import ensure_stream
 from service.nats_client import connect
@@ -26,10 +26,18 @@ log = structlog.get_logger("relay")
 
 
 def leadership_for(settings: Settings) -> Leadership:
-    # Lowercased like the position's table name, so lock and position always pair.
+    # Lowercased like the position's table name, so lease and position always pair.
     stream = settings.nats_stream.lower()
     if settings.database_url is not None:
-        return PostgresAdvisoryLock(settings.database_url, f"jobstream-relay:{stream}")
+        # The lease plus a standby's poll stays within the documented bound.
+        bound = settings.relay_leadership_seconds
+        poll = min(0.5, bound / 10)
+        return PostgresLease(
+            settings.database_url,
+            f"jobstream-relay:{stream}",
+            lease_seconds=bound - poll,
+            poll_seconds=poll,
+        )
     return FileLock(settings.data_path / f"relay-{stream}.lock")
 
 

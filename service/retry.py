@@ -20,6 +20,8 @@ import nats.js.errors
 import psycopg
 import structlog
 
+from service.ports import ReadModelLagError
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
 
@@ -44,7 +46,14 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     # The database's connection was cut or refused (a restart, a failover).
     psycopg.OperationalError,
     eventsourcing.persistence.OperationalError,
+    # A wait for the read model that ran out (it catches up once the database answers).
+    ReadModelLagError,
 )
+# JetStream's answers while its cluster elects a leader or lacks a quorum: the
+# request reached a server that cannot serve it yet ("JetStream system temporarily
+# unavailable", 10008; "JetStream cluster not current"/no leader yet, 10009/10073...).
+_TRANSIENT_JS_CODES = frozenset({10008})
+_TRANSIENT_JS_TEXT = ("temporarily unavailable", "no leader", "not current")
 
 
 class TransientError(Exception):
@@ -55,7 +64,14 @@ def is_transient(error: BaseException) -> bool:
     """An outage of the broker or database, not a fault of the job or request."""
     if isinstance(error, (TransientError, *_TRANSIENT_TYPES)):
         return True
-    return isinstance(error, nats.js.errors.APIError) and error.code == 503  # noqa: PLR2004 - HTTP's "unavailable"
+    if not isinstance(error, nats.js.errors.APIError):
+        return False
+    description = (error.description or "").lower()
+    return (
+        error.code == 503  # noqa: PLR2004 - HTTP's "unavailable"
+        or error.err_code in _TRANSIENT_JS_CODES
+        or any(text in description for text in _TRANSIENT_JS_TEXT)
+    )
 
 
 @dataclass(frozen=True)

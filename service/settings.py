@@ -38,6 +38,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     nats_stream: str = "JOBSTREAM"
     nats_subject_prefix: str = "jobstream"
     nats_replicas: int = 1  # of the stream, when the relay creates it (3 on a cluster)
+    # A cut-off relay leader is replaced within this many seconds (its lease, renewed
+    # every third of it, plus a standby's poll); it stops publishing before that.
+    relay_leadership_seconds: float = 15.0
     # Workers (`jobstream worker`): a shared durable consumer per work subject.
     worker_durable: str = "jobstream-workers"
     # Jobs at once per work subject (pre-processing and processing each).

@@ -86,6 +86,7 @@ RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "nats_replicas": (lambda v: 1 <= v <= MAX_REPLICAS, f"must be from 1 to {MAX_REPLICAS}"),
     "worker_concurrency": _at_least(1),
     "lease_seconds": _positive(),
+    "relay_leadership_seconds": _at_least(2),
     "max_deliveries": (lambda v: v == -1 or v >= 1, "must be -1 (no limit) or 1 or more"),
     "stuck_job_seconds": _positive(),
     "upload_max_bytes": _at_least(1),

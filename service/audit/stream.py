@@ -18,6 +18,7 @@ from service.commandline.errors import USAGE, CommandError
 from service.messaging import envelope
 from service.messaging.relay import TOPICS
 from service.messaging.streams import ensure_stream
+from service.nats_client import MAX_OUTSTANDING_PINGS, PING_INTERVAL
 from service.runtime import build_app
 from service.settings import nats_servers
 
@@ -54,6 +55,9 @@ async def _connect(settings: Settings, name: str) -> Client:
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
             reconnect_time_wait=RETRY_WAIT_SECONDS,
             max_reconnect_attempts=CONNECT_ATTEMPTS - 1,
+            # A tail on a node that went silent notices it as the services do.
+            ping_interval=PING_INTERVAL,
+            max_outstanding_pings=MAX_OUTSTANDING_PINGS,
         )
     except (nats.errors.Error, OSError, TimeoutError) as error:
         reason = failures[-1] if failures else error

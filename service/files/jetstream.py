@@ -48,7 +48,7 @@ from service.files.storage import (
     StoredFileNotFoundError,
     check_key,
 )
-from service.nats_client import connect
+from service.nats_client import connect, create_or_get
 from service.retry import (
     CALL_BACKOFF,
     TransientError,
@@ -244,15 +244,17 @@ class JetStreamFileStorage(FileStorage):
             first_connect_seconds=FIRST_CONNECT_SECONDS,
         )
         js = nc.jetstream()
+        config = api.ObjectStoreConfig(
+            bucket=self.bucket, storage=api.StorageType.FILE, replicas=self._replicas
+        )
         try:
-            store = await js.object_store(self.bucket)
-        except BucketNotFoundError:
-            config = api.ObjectStoreConfig(
-                bucket=self.bucket,
-                storage=api.StorageType.FILE,
-                replicas=self._replicas,
+            # Workers starting together on a fresh deployment all create it: race-free.
+            store = await create_or_get(
+                lambda: js.object_store(self.bucket),
+                lambda: js.create_object_store(self.bucket, config=config),
+                missing=BucketNotFoundError,
+                what=f"bucket {self.bucket}",
             )
-            store = await js.create_object_store(self.bucket, config=config)
         except BaseException:
             await nc.close()
             raise

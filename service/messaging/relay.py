@@ -55,27 +55,30 @@ class Relay:
         self._idle_seconds = idle_seconds
         self.position = 0  # the last notification JetStream acknowledged
         self.published = 0  # messages this relay sent (re-publishes included)
-        self.leading = False
+        self._in_lead = False
+
+    @property
+    def leading(self) -> bool:
+        """Whether this relay publishes now (it leads and its leadership holds)."""
+        return self._in_lead and self._leadership.leads()
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
         """Lead when the lock is free; publish until stopped or the lock is lost."""
         while not stop.is_set():
             if not await self._leadership.acquire(stop):
                 return
-            self.leading = True
-            log.info("relay.leading")
+            self._in_lead = True
             try:
                 await self._lead(stop, wake)
             finally:
-                self.leading = False
+                self._in_lead = False
                 await self._leadership.release()
 
     async def _lead(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
         self.position = await asyncio.to_thread(self._recorded_position)
         while not stop.is_set():
             if not await self._leadership.still_held():
-                log.warning("relay.leadership_lost")
-                return
+                return  # the leadership said why; stand by again
             wake.clear()
             try:
                 if await self.publish_once():
@@ -96,6 +99,10 @@ class Relay:
             inclusive_of_start=False,
         )
         if not page:
+            return 0
+        # Reading the page may have outlasted the lease (a database cut): publish
+        # nothing a newer leader may be publishing too.
+        if not await self._leadership.still_held():
             return 0
         acks = []
         for notification in page:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
+from service.nats_client import create_or_get
+
 if TYPE_CHECKING:
     from nats.js.client import JetStreamContext
 
@@ -29,9 +31,13 @@ async def ensure_stream(
 ) -> None:
     """Create the stream if it is missing; an existing one is left as operators set it.
 
+    Race-free: several processes starting at once may all try (service.nats_client).
+
     (Updating it here would undo limits set by hand, such as max_age or replicas.)
     """
-    try:
-        await js.stream_info(name)
-    except NotFoundError:
-        await js.add_stream(stream_config(name, prefix, replicas))
+    await create_or_get(
+        lambda: js.stream_info(name),
+        lambda: js.add_stream(stream_config(name, prefix, replicas)),
+        missing=NotFoundError,
+        what=f"stream {name}",
+    )

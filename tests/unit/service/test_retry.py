@@ -10,6 +10,7 @@ import nats.js.errors
 import psycopg
 import pytest
 
+from service.ports import ReadModelLagError
 from service.retry import (
     Backoff,
     TransientError,
@@ -36,6 +37,11 @@ FAST = Backoff(first=0.001, most=0.002, budget=1.0)
         eventsourcing.persistence.OperationalError("connection refused"),
         TransientError("NATS did not answer within 30 s"),
         ConnectionResetError("Connection lost"),  # a flush as the socket is cut
+        # A leader election: JetStream answers with its code, or in words, not 503.
+        nats.js.errors.APIError(code=500, err_code=10008, description="x"),
+        nats.js.errors.APIError(code=500, description="JetStream cluster not current"),
+        nats.js.errors.APIError(code=500, description="no leader for stream"),
+        ReadModelLagError(1934),  # a read-your-writes wait during a database cut
     ],
 )  # fmt: skip
 def test_outages_are_transient(error: Exception) -> None:
@@ -128,3 +134,10 @@ def test_the_async_form_retries_a_coroutine() -> None:
     result = asyncio.run(retry_transient_async(flaky, what="test", backoff=FAST))
     assert result == 7
     assert len(calls) == 2
+
+
+def test_a_read_model_wait_that_ran_out_says_so_in_words() -> None:
+    error = ReadModelLagError(1934)
+    assert error.args == (1934,)  # the HTTP handler logs the position
+    assert str(error) != "1934"
+    assert "read model did not catch up with event 1934" in str(error)
