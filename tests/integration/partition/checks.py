@@ -208,8 +208,13 @@ def settled_and_whole(
     had ended (a stale worker's late write would be), and the stream holds each stored
     event once.
     """
-    states = {job_id: status(app, job_id) for job_id in ids}
-    assert set(states.values()) == {"completed"}, states
+    jobs = {job_id: app.get_batch_job(job_id) for job_id in ids}
+    unfinished = {
+        job_id: (job.status.value, (job.result or {}).get("errors"))
+        for job_id, job in jobs.items()
+        if job.status.value != "completed"
+    }
+    assert not unfinished, unfinished
     ended = versions(app, ids)
     time.sleep(quiet_seconds)
     assert versions(app, ids) == ended, "a finished job gained an event"

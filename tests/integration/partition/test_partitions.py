@@ -160,12 +160,23 @@ def test_the_api_answers_503_quickly_while_the_database_is_cut_off(
         deployment.network.heal(deployment.db)
     checks.until(lambda: checks.all_final(store, ids), 120, "every job's end")
 
-    checks.settled_and_whole(store, deployment.settings, ids, QUIET)
-    for answer in answers:
-        assert answer.status == 503, answer
-        assert answer.seconds <= DB_ANSWER_BOUND, answer
-        if answer.path != "/health":  # Medusa's error shape
-            assert set(answer.body) >= {"type", "message"}, answer
+    # Both claims are checked before either fails: each says which fix is missing.
+    wrong = [answer for answer in answers if not quick_503(answer)]
+    try:
+        checks.settled_and_whole(store, deployment.settings, ids, QUIET)
+    except AssertionError as error:
+        jobs: str | None = str(error)
+    else:
+        jobs = None
+    assert not wrong and jobs is None, {"answers": wrong, "jobs": jobs}
+
+
+def quick_503(answer: checks.Answer) -> bool:
+    """503 within the bound, in Medusa's error shape (`/health`: its own body)."""
+    shaped = answer.path == "/health" or (
+        isinstance(answer.body, dict) and set(answer.body) >= {"type", "message"}
+    )
+    return answer.status == 503 and answer.seconds <= DB_ANSWER_BOUND and shaped
 
 
 def test_a_relay_leaves_its_cut_off_nats_node_within_seconds(
