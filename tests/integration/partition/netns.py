@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 from dataclasses import dataclass, field
@@ -37,9 +38,14 @@ def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 def permitted() -> str | None:
-    """None when namespaces can be made here, else why not."""
+    """None when namespaces can be made here, else why not (the skip reason).
+
+    As root without `ip` it raises: a machine that should run these tests cannot.
+    """
     if os.geteuid() != 0:
         return "network namespaces need root (CI runs as root)"
+    if shutil.which("ip") is None:
+        raise RuntimeError("`ip` is missing: apt-get install iproute2 (.ci/run does)")
     probe = f"{PREFIX}probe{os.getpid():x}"
     made = ip("netns", "add", probe, check=False)
     if made.returncode != 0:

@@ -180,7 +180,7 @@ class Deployment:
                 process.terminate()
         for process in self.roles.values():
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=5)  # a clean stop; not worth waiting longer
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
