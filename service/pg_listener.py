@@ -9,6 +9,7 @@ import psycopg
 import structlog
 from psycopg import sql
 
+from service import pg_timeouts
 from service.event_store import topics_of
 
 if TYPE_CHECKING:
@@ -48,7 +49,9 @@ class NotificationListener:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                with psycopg.connect(
+                    pg_timeouts.with_timeouts(self._conninfo), autocommit=True
+                ) as conn:
                     conn.execute(
                         sql.SQL("LISTEN {}").format(sql.Identifier(self._channel))
                     )

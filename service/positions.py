@@ -12,11 +12,11 @@ if TYPE_CHECKING:
 
 def nats_state(urls: list[str], timeout: float = 1.0) -> str:
     """Whether a NATS node answers with its INFO line: "ok" if any does, or why not."""
-    states = [_node_state(url, timeout) for url in urls]
+    states = [node_state(url, timeout) for url in urls]
     return "ok" if "ok" in states else "; ".join(states) or "down: no NATS URL"
 
 
-def _node_state(url: str, timeout: float) -> str:
+def node_state(url: str, timeout: float) -> str:
     parts = urlsplit(url)
     try:
         with socket.create_connection(

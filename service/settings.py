@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import msgspec
 
-from service import data_dir, event_store, settings_checks
+from service import data_dir, event_store, pg_factory, pg_timeouts, settings_checks
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -138,7 +138,10 @@ def storage_env(settings: Settings, store: str) -> dict[str, str]:
     if settings.database_url is not None:
         return {
             **common,
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            # eventsourcing.postgres's factory, its connections with TCP timeouts.
+            "PERSISTENCE_MODULE": pg_factory.TOPIC,
+            # A caller waits this long for a free pool connection (30 s by default).
+            "POSTGRES_CONNECT_TIMEOUT": str(pg_timeouts.POOL_WAIT_SECONDS),
             # Inserts outside psycopg's pipeline mode: large saves hang in it.
             "APPLICATION_RECORDER_TOPIC": event_store.TOPIC,
             **postgres_env(settings.database_url),

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from psycopg_pool import ConnectionPool
 
+from service import pg_timeouts
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -91,7 +93,13 @@ class SQLiteSessionStore(SessionStore):
 class PostgresSessionStore(SessionStore):
     def __init__(self, conninfo: str, ttl_seconds: int) -> None:
         super().__init__(ttl_seconds)
-        self._pool = ConnectionPool(conninfo, min_size=1, max_size=8, open=True)
+        self._pool = ConnectionPool(
+            pg_timeouts.with_timeouts(conninfo),
+            min_size=1,
+            max_size=8,
+            open=True,
+            timeout=pg_timeouts.POOL_WAIT_SECONDS,  # a cut fails fast (not in 30 s)
+        )
         with self._pool.connection() as conn:
             conn.execute(_TABLE)
 

@@ -11,9 +11,11 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 
+from service import db_gate
 from service.http import catalog
 from service.http.auth import AuthController
 from service.http.batch_jobs import BatchJobController
+from service.http.database_cut import database_cut_guard
 from service.http.dependencies import provide_caller, provide_runtime
 from service.http.downloads import download
 from service.http.errors import EXCEPTION_HANDLERS
@@ -39,15 +41,20 @@ def create_app(
 
     `roles` run beside the API once the runtime has started, and stop before it.
     """
+    database_url = runtime.settings.database_url
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.runtime = runtime
         if manage_runtime:
             runtime.start()
+        if database_url is not None:
+            db_gate.open_gate(database_url)
         try:
             yield
         finally:
+            if database_url is not None:
+                db_gate.close_gate(database_url)
             if manage_runtime:
                 runtime.stop()
 
@@ -69,7 +76,12 @@ def create_app(
         },
         exception_handlers={**EXCEPTION_HANDLERS, **catalog.EXCEPTION_HANDLERS},
         cors_config=cors,
-        middleware=[request_context, refuse_nul_in_url, origin_guard(cors)],
+        middleware=[
+            request_context,
+            database_cut_guard(database_url),
+            refuse_nul_in_url,
+            origin_guard(cors),
+        ],
         request_class=JsonOnlyRequest,
         lifespan=[lifespan, *roles],
         logging_config=None,

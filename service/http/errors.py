@@ -22,6 +22,7 @@ from domain.errors import DomainError
 from service import disk_full
 from service.http.schemas import ErrorResponse
 from service.ports import ReadModelLagError
+from service.retry import is_transient
 
 log = structlog.get_logger("http")
 
@@ -99,7 +100,23 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     )
 
 
+UNREACHABLE_MESSAGE = (
+    "A service Jobstream depends on (the database or the file storage) is "
+    "unreachable. Retry the request."
+)
+
+
+def unreachable(exc: Exception) -> Response[bytes]:
+    """503, not 500: an outage of the database or broker, which the caller may retry."""
+    log.warning("http.dependency_unreachable", error=repr(exc))
+    return _json(
+        503, ErrorResponse(type="unexpected_state", message=UNREACHABLE_MESSAGE)
+    )
+
+
 def unknown_error(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    if is_transient(exc):
+        return unreachable(exc)
     log.error("http.unhandled_error", error=repr(exc), exc_info=exc)
     return _json(
         HTTP_500_INTERNAL_SERVER_ERROR,

@@ -9,6 +9,7 @@ import structlog
 from litestar import MediaType, Response, get
 from litestar.di import NamedDependency
 
+from service import broker_probe
 from service.http import openapi
 from service.http.schemas import HealthResponse
 from service.ports import ApiRuntime
@@ -27,6 +28,14 @@ def _public(checks: dict[str, str]) -> dict[str, str]:
     return public
 
 
+def _with_broker(runtime: ApiRuntime, checks: dict[str, str]) -> dict[str, str]:
+    """The checks, and NATS's state where it is configured (jobs and files need it)."""
+    nats_url = runtime.settings.nats_url
+    if nats_url is None:
+        return checks
+    return {**checks, "nats": broker_probe.nats_state(nats_url)}
+
+
 @get(
     "/health",
     sync_to_thread=True,
@@ -36,8 +45,8 @@ def _public(checks: dict[str, str]) -> dict[str, str]:
     responses=openapi.HEALTH_UNAVAILABLE,
 )
 def health(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
-    """200 `OK` when the event store, read model, sessions and runners are up."""
-    checks = runtime.health()
+    """200 `OK` when the event store, read model, sessions, runners and NATS are up."""
+    checks = _with_broker(runtime, runtime.health())
     if all(state == "ok" for state in checks.values()):
         return Response(b"OK", media_type=MediaType.TEXT, status_code=200)
     public = _public(checks)
@@ -54,9 +63,12 @@ def health(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
 def health_details(runtime: NamedDependency[ApiRuntime]) -> Response[bytes]:
     """Checks, the event store's head, and the lag of the projection (and relay)."""
     report = runtime.details()
-    report["checks"] = _public(cast("dict[str, str]", report["checks"]))
+    checks = _with_broker(runtime, cast("dict[str, str]", report["checks"]))
+    report["checks"] = _public(checks)
     if "nats" in report:
         report["nats"] = _public({"nats": str(report["nats"])})["nats"]
+    if checks.get("nats", "ok") != "ok":
+        report["status"] = "unavailable"
     status = 200 if report["status"] == "ok" else 503
     return Response(
         msgspec.json.encode(report), media_type=MediaType.JSON, status_code=status

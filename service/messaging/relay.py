@@ -20,6 +20,7 @@ from nats.errors import Error as NatsError
 
 from domain.batch_jobs import EVENT_CLASSES, BatchJob
 from service.messaging import envelope
+from service.retry import is_transient
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import TrackingRecorder
@@ -83,7 +84,13 @@ class Relay:
             try:
                 if await self.publish_once():
                     continue
-            except (NatsError, TimeoutError, OSError) as error:
+            except Exception as error:
+                # NATS or the database away (a cut, a restart): the same page again
+                # once it is back, if this relay still leads then.
+                if not isinstance(error, (NatsError, TimeoutError, OSError)) and not (
+                    is_transient(error)
+                ):
+                    raise
                 log.warning("relay.publish_failed", error=repr(error))
                 await _first_of(stop, None, 1.0)  # then try the same page again
                 continue

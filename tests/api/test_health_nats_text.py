@@ -1,4 +1,4 @@
-"""`/health/details` answers anyone: an unreachable NATS shows as "down", no error text.
+"""`/health` answers anyone: an unreachable NATS is "down" (503), with no error text.
 
 The NATS probe's OSError ("[Errno 111] Connection refused", or a host name that does not
 resolve) goes to the log; the issue named this entry explicitly (issue 11, section 3).
@@ -31,9 +31,15 @@ def test_health_details_show_only_the_state_of_an_unreachable_nats(
 
     with structlog.testing.capture_logs() as logs:
         details = client.get("/health/details")
+        health = client.get("/health")
 
-    assert details.status_code == 200, details.text  # reported, not required
+    # Jobs and files need the broker: its outage is an outage (issue 14, item 4).
+    assert details.status_code == 503, details.text
     assert details.json()["nats"] == "down"
+    assert details.json()["checks"]["nats"] == "down"
+    assert health.status_code == 503
+    assert health.json()["checks"]["nats"] == "down"
+    assert "Errno" not in health.text
     assert "Errno" not in details.text
     assert "refused" not in details.text.lower()
     logged = [entry for entry in logs if entry["event"] == "health.unavailable"]

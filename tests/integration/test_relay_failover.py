@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 import pytest
+import structlog
 
 from service.messaging.relay import Relay
 from service.relay_process import running_relay
@@ -71,7 +72,10 @@ async def test_a_cut_off_leader_is_replaced_within_the_bound_and_stops_publishin
     assert pg_settings.database_url is not None
     target = urlsplit(pg_settings.database_url)
     before = seed_histories(pg_settings, 2)
-    with BlackHole((target.hostname or "127.0.0.1", target.port or 5432)) as hole:
+    with (
+        structlog.testing.capture_logs() as logs,
+        BlackHole((target.hostname or "127.0.0.1", target.port or 5432)) as hole,
+    ):
         cut_off = msgspec.structs.replace(
             pg_settings, database_url=through(hole, pg_settings.database_url)
         )
@@ -81,6 +85,10 @@ async def test_a_cut_off_leader_is_replaced_within_the_bound_and_stops_publishin
                 await until(lambda: leader.position >= head(pg_settings))
                 await asyncio.sleep(0.5)
                 assert not standby.leading
+                # It said so once, naming the leader, though it polled every 0.4 s.
+                standing_by = [e for e in logs if e["event"] == "relay.standing_by"]
+                assert len(standing_by) == 1
+                assert standing_by[0]["leader"] != standing_by[0]["holder"]
 
                 hole.cut()
                 cut_at = time.monotonic()
@@ -111,6 +119,12 @@ async def test_a_cut_off_leader_is_replaced_within_the_bound_and_stops_publishin
                 after = seed_histories(pg_settings, 1)
                 await until(lambda: standby.position >= head(pg_settings))
                 assert leader.published == published_before_heal
+
+    lost = [e for e in logs if e["event"] == "relay.leadership_lost"]
+    assert lost
+    assert "not renewed in time" in lost[0]["reason"]
+    leading = [e for e in logs if e["event"] == "relay.leading"]
+    assert [e["term"] for e in leading][:2] == [1, 2]  # then the standby released
 
     messages = await stream_messages(pg_settings)
     per_job = Counter(m.job_id for _, m, _ in messages)
