@@ -174,18 +174,25 @@ class Deployment:
         return self.roles[host.name, role].pid
 
     def remove(self) -> None:
-        """Stop the roles, then the database; the network goes with the fixture."""
-        for process in self.roles.values():
-            with contextlib.suppress(ProcessLookupError):
-                process.terminate()
-        for process in self.roles.values():
-            try:
-                process.wait(timeout=5)  # a clean stop; not worth waiting longer
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        """Stop the roles, then NATS, then the database; the network goes after."""
+        jobstream = [p for (_, role), p in self.roles.items() if role != "nats"]
+        nats = [p for (_, role), p in self.roles.items() if role == "nats"]
+        for processes in (jobstream, nats):
+            _stop(processes)
         self.postgres.remove()  # stops it, deletes its directory
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=5)  # a clean stop; not worth waiting longer
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def until_answers(url: str, seconds: float) -> None:
