@@ -30,6 +30,7 @@ QUIET = LEASE_SECONDS + 2  # after all ended: long enough for a stale write to s
 LONGER_THAN_A_LEASE = 2 * LEASE_SECONDS + 2
 DB_CUT_SECONDS = 15.0
 DB_ANSWER_BOUND = 3.0  # "a couple of seconds", with room for a busy 2-core machine
+TAKEOVER_SLACK = 2.0  # a busy 2-core machine may answer a poll late
 RELAY_MOVE_BOUND = 8.0  # "a few seconds" to leave a silent NATS node
 IMPORT_ROWS = 3000
 NATS_CUT_SECONDS = 12.0
@@ -37,7 +38,14 @@ EXPORTED_PRODUCTS = 30
 
 
 def now() -> str:
+    """The time as the roles' logs write it (structlog's ISO, UTC, with a Z)."""
     return dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def seconds_between(earlier: str, later: str) -> float:
+    return (
+        dt.datetime.fromisoformat(later) - dt.datetime.fromisoformat(earlier)
+    ).total_seconds()
 
 
 def test_a_worker_cut_off_past_its_lease_leaves_the_jobs_it_lost_alone(
@@ -82,22 +90,21 @@ def test_the_standby_relay_takes_over_from_a_cut_off_leader(
     api = deployment.apis[0]
     since = now()
     deployment.network.cut(leader)
-    cut_at = time.monotonic()
     with checks.api_client(deployment.api_url(api)) as client:
         ids = checks.create_jobs(client, 6, pages=2, sleep=0.1)
-    bound = 3 * LEADERSHIP_SECONDS
     took_over_at = checks.until(
         lambda: checks.logged_since(logs[standby.name], "relay.leading", since),
-        bound,
-        f"the standby relay on {standby.name} leading (bound {bound} s)",
+        3 * LEADERSHIP_SECONDS,  # the claim's bound is checked below, on the logs
+        f"the standby relay on {standby.name} leading",
     )
-    took_over = time.monotonic() - cut_at
+    took_over = seconds_between(since, took_over_at)
     # Confirmed jobs keep moving while the old leader is still cut off.
     checks.until(lambda: checks.all_final(store, ids), 30, "jobs during the cut")
     deployment.network.heal(leader)
 
     checks.settled_and_whole(store, deployment.settings, ids, QUIET)
-    assert took_over <= bound
+    # The documented bound: JOBSTREAM_RELAY_LEADERSHIP_SECONDS after the cut.
+    assert took_over <= LEADERSHIP_SECONDS + TAKEOVER_SLACK, took_over
     # The old leader, back, publishes nothing once the standby leads.
     late = checks.logged_since(logs[leader.name], "relay.published", took_over_at)
     assert late is None, f"{leader.name}'s old leader published at {late}"
