@@ -81,6 +81,7 @@ class PostgresLease(Leadership):
         self._lost: str | None = None  # why leadership ended, once it has
         self._renewer: asyncio.Task[None] | None = None
         self._seen_leader: tuple[str, int] | None = None  # logged once per leader
+        self._said_unreachable = False
 
     async def acquire(self, stop: asyncio.Event) -> bool:
         while not stop.is_set():
@@ -95,8 +96,12 @@ class PostgresLease(Leadership):
                     },
                 )
             except _UnreachableError as error:
-                log.warning("relay.leadership_unreachable", error=str(error))
+                if not self._said_unreachable:  # once per outage, not every poll
+                    self._said_unreachable = True
+                    log.warning("relay.leadership_unreachable", error=str(error))
                 row = None
+            else:
+                self._said_unreachable = False
             if row is not None and row[0] == self.holder:
                 self.term = int(row[1])
                 self._valid_until = sent + self.lease_seconds
@@ -205,9 +210,11 @@ class PostgresLease(Leadership):
                 pg_timeouts.with_timeouts(self._conninfo, 1), autocommit=True
             )
             async with conn.transaction():
-                # Two relays starting together must not both create the table.
+                # Two relays starting together must not both create the table. A key
+                # of its own: the schema lock is taken by blocking calls on this very
+                # event loop (at a relay's start), which would wait for us for ever.
                 await conn.execute(
-                    "SELECT pg_advisory_xact_lock(hashtext('jobstream-schema'))"
+                    "SELECT pg_advisory_xact_lock(hashtext('jobstream-leadership'))"
                 )
                 await conn.execute(_CREATE)
             self._conn = conn
