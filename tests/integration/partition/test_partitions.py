@@ -17,7 +17,7 @@ import pytest
 
 from service.application import Jobstream
 from tests.integration.faults import check_history
-from tests.integration.partition import checks
+from tests.integration.partition import checks, observe
 from tests.integration.partition.topology import (
     LEADERSHIP_SECONDS,
     LEASE_SECONDS,
@@ -85,7 +85,7 @@ def test_the_standby_relay_takes_over_from_a_cut_off_leader(
     deployment: Deployment, store: Jobstream
 ) -> None:
     logs = {host.name: deployment.log(host, "relay") for host in deployment.workers}
-    leader = checks.leading_relay(deployment)
+    leader = observe.leading_relay(deployment)
     standby = next(host for host in deployment.workers if host is not leader)
     api = deployment.apis[0]
     since = now()
@@ -93,7 +93,7 @@ def test_the_standby_relay_takes_over_from_a_cut_off_leader(
     with checks.api_client(deployment.api_url(api)) as client:
         ids = checks.create_jobs(client, 6, pages=2, sleep=0.1)
     took_over_at = checks.until(
-        lambda: checks.logged_since(logs[standby.name], "relay.leading", since),
+        lambda: observe.logged_since(logs[standby.name], "relay.leading", since),
         3 * LEADERSHIP_SECONDS,  # the claim's bound is checked below, on the logs
         f"the standby relay on {standby.name} leading",
     )
@@ -106,10 +106,10 @@ def test_the_standby_relay_takes_over_from_a_cut_off_leader(
     # The documented bound: JOBSTREAM_RELAY_LEADERSHIP_SECONDS after the cut.
     assert took_over <= LEADERSHIP_SECONDS + TAKEOVER_SLACK, took_over
     # The old leader, back, publishes nothing once the standby leads.
-    late = checks.logged_since(logs[leader.name], "relay.published", took_over_at)
+    late = observe.logged_since(logs[leader.name], "relay.published", took_over_at)
     assert late is None, f"{leader.name}'s old leader published at {late}"
     # Each says in its log what it is: the standby that it stood by.
-    assert checks.logged_since(logs[standby.name], "relay.standing_by", "")
+    assert observe.logged_since(logs[standby.name], "relay.standing_by", "")
 
 
 def test_jobs_ride_out_a_nats_node_cut_off_with_its_file_bucket_leader(
@@ -126,7 +126,7 @@ def test_jobs_ride_out_a_nats_node_cut_off_with_its_file_bucket_leader(
             "jobs processing",
         )
         leader = checks.until(
-            lambda: asyncio.run(checks.stream_leader(deployment.settings, bucket)),
+            lambda: asyncio.run(observe.stream_leader(deployment.settings, bucket)),
             60,
             "the file bucket, made by the first export",
         )
@@ -189,15 +189,15 @@ def quick_503(answer: checks.Answer) -> bool:
 def test_a_relay_leaves_its_cut_off_nats_node_within_seconds(
     deployment: Deployment, store: Jobstream
 ) -> None:
-    relay = checks.leading_relay(deployment)
+    relay = observe.leading_relay(deployment)
     node = checks.until(
-        lambda: checks.relay_node(deployment.nats, relay), 10, "the relay's node"
+        lambda: observe.relay_node(deployment.nats, relay), 10, "the relay's node"
     )
     live = [host for host in deployment.nats if host is not node]
     deployment.network.cut(node)
     cut_at = time.monotonic()
     moved = checks.until(
-        lambda: checks.relay_node(live, relay),
+        lambda: observe.relay_node(live, relay),
         RELAY_MOVE_BOUND,
         f"the relay on {relay.name} connected to a live node after {node.name}'s cut",
     )
