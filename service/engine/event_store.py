@@ -85,6 +85,7 @@ class EventStoreWorkSource:
 
     def fetch(self, most: int, timeout: float) -> list[StoredWork]:
         deadline = time.monotonic() + timeout
+        woken = False
         while True:
             with self._changed:
                 self._ready.extend(self._delayed.pop_due(self._clock.monotonic(), most))
@@ -96,14 +97,16 @@ class EventStoreWorkSource:
                     count = min(most, len(self._ready))
                     return [self._ready.popleft() for _ in range(count)]
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or woken:
+                    # Woken and nothing new: the caller looks around (it may be
+                    # stopping) before it asks again.
                     return []
                 next_due = self._delayed.next_due()
                 if next_due is not None:
                     remaining = min(remaining, next_due - self._clock.monotonic())
                 if not self._woken:
                     self._changed.wait(max(0.0, remaining))
-                self._woken = False
+                woken, self._woken = self._woken, False
 
     def wake(self) -> None:
         with self._changed:
