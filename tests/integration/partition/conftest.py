@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from service.application import Jobstream
-from service.runtime import build_app
+from service.bootstrap.stores import build_app
 from tests.integration.partition import netns, topology
 from tests.integration.partition.topology import Deployment
 
