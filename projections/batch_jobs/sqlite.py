@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from projections import swap
+from projections.batch_jobs.sqlite_reads import ThreadReads
 from projections.batch_jobs.view import (
     SqlBatchJobsView,
     column_definitions,
@@ -16,6 +17,9 @@ from projections.batch_jobs.view import (
 )
 from projections.parking import parked_ddl
 from projections.tracking_mark import KeepsTrackingMark
+
+if TYPE_CHECKING:
+    from projections.batch_jobs.query import BatchJobQuery
 
 
 class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJobsView):
@@ -30,6 +34,24 @@ class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJob
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        # An in-memory database is private to its connection: read through the pool.
+        pool = datastore.pool
+        self._reads = None if pool.is_sqlite_memory_mode else ThreadReads(pool.db_name)
+
+    def get_document(self, job_id: str) -> tuple[str | None, str] | None:
+        if self._reads is None:
+            return super().get_document(job_id)
+        record = self._reads.one(self._document_statement(), (job_id,))
+        return None if record is None else (record[0], record[1])
+
+    def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
+        if self._reads is None:
+            return super().list_documents(query)
+        page = self._page_statements(query, "document")
+        with self._reads.snapshot() as connection:
+            (count,) = connection.execute(page.count_sql, page.params).fetchone()
+            documents = connection.execute(page.page_sql, page.page_params).fetchall()
+        return [document for (document,) in documents], int(count)
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()

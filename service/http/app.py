@@ -17,13 +17,11 @@ from service.http.batch_jobs import BatchJobController
 from service.http.dependencies import provide_caller, provide_runtime
 from service.http.downloads import download
 from service.http.errors import EXCEPTION_HANDLERS
+from service.http.front_door import front_door
 from service.http.health import health, health_details
 from service.http.history import HistoryController
 from service.http.json_request import JsonOnlyRequest
-from service.http.origin_guard import origin_guard
-from service.http.request_context import request_context
 from service.http.uploads import UploadController
-from service.http.url_checks import refuse_nul_in_url
 from service.ports import ApiRuntime
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
@@ -69,7 +67,7 @@ def create_app(
         },
         exception_handlers={**EXCEPTION_HANDLERS, **catalog.EXCEPTION_HANDLERS},
         cors_config=cors,
-        middleware=[request_context, refuse_nul_in_url, origin_guard(cors)],
+        middleware=[front_door(cors)],
         request_class=JsonOnlyRequest,
         lifespan=[lifespan, *roles],
         logging_config=None,
