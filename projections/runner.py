@@ -110,6 +110,8 @@ class CatchUpRunner:
         self._position = 0
         self._thread: threading.Thread | None = None
         self.last_error: BaseException | None = None
+        # Told each new position (after it is durable): other processes' readers wait on it.
+        self.on_advance: Callable[[int], None] | None = None
 
     @property
     def position(self) -> int:
@@ -273,6 +275,8 @@ class CatchUpRunner:
         with self._progress:
             self._position = max(self._position, position)
             self._progress.notify_all()
+        if self.on_advance is not None:
+            self.on_advance(self._position)
 
     def _run(self) -> None:
         while not self._stop.is_set():

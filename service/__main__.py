@@ -16,7 +16,7 @@ from domain.users import User, UserRole
 from service import data_dir
 from service.audit import cli as audit_cli
 from service.auth.passwords import hash_password
-from service.commandline.arguments import CommandParser, command
+from service.commandline.arguments import CommandParser, at_least_one, command
 from service.commandline.database import check_database
 from service.commandline.errors import reported
 from service.gc_tuning import tune_gc
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
 
+    from litestar import Litestar
+
+    from service.read_models.shared_positions import SharedPositions
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = CommandParser(prog="jobstream", description=__doc__)
@@ -38,14 +42,22 @@ def _parser() -> argparse.ArgumentParser:
         version=f"jobstream {metadata.version('jobstream')}",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    command(commands, "serve", "run API, job processing and projections in one process")
+    serve = command(
+        commands, "serve", "run API, job processing and projections in one process"
+    )
     relay = command(
         commands,
         "relay",
         "publish stored events to NATS JetStream (outbox; or: replay)",
     )
     command(commands, "worker", "run batch jobs delivered by NATS JetStream")
-    command(commands, "api", "the HTTP API alone (with workers and projections)")
+    api = command(commands, "api", "the HTTP API alone (with workers and projections)")
+    for http in (serve, api):
+        http.add_argument(
+            "--workers",
+            type=at_least_one,
+            help="processes serving HTTP (JOBSTREAM_HTTP_WORKERS; default: one per core)",
+        )
     projections = command(
         commands, "projections", "keep the read models up to date (or: status, rebuild)"
     )
@@ -75,17 +87,39 @@ def serve(settings: Settings, *, roles: str = "serve") -> int:
     from service.all_roles import relay_and_worker  # noqa: PLC0415
     from service.commandline import http_server  # noqa: PLC0415 - the HTTP roles only
     from service.http.app import create_app  # noqa: PLC0415
-    from service.runtime import Runtime  # noqa: PLC0415
+    from service.runtime import Runtime, resolve_secrets  # noqa: PLC0415
 
     listening = http_server.bind(settings.host, settings.port)  # taken: say so first
     alone = roles == "api"
     over_nats = not alone and settings.nats_url is not None
-    runtime = Runtime(
-        settings, process_jobs=not alone and not over_nats, project=not alone
+    if not settings.is_postgres:
+        resolve_secrets(settings)  # once, before the processes that share them start
+
+    def build(*, primary: bool) -> Litestar:
+        project = primary and not alone
+        runtime = Runtime(
+            settings,
+            process_jobs=project and not over_nats,
+            project=project,
+            shared=shared_positions(settings),
+        )
+        extra = (
+            [relay_and_worker(settings, runtime.registry)]
+            if over_nats and primary
+            else []
+        )
+        return create_app(runtime, roles=extra)
+
+    return http_server.run_processes(
+        build, listening, settings.header_timeout_seconds, settings.http_processes
     )
-    extra = [relay_and_worker(settings, runtime.registry)] if over_nats else []
-    app = create_app(runtime, roles=extra)
-    return http_server.run(app, listening, settings.header_timeout_seconds)
+
+
+def shared_positions(settings: Settings) -> SharedPositions | None:
+    """Embedded: positions and wake-ups across the processes of one data directory."""
+    from service.read_models.shared_positions import SharedPositions  # noqa: PLC0415
+
+    return None if settings.is_postgres else SharedPositions(settings.data_path)
 
 
 def run_projections(settings: Settings) -> None:
@@ -95,7 +129,7 @@ def run_projections(settings: Settings) -> None:
     stopped = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopped.set())
-    runtime = Runtime(settings, process_jobs=False)
+    runtime = Runtime(settings, process_jobs=False, shared=shared_positions(settings))
     runtime.start()
     try:
         stopped.wait()
@@ -146,6 +180,8 @@ def _run(argv: Sequence[str] | None) -> int:
     if audited is not None:
         return audited
     if args.command in {"serve", "api"}:
+        if args.workers is not None:
+            settings = msgspec.structs.replace(settings, http_workers=args.workers)
         return serve(settings, roles=args.command)
     if args.command == "projections":
         run_projections(settings)

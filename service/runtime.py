@@ -36,14 +36,16 @@ from service.strategies.limits import TypeLimits, parse_limits
 from service.strategies.registry import StrategyRegistry, StrategyServices
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Collection, Iterator
 
     from eventsourcing.persistence import TrackingRecorder
 
     from projections.batch_jobs.view import BatchJobsView
+    from service.read_models.shared_positions import SharedPositions
 
 log = structlog.get_logger("runtime")
 REMOTE_POLL_SECONDS = 0.005
+BATCH_JOBS = "batchjobs"  # its slot in SharedPositions
 
 
 def pool_env(size: int) -> dict[str, str]:
@@ -165,8 +167,11 @@ class Runtime(ApiRuntime):
         *,
         process_jobs: bool = True,
         project: bool = True,
+        shared: SharedPositions | None = None,
     ) -> None:
         self.settings = settings
+        # Embedded with several processes: where the projection is, for the others.
+        self.shared = shared
         self.secrets = resolve_secrets(settings)
         self.app = build_app(settings)
         self.files = build_file_storage(settings)
@@ -246,6 +251,8 @@ class Runtime(ApiRuntime):
         return SQLiteSessionStore(self.settings.data_path / "sessions.sqlite", ttl)
 
     def start(self) -> None:
+        if self.shared is not None:
+            self._share_positions(self.shared)
         wanted = ((self.projection, self.project), (self.processing, self.process_jobs))
         for runner in [runner for runner, wanted_here in wanted if wanted_here]:
             self.app.save_listeners.append(runner.wake_for)
@@ -263,7 +270,18 @@ class Runtime(ApiRuntime):
             self._listener.start()
         log.info("runtime.started", batch_types=self.registry.batch_types)
 
-    def _wake_runners(self, topics: Sequence[str] | None) -> None:
+    def _share_positions(self, shared: SharedPositions) -> None:
+        """Projecting: publish positions, take wake-ups. Else: wake the projector."""
+        if self.project:
+            shared.reset(BATCH_JOBS, self.view.max_tracking_id(self.app.name) or 0)
+            self.projection.on_advance = lambda position: shared.publish(
+                BATCH_JOBS, position
+            )
+            shared.listen(self._wake_runners)
+        else:
+            self.app.save_listeners.append(shared.announce)
+
+    def _wake_runners(self, topics: Collection[str] | None) -> None:
         """Another process saved events of `topics` (None: unknown, wake them all)."""
         for runner in (self.projection, self.processing, self.catalog_reads.runner):
             if topics is None:
@@ -287,6 +305,8 @@ class Runtime(ApiRuntime):
         if self._relay_factory is not None:
             self._relay_factory.close()
         self.app.close()
+        if self.shared is not None:
+            self.shared.close()
         log.info("runtime.stopped")
 
     def wait_for_read_model(self, position: int) -> None:
@@ -298,6 +318,8 @@ class Runtime(ApiRuntime):
         timeout = self.settings.read_your_writes_timeout
         if self.project:
             return self.projection.wait_for(position, timeout)
+        if self.shared is not None:
+            return self.shared.wait(BATCH_JOBS, position, timeout)
         # The projection runs in another process: watch its recorded position.
         deadline = time.monotonic() + timeout
         while (self.view.max_tracking_id(self.app.name) or 0) < position:
