@@ -58,6 +58,13 @@ class ApiRuntime(ABC):
     def catch_up_read_model(self) -> None:
         """Before a read: wait until the view has every event stored so far."""
 
+    def read_model_is_current(self) -> bool:
+        """Without waiting: True if the view has every event stored so far.
+
+        False when it cannot tell cheaply; then call catch_up_read_model.
+        """
+        return False
+
     @abstractmethod
     def health(self) -> dict[str, str]:
         """Each dependency's state: "ok", or why not."""

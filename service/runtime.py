@@ -18,6 +18,7 @@ from projections.batch_jobs.postgres import PostgresBatchJobsView
 from projections.batch_jobs.projection import BatchJobsProjection
 from projections.batch_jobs.sqlite import SQLiteBatchJobsView
 from projections.runner import CatchUpRunner
+from projections.sqlite_reads import ThreadReads
 from service import data_dir, parked, positions
 from service.application import Jobstream
 from service.auth.logins import LoginGuard
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("runtime")
 REMOTE_POLL_SECONDS = 0.005
 BATCH_JOBS = "batchjobs"  # its slot in SharedPositions
+HEAD_SQL = "SELECT MAX(rowid) FROM stored_events"  # as eventsourcing's SQLite recorder
 
 
 def pool_env(size: int) -> dict[str, str]:
@@ -172,8 +174,18 @@ class Runtime(ApiRuntime):
         self.settings = settings
         # Embedded with several processes: where the projection is, for the others.
         self.shared = shared
+        # Embedded: the log's head read on a connection of the asking thread's own
+        # (no pool to wait for: it is asked on the event loop).
+        self._head_reads = (
+            None
+            if settings.is_postgres
+            else ThreadReads(storage_env(settings, "events")["SQLITE_DBNAME"])
+        )
         self.secrets = resolve_secrets(settings)
         self.app = build_app(settings)
+        self._head_sql: str = getattr(
+            self.app.recorder, "select_max_notification_id_statement", HEAD_SQL
+        )
         self.files = build_file_storage(settings)
         if registry is None:
             registry = StrategyRegistry()
@@ -331,6 +343,15 @@ class Runtime(ApiRuntime):
     def catch_up_read_model(self) -> None:
         """Before a read: the view reflects every event stored when the request began."""
         self.wait_for_read_model(self.app.recorder.max_notification_id() or 0)
+
+    def read_model_is_current(self) -> bool:
+        """Embedded, without waiting: the projection is at the log's head already."""
+        if self._head_reads is None:
+            return False  # the head is a network round trip: ask on a thread
+        head = self._head_reads.one(self._head_sql, ())[0] or 0
+        if self.project:
+            return self.projection.position >= head
+        return self.shared is not None and self.shared.position(BATCH_JOBS) >= head
 
     def settle(self, position: int) -> None:
         """After a write: wait so the caller's next read shows it.

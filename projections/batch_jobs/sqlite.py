@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from projections import swap
-from projections.batch_jobs.sqlite_reads import ThreadReads
 from projections.batch_jobs.view import (
     SqlBatchJobsView,
     column_definitions,
     index_statements,
 )
 from projections.parking import parked_ddl
+from projections.sqlite_reads import ThreadReads
 from projections.tracking_mark import KeepsTrackingMark
 
 if TYPE_CHECKING:

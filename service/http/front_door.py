@@ -9,7 +9,7 @@ cookie-authenticated writes from foreign origins.
 
 from __future__ import annotations
 
-import os
+import random
 import time
 from typing import TYPE_CHECKING
 
@@ -33,8 +33,11 @@ _clear = structlog.contextvars.clear_contextvars
 
 
 def new_request_id() -> str:
-    """32 hex digits, as `uuid4().hex`, without building a UUID object."""
-    return os.urandom(16).hex()
+    """32 hex digits, as `uuid4().hex`, without a system call or a UUID object.
+
+    It names a request in the logs; nothing trusts it to be unguessable.
+    """
+    return f"{random.getrandbits(128):032x}"
 
 
 def front_door(cors: CORSConfig) -> Callable[[ASGIApp], ASGIApp]:
