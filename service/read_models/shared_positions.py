@@ -162,4 +162,6 @@ class SharedPositions:
 
 
 def _offset(name: str) -> int:
+    if name not in SLOTS:
+        raise ValueError(f"no shared position for read model {name!r}")
     return SLOTS.index(name) * _SLOT.size
