@@ -31,6 +31,7 @@ from service.pg_probe import postgres_down
 from service.ports import ApiRuntime, ReadModelLagError, Secrets
 from service.processing import processor
 from service.processing.reaper import StuckJobReaper
+from service.read_models import shared_positions
 from service.settings import Settings, nats_servers, storage_env
 from service.settings_checks import MIN_SECRET_BYTES
 from service.strategies.limits import TypeLimits, parse_limits
@@ -289,9 +290,17 @@ class Runtime(ApiRuntime):
             self.projection.on_advance = lambda position: shared.publish(
                 BATCH_JOBS, position
             )
-            shared.listen(self._wake_runners)
+            shared.listen(self._wake_from_other_process)
         else:
             self.app.save_listeners.append(shared.announce)
+
+    def _wake_from_other_process(self, topics: Collection[str] | None) -> None:
+        """Embedded: another process stored events of `topics`, or waits for a read model."""
+        waited = shared_positions.waited_for(topics)
+        if waited is None:
+            self._wake_runners(topics)
+        elif BATCH_JOBS in waited:
+            self.projection.wake()  # the others stay asleep (no skip-tracking writes)
 
     def _wake_runners(self, topics: Collection[str] | None) -> None:
         """Another process saved events of `topics` (None: unknown, wake them all)."""

@@ -47,6 +47,21 @@ POLL_FIRST_SECONDS = 0.0002  # a projection round is about a millisecond
 POLL_MAX_SECONDS = 0.002
 
 
+WAITING = "@"  # a wake-up that names a read model someone waits for, not a topic
+
+
+def waiting_for(name: str) -> str:
+    """The wake-up `wait` sends: only `name`'s runner needs to move."""
+    return f"{WAITING}{name}"
+
+
+def waited_for(topics: Collection[str] | None) -> list[str] | None:
+    """The read models a wake-up names (see waiting_for); None if it names topics."""
+    if not topics or not all(topic.startswith(WAITING) for topic in topics):
+        return None
+    return [topic[len(WAITING) :] for topic in topics]
+
+
 def socket_address(data_dir: Path) -> str:
     """The abstract socket name for this data directory (Linux)."""
     digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:24]
@@ -82,12 +97,12 @@ class SharedPositions:
     def wait(self, name: str, position: int, timeout: float) -> bool:
         """Block until `name` reached `position`; False if `timeout` passed first.
 
-        The projecting process is woken once: the events may not be of its topics,
-        and then only a wake-up moves its position past them.
+        The projecting process is told once that `name` is waited for: the events
+        may not be of its topics, and then only a wake-up moves its position past them.
         """
         if self.position(name) >= position:
             return True
-        self.announce(())
+        self.announce([waiting_for(name)])
         deadline = time.monotonic() + timeout
         pause = POLL_FIRST_SECONDS
         while self.position(name) < position:

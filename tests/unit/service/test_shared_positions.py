@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from service.read_models import shared_positions
 from service.read_models.shared_positions import SharedPositions
 
 
@@ -75,11 +76,17 @@ def test_the_listener_hears_the_stored_topics_and_plain_wake_ups(
     heard: list[Collection[str] | None] = []
     assert projector.listen(heard.append)
     reader.announce(["a:Created", "b:Updated"])
-    reader.wait("batchjobs", 1, timeout=0.01)  # a wait wakes the projector too
+    reader.announce([])
+    reader.wait("batchjobs", 1, timeout=0.01)  # a wait names what it waits for
     deadline = time.monotonic() + 10
-    while len(heard) < 2 and time.monotonic() < deadline:
+    while len(heard) < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert heard == [["a:Created", "b:Updated"], None]
+    assert heard == [["a:Created", "b:Updated"], None, ["@batchjobs"]]
+    assert [shared_positions.waited_for(topics) for topics in heard] == [
+        None,
+        None,
+        ["batchjobs"],
+    ]
 
 
 def test_only_one_instance_listens_per_data_directory(
