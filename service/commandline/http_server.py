@@ -9,6 +9,7 @@ projects and runs jobs); stopping it stops the others, each gracefully.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("http")
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app's startup fails
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 WORKER_STOP_SECONDS = 15.0  # uvicorn's graceful shutdown (10 s) and the app's stop
 
 
@@ -113,11 +115,13 @@ def run_processes(
 ) -> int:
     """Serve `build(primary)` from `processes` processes on `sock`; the exit code."""
     workers: list[int] = []
+    primary = os.getpid()
     for _ in range(processes - 1):
         pid = os.fork()
         if pid == 0:  # a worker: serve until SIGTERM, never return into the caller
             code = STARTUP_FAILURE
             try:
+                _end_with(primary)
                 code = run(build(primary=False), sock, header_timeout_seconds)
             except BaseException as error:
                 log.exception("http.worker_failed", error=repr(error))
@@ -143,6 +147,18 @@ def run_processes(
     if signal.SIGTERM in caught:
         signal.raise_signal(signal.SIGTERM)
     return code
+
+
+def _end_with(primary: int) -> None:
+    """Have the kernel SIGTERM this worker when the primary dies, even by SIGKILL.
+
+    An orphan would go on holding the port (and answering without a projection).
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+        log.warning("http.worker_unbound", errno=ctypes.get_errno())
+    if os.getppid() != primary:  # it died before prctl took effect
+        os._exit(0)
 
 
 def _stop_workers(pids: list[int]) -> None:

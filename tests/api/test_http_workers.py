@@ -167,3 +167,27 @@ def test_serve_with_two_workers_serves_from_both_and_stops_both(tmp_path: Path) 
         assert process.wait(timeout=30) in {0, -signal.SIGTERM}
     with pytest.raises(ProcessLookupError):
         os.kill(worker, 0)
+
+
+def test_the_workers_end_when_the_primary_is_killed(tmp_path: Path) -> None:
+    _create_user(tmp_path)
+    port = free_port()
+    process = _start(tmp_path, "serve", port, workers=2)
+    try:
+        _wait_healthy(port, process)
+        (worker,) = _children(process.pid)
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{worker}/stat").read_text().split(")")[-1].split()[0]
+        except FileNotFoundError:
+            break  # ended and reaped
+        if state == "Z":
+            break  # ended; init reaps it
+        time.sleep(0.05)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        raise AssertionError("the worker outlived its primary")
