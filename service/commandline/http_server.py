@@ -150,12 +150,16 @@ def run_processes(
 
 
 def _end_with(primary: int) -> None:
-    """Have the kernel SIGTERM this worker when the primary dies, even by SIGKILL.
+    """Have the kernel kill this worker when the primary dies without stopping it.
 
-    An orphan would go on holding the port (and answering without a projection).
+    An orphan would go on holding the port (a restart could not bind it) and
+    answering without a projection. A primary that stops normally SIGTERMs its
+    workers first; one that died (SIGKILL, a crash) lost its own requests too, so
+    its workers end at once rather than gracefully, and the port is free for a
+    restart straight away.
     """
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
         log.warning("http.worker_unbound", errno=ctypes.get_errno())
     if os.getppid() != primary:  # it died before prctl took effect
         os._exit(0)
