@@ -352,12 +352,22 @@ class ReadModelHost:
     def _woken(self, topics: Collection[str] | None) -> None:
         """Embedded: another process stored events, or waits for some read models."""
         waited = waited_for(topics)
-        if waited is None:
-            self._heard(None if topics is None else list(topics))
+        if waited is not None:
+            # Only those move: a reader waiting elsewhere says so (see
+            # SharedPositions.wait), so the others write no skip-tracking rows.
+            for name in waited:
+                if name in self._models:
+                    self._models[name].runner.wake()
             return
-        for name in waited:  # only those move (no skip-tracking writes by the others)
-            if name in self._models:
-                self._models[name].runner.wake()
+        # Unlike PostgreSQL's NOTIFY (`_heard`), a save wakes only the runners of its
+        # topics: each wake of another costs an fsync'd SQLite commit.
+        for model in self:
+            if topics is None:
+                model.runner.wake()
+            else:
+                model.runner.wake_for(topics)
+        for wake in self.also_wake:
+            wake(None if topics is None else list(topics))
 
     # -- waits -----------------------------------------------------------------------
 
