@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import psycopg
+from targets import print_targets, target_rows
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -338,9 +339,12 @@ def write_entry_point(directory: Path) -> None:
     )
 
 
-def server_env(scratch: Path, port: int, database_url: str | None) -> dict[str, str]:
+def server_env(
+    scratch: Path, port: int, database_url: str | None, workers: int = 1
+) -> dict[str, str]:
     env = {
         **os.environ,
+        "JOBSTREAM_HTTP_WORKERS": str(workers),
         "JOBSTREAM_DATA_DIR": str(scratch / "data"),
         "JOBSTREAM_HOST": "127.0.0.1",
         "JOBSTREAM_PORT": str(port),
@@ -403,8 +407,13 @@ class Server:
     pid: int
 
     def cpu_seconds(self) -> float:
-        """User + system CPU the server process has used so far (Linux /proc)."""
-        return process_cpu_seconds(self.pid)
+        """User + system CPU the server's processes have used so far (Linux /proc).
+
+        With several HTTP workers, the forked processes count too.
+        """
+        return sum(
+            process_cpu_seconds(pid) for pid in (self.pid, *child_pids(self.pid))
+        )
 
 
 @contextlib.contextmanager
@@ -595,6 +604,15 @@ def process_cpu_seconds(pid: int) -> float:
     """User + system CPU a process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The live child processes of `pid` (Linux /proc)."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
 
 
 def children_cpu_seconds() -> float:
@@ -963,6 +981,7 @@ class Params:
     completion_concurrency: int
     backends: tuple[str, ...]
     wrk: Wrk | None  # None: httpx drives the throughput phases
+    workers: int = 1  # HTTP processes of the server and of the framework limit
 
     @property
     def generator(self) -> str:
@@ -1213,7 +1232,7 @@ def run_backend(backend: str, params: Params) -> None:
             else:
                 rows_per_s = sqlite_baseline(scratch, params.jobs, params.concurrency)
                 baseline = f"raw sqlite insert {rows_per_s:,.0f} rows/s"
-            env = server_env(scratch, free_port(), database_url)
+            env = server_env(scratch, free_port(), database_url, params.workers)
             create_user(env)
             log = scratch / "server.log"
             store = Store(scratch / "data" / "events.sqlite", database_url)
@@ -1223,9 +1242,24 @@ def run_backend(backend: str, params: Params) -> None:
             finally:
                 problems = server_problems(log) if log.exists() else []
             limit = measure_limit(
-                server_env(scratch, free_port(), None), params, scratch
+                server_env(scratch, free_port(), None, params.workers), params, scratch
             )
         print_table(backend, report_rows(measured, limit, baseline, params))
+        ceiling = limit.phases
+        print_targets(
+            backend,
+            params.workers,
+            target_rows(
+                backend,
+                gets=measured.gets,
+                pages=measured.pages,
+                creates=measured.creates,
+                limit=(ceiling.gets, ceiling.pages, ceiling.creates),
+                completion=measured.completion,
+                single=measured.single,
+                costs=measured.costs,
+            ),
+        )
         print(f"{backend}: read phases over {measured.population}")
         print_problems(backend, problems)
         print(
@@ -1292,6 +1326,12 @@ def parse_args(argv: Sequence[str] | None) -> Params:
         help="httpx workers of the create->completed probe",
     )
     parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="HTTP processes of the server and of the framework limit (serve's default)",
+    )
     args = parser.parse_args(argv)
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     unknown = set(backends) - set(BACKENDS)
@@ -1324,6 +1364,7 @@ def parse_args(argv: Sequence[str] | None) -> Params:
         args.completion_concurrency,
         backends,
         wrk,
+        max(1, args.workers),
     )
 
 
@@ -1353,7 +1394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"params: jobs={params.jobs} completions={params.completions} "
         f"concurrency={params.concurrency} "
         f"completion-concurrency={params.completion_concurrency} "
-        f"backends={','.join(params.backends)}"
+        f"backends={','.join(params.backends)} http-workers={params.workers}"
     )
     print(describe_generator(params))
     print(

@@ -25,7 +25,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from service.commandline import http_server
 from service.gc_tuning import tune_gc
 from service.logs import configure_logging
-from service.settings import Settings
+from service.settings import load_settings
 
 JSON = "application/json"
 STAMP = "2026-12-02T06:00:00.000Z"
@@ -99,8 +99,12 @@ def main() -> int:
     )
     host = os.environ.get("JOBSTREAM_HOST", "127.0.0.1")
     port = int(os.environ.get("JOBSTREAM_PORT", "9000"))
-    return http_server.run(
-        app, http_server.bind(host, port), Settings().header_timeout_seconds
+    settings = load_settings()  # JOBSTREAM_HTTP_WORKERS: as many processes as serve
+    return http_server.run_processes(
+        lambda *, primary: app,  # noqa: ARG005 - every process serves the same app
+        http_server.bind(host, port),
+        settings.header_timeout_seconds,
+        settings.http_processes,
     )
 
 

@@ -17,7 +17,7 @@ from service import data_dir
 from service.audit import cli as audit_cli
 from service.auth.passwords import hash_password
 from service.bootstrap.process import Bootstrap
-from service.commandline.arguments import CommandParser, command
+from service.commandline.arguments import CommandParser, at_least_one, command
 from service.commandline.database import check_database
 from service.commandline.errors import reported
 from service.gc_tuning import tune_gc
@@ -40,14 +40,22 @@ def _parser() -> argparse.ArgumentParser:
         version=f"jobstream {metadata.version('jobstream')}",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    command(commands, "serve", "run API, job processing and projections in one process")
+    serve = command(
+        commands, "serve", "run API, job processing and projections in one process"
+    )
     relay = command(
         commands,
         "relay",
         "publish stored events to NATS JetStream (outbox; or: replay)",
     )
     command(commands, "worker", "run batch jobs delivered by NATS JetStream")
-    command(commands, "api", "the HTTP API alone (with workers and projections)")
+    api = command(commands, "api", "the HTTP API alone (with workers and projections)")
+    for http in (serve, api):
+        http.add_argument(
+            "--workers",
+            type=at_least_one,
+            help="processes serving HTTP (JOBSTREAM_HTTP_WORKERS; default: one per core)",
+        )
     projections = command(
         commands, "projections", "keep the read models up to date (or: status, rebuild)"
     )
@@ -68,22 +76,43 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve(settings: Settings, *, roles: str = "serve") -> int:
-    """Serve HTTP: `serve` with every role, `api` alone.
+    """Serve HTTP: `serve` with every role, `api` alone, from one or more processes.
 
     `serve` runs jobs in process, or with JOBSTREAM_NATS_URL on a relay and a worker
     of its own. Alone, the API's jobs run on workers and its read model is kept by
-    `jobstream projections`.
+    `jobstream projections`. With several HTTP processes (`--workers`), the process
+    forks before anything is built; only the primary of `serve` projects and runs
+    jobs, the others answer requests.
     """
+    from service.bootstrap.secrets import resolve_secrets  # noqa: PLC0415
     from service.commandline import http_server  # noqa: PLC0415 - the HTTP roles only
 
     listening = http_server.bind(settings.host, settings.port)  # taken: say so first
-    app = http_app(Bootstrap(settings, project=roles != "api"), roles=roles)
-    return http_server.run(app, listening, settings.header_timeout_seconds)
+    processes = settings.http_processes
+    if not settings.is_postgres:
+        resolve_secrets(settings)  # once, before the processes that share them start
+
+    def build(*, primary: bool) -> Litestar:
+        # Several HTTP processes, or `api` beside the processes that project and run
+        # jobs: others store events too, unheard here.
+        bootstrap = Bootstrap(
+            settings,
+            project=primary and roles != "api",
+            other_writers=processes > 1 or roles == "api",
+        )
+        return http_app(bootstrap, roles=roles, primary=primary)
+
+    return http_server.run_processes(
+        build, listening, settings.header_timeout_seconds, processes
+    )
 
 
-def http_app(bootstrap: Bootstrap, *, roles: str = "serve") -> Litestar:
+def http_app(
+    bootstrap: Bootstrap, *, roles: str = "serve", primary: bool = True
+) -> Litestar:
     """The app of `serve` (every role) or `api` (alone), over the process's parts.
 
+    Of several HTTP processes only the `primary` runs jobs (or the relay and worker).
     Its lifespan starts the roles and, when it ends, closes the bootstrap.
     """
     from service.all_roles import relay_and_worker  # noqa: PLC0415
@@ -94,9 +123,11 @@ def http_app(bootstrap: Bootstrap, *, roles: str = "serve") -> Litestar:
     alone = roles == "api"
     over_nats = not alone and settings.nats_url is not None
     runtime = Runtime(
-        settings, process_jobs=not alone and not over_nats, bootstrap=bootstrap
+        settings,
+        process_jobs=primary and not alone and not over_nats,
+        bootstrap=bootstrap,
     )
-    extra = [relay_and_worker(bootstrap)] if over_nats else []
+    extra = [relay_and_worker(bootstrap)] if over_nats and primary else []
     return create_app(runtime, roles=extra)
 
 
@@ -159,6 +190,8 @@ def _run(argv: Sequence[str] | None) -> int:
     if audited is not None:
         return audited
     if args.command in {"serve", "api"}:
+        if args.workers is not None:
+            settings = msgspec.structs.replace(settings, http_workers=args.workers)
         return serve(settings, roles=args.command)
     if args.command == "projections":
         run_projections(settings)

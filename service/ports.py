@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from service.catalog.commands import Catalog
     from service.catalog.readmodel import CatalogReadModel
     from service.files.storage import FileStorage
+    from service.read_models.host import ReadModelHost
     from service.settings import Settings
     from service.strategies.registry import StrategyRegistry
 
@@ -37,6 +38,7 @@ class ApiRuntime(ABC):
     catalog: Catalog
     catalog_reads: CatalogReadModel
     files: FileStorage
+    read_models: ReadModelHost
 
     @abstractmethod
     def start(self) -> None:

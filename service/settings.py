@@ -68,6 +68,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # A whole upload request: the largest file and its multipart framing.
     upload_max_request_bytes: int = 51 * 1024 * 1024
     upload_max_parts: int = 20  # parts of one upload request (files and text fields)
+    # Processes serving HTTP (`serve`, `api`); 0: one per core. In `serve` one of them
+    # also projects and runs jobs; the others answer requests.
+    http_workers: int = 0
     # A client must send a request's line and headers within this many seconds.
     header_timeout_seconds: float = 10.0
     download_url_ttl_seconds: int = 900  # signed download URLs (S3's presign default)
@@ -91,6 +94,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)
+
+    @property
+    def http_processes(self) -> int:
+        return self.http_workers or os.cpu_count() or 1
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

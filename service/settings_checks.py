@@ -115,6 +115,7 @@ RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "stuck_job_seconds": _positive(),
     "upload_max_bytes": _at_least(1),
     "download_url_ttl_seconds": _at_least(1),
+    "http_workers": _at_least(0),
 }  # fmt: skip
 
 

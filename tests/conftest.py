@@ -59,6 +59,9 @@ def make_settings(data_dir: Path, database_url: str | None = None) -> Settings:
         processor_threads=2,
         read_your_writes_timeout=10.0,
         log_format="console",
+        # Spawned `serve`/`api` run one HTTP process, so their logs read as one
+        # process's; tests/api/test_http_workers.py asks for more.
+        http_workers=1,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
@@ -15,7 +15,14 @@ from projections.batch_jobs.view import (
     index_statements,
 )
 from projections.parking import parked_ddl
+from projections.sqlite_reads import ThreadReads
 from projections.tracking_mark import KeepsTrackingMark
+
+if TYPE_CHECKING:
+    from projections.batch_jobs.query import BatchJobQuery
+
+
+COUNT_CACHE_SIZE = 1024
 
 
 class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJobsView):
@@ -30,6 +37,41 @@ class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJob
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        # An in-memory database is private to its connection: read through the pool.
+        pool = datastore.pool
+        self._reads = None if pool.is_sqlite_memory_mode else ThreadReads(pool.db_name)
+        # COUNT(*) walks every index entry of the caller's jobs (0.3-0.6 ms at 3,000):
+        # a list's count is kept per query and tracking position, which moves with
+        # every change to the rows (they commit together), so a hit is exact.
+        self._counts: dict[tuple[object, ...], int] = {}
+
+    def get_document(self, job_id: str) -> tuple[str | None, str] | None:
+        if self._reads is None:
+            return super().get_document(job_id)
+        record = self._reads.one(self._document_statement(), (job_id,))
+        return None if record is None else (record[0], record[1])
+
+    def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
+        if self._reads is None:
+            return super().list_documents(query)
+        page = self._page_statements(query, "document")
+        with self._reads.snapshot() as connection:
+            count = self._count(connection, page.count_sql, page.params)
+            documents = connection.execute(page.page_sql, page.page_params).fetchall()
+        return [document for (document,) in documents], count
+
+    def _count(self, connection: Any, count_sql: str, params: list[Any]) -> int:
+        """The rows `count_sql` counts, from the cache while the position stands still."""
+        position_sql = f"SELECT MAX(notification_id) FROM {self.tracking_table}"  # noqa: S608
+        (position,) = connection.execute(position_sql).fetchone()
+        key = (position, count_sql, *params)
+        count = self._counts.get(key)
+        if count is None:
+            (count,) = connection.execute(count_sql, params).fetchone()
+            if len(self._counts) >= COUNT_CACHE_SIZE:
+                self._counts.clear()  # old positions' entries are never hit again
+            self._counts[key] = count
+        return int(count)
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
@@ -64,6 +64,15 @@ class BatchJobsView(TrackingRecorder, ABC):
 
         The projection then rebuilds the view from the events; True if it must.
         """
+
+
+class PageStatements(NamedTuple):
+    """A list query's page and count, as SQL and parameters."""
+
+    count_sql: str
+    params: list[Any]
+    page_sql: str
+    page_params: list[Any]
 
 
 class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
@@ -153,11 +162,14 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
         return rows[0] if rows else None
 
     def get_document(self, job_id: str) -> tuple[str | None, str] | None:
-        select_sql = f"SELECT created_by, document FROM {self.table} WHERE id = {self.placeholder}"  # noqa: S608
         with self._transaction(commit=False) as curs:
-            curs.execute(select_sql, [job_id])
+            curs.execute(self._document_statement(), [job_id])
             record = curs.fetchone()
         return None if record is None else (record["created_by"], record["document"])
+
+    def _document_statement(self) -> str:
+        p = self.placeholder
+        return f"SELECT created_by, document FROM {self.table} WHERE id = {p}"  # noqa: S608
 
     def list_batch_jobs(self, query: BatchJobQuery) -> tuple[list[BatchJobRow], int]:
         records, count = self._page(query, "*")
@@ -168,6 +180,15 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
         return [record["document"] for record in records], count
 
     def _page(self, query: BatchJobQuery, columns: str) -> tuple[list[Any], int]:
+        page = self._page_statements(query, columns)
+        with self._transaction(commit=False) as curs:
+            curs.execute(page.count_sql, page.params)
+            count = int(curs.fetchone()["n"])
+            curs.execute(page.page_sql, page.page_params)
+            records = list(curs.fetchall())
+        return records, count
+
+    def _page_statements(self, query: BatchJobQuery, columns: str) -> PageStatements:
         where, params = where_clause(query, self.placeholder, self._encode_time)
         # Identifiers come from this module's constants; values are always parameters.
         page_sql = (
@@ -182,13 +203,8 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
                 page_sql += self.unlimited
             page_sql += f" OFFSET {self.placeholder}"
             page_params.append(query.offset)
-        with self._transaction(commit=False) as curs:
-            count_sql = f"SELECT COUNT(*) AS n FROM {self.table} WHERE {where}"  # noqa: S608
-            curs.execute(count_sql, params)
-            count = int(curs.fetchone()["n"])
-            curs.execute(page_sql, page_params)
-            records = list(curs.fetchall())
-        return records, count
+        count_sql = f"SELECT COUNT(*) AS n FROM {self.table} WHERE {where}"  # noqa: S608
+        return PageStatements(count_sql, params, page_sql, page_params)
 
     def expired_leases(self, before: datetime, limit: int) -> list[str]:
         p = self.placeholder

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from projections.read_models.known import BATCH_JOBS
 from service.api_services.auth import Auth, AuthService
 from service.api_services.batch_jobs import BatchJobs, BatchJobsService
 from service.api_services.catalog import CatalogParts, CatalogService
@@ -41,6 +42,7 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
             runtime.registry,
             settle=runtime.settle,
             catch_up=runtime.catch_up_read_model,
+            is_current=runtime.read_models[BATCH_JOBS.name].is_current,
         ),
         catalog=CatalogParts(runtime.catalog, runtime.catalog_reads),
         auth=Auth(app, runtime.sessions, runtime.logins, runtime.secrets, settings),

@@ -42,6 +42,13 @@ class BatchJobsService(ABC):
     def catch_up(self) -> None:
         """Before a read: wait until the view has every event stored so far."""
 
+    def read_model_is_current(self) -> bool:
+        """Without waiting: True if the view has every event stored so far.
+
+        Asked on the event loop; False when it cannot tell cheaply (then catch_up).
+        """
+        return False
+
     @abstractmethod
     def get_document(self, job_id: str) -> tuple[str | None, str] | None:
         """The job's creator and its stored Medusa JSON; None if there is no such job."""
@@ -58,16 +65,19 @@ class BatchJobsService(ABC):
 class BatchJobs(BatchJobsService):
     """Over the process's application, batch-jobs view and read-your-writes waits."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - wiring; the waits by name
         self,
         app: Jobstream,
         view: BatchJobsView,
         registry: StrategyRegistry,
+        *,
         settle: Callable[[int], None],
         catch_up: Callable[[], None],
+        is_current: Callable[[], bool] = lambda: False,
     ) -> None:
         self._app, self._view, self._registry = app, view, registry
         self._settle, self._catch_up = settle, catch_up
+        self._is_current = is_current
 
     def strategy(self, batch_type: str) -> BatchJobStrategy:
         return self._registry.get(batch_type)
@@ -86,6 +96,9 @@ class BatchJobs(BatchJobsService):
 
     def catch_up(self) -> None:
         self._catch_up()
+
+    def read_model_is_current(self) -> bool:
+        return self._is_current()
 
     def get_document(self, job_id: str) -> tuple[str | None, str] | None:
         return self._view.get_document(job_id)

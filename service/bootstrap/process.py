@@ -47,8 +47,12 @@ class Bootstrap:
         registry: StrategyRegistry | None = None,
         project: bool = True,
         pool_size: int = 4,
+        other_writers: bool = False,
     ) -> None:
         """`project`: this process keeps the read models (else it reads another's).
+
+        `other_writers`: other processes store events in the same embedded store
+        (several HTTP processes), so none of them learns the log's head from its saves.
 
         `registry`: the strategies to use instead of the entry points' (tests).
         `pool_size`: each read store's connections (see `service.stores.pool_env`).
@@ -58,6 +62,7 @@ class Bootstrap:
         self.built: Counter[str] = Counter()
         self._registry = registry
         self._pool_size = pool_size
+        self._other_writers = other_writers
         self._parts: dict[str, Any] = {}
         self._closers: list[Callable[[], None]] = []
         # Reentrant: building a part may build the parts it needs.
@@ -140,7 +145,11 @@ class Bootstrap:
         return self._part(
             "read_models",
             lambda: ReadModelHost(
-                self.settings, self.app, project=self.project, pool_size=self._pool_size
+                self.settings,
+                self.app,
+                project=self.project,
+                pool_size=self._pool_size,
+                other_writers=self._other_writers,
             ),
             lambda host: host.stop(),
         )

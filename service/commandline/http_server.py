@@ -1,9 +1,20 @@
-"""`serve` and `api`: bind the socket (a clear error if it is taken), run uvicorn, say where."""
+"""`serve` and `api`: bind the socket (a clear error if it is taken), run uvicorn, say where.
+
+With several workers the socket is bound once and the process forks before anything
+else exists (no thread, no database connection): each process builds its own app
+and accepts on the shared socket. The first one is the primary (in `serve` it
+projects and runs jobs); stopping it stops the others, each gracefully.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
+import signal
 import socket
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 import uvicorn
@@ -11,12 +22,35 @@ import uvicorn
 from service.commandline.errors import CommandError
 from service.http.header_deadline import protocol_class
 
+if TYPE_CHECKING:
+    from types import FrameType
+
 log = structlog.get_logger("http")
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app's startup fails
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+WORKER_STOP_SECONDS = 15.0  # uvicorn's graceful shutdown (10 s) and the app's stop
+
+
+class AppFactory(Protocol):
+    """Builds one process's ASGI app; the primary is the one that projects."""
+
+    def __call__(self, *, primary: bool) -> Any: ...
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server; logs `http.listening` once it accepts connections."""
+    """uvicorn's server; logs `http.listening` once it accepts connections.
+
+    A primary passes a stop signal on to its `workers` at once (as SIGTERM: Ctrl-C
+    sent them a SIGINT already), so all of them shut down gracefully side by side.
+    """
+
+    workers: tuple[int, ...] = ()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        for pid in self.workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)  # a second SIGINT would force-exit it
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -43,7 +77,12 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run(app: Any, sock: socket.socket, header_timeout_seconds: float) -> int:
+def run(
+    app: Any,
+    sock: socket.socket,
+    header_timeout_seconds: float,
+    workers: tuple[int, ...] = (),
+) -> int:
     """Serve `app` on `sock` (from `bind`) until SIGTERM or SIGINT; the exit code.
 
     A client gets `header_timeout_seconds` to send a request's head (slow clients).
@@ -56,6 +95,7 @@ def run(app: Any, sock: socket.socket, header_timeout_seconds: float) -> int:
         http=protocol_class(header_timeout_seconds),
     )
     server = _Server(config)
+    server.workers = workers
     try:
         server.run(sockets=[sock])
     except (
@@ -65,3 +105,87 @@ def run(app: Any, sock: socket.socket, header_timeout_seconds: float) -> int:
     finally:
         sock.close()
     return 0 if server.started else STARTUP_FAILURE
+
+
+def run_processes(
+    build: AppFactory,
+    sock: socket.socket,
+    header_timeout_seconds: float,
+    processes: int,
+) -> int:
+    """Serve `build(primary)` from `processes` processes on `sock`; the exit code."""
+    workers: list[int] = []
+    primary = os.getpid()
+    for _ in range(processes - 1):
+        pid = os.fork()
+        if pid == 0:  # a worker: serve until SIGTERM, never return into the caller
+            code = STARTUP_FAILURE
+            try:
+                _end_with(primary)
+                code = run(build(primary=False), sock, header_timeout_seconds)
+            except BaseException as error:
+                log.exception("http.worker_failed", error=repr(error))
+            finally:
+                os._exit(code)
+        workers.append(pid)
+    if not workers:
+        return run(build(primary=True), sock, header_timeout_seconds)
+    log.info("http.workers", processes=processes, pids=workers)
+    # uvicorn re-raises the stop signal once it is done; caught here, the workers are
+    # reaped first and then the process ends by it, as it would have.
+    caught: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda sig, _: caught.append(sig))
+        for sig in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        code = run(build(primary=True), sock, header_timeout_seconds, tuple(workers))
+    finally:
+        _stop_workers(workers)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if signal.SIGTERM in caught:
+        signal.raise_signal(signal.SIGTERM)
+    return code
+
+
+def _end_with(primary: int) -> None:
+    """Have the kernel kill this worker when the primary dies without stopping it.
+
+    An orphan would go on holding the port (a restart could not bind it) and
+    answering without a projection. A primary that stops normally SIGTERMs its
+    workers first; one that died (SIGKILL, a crash) lost its own requests too, so
+    its workers end at once rather than gracefully, and the port is free for a
+    restart straight away.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+        log.warning("http.worker_unbound", errno=ctypes.get_errno())
+    if os.getppid() != primary:  # it died before prctl took effect
+        os._exit(0)
+
+
+def _stop_workers(pids: list[int]) -> None:
+    """SIGTERM each worker and reap it; SIGKILL one that outlives the grace period."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+    deadline = time.monotonic() + WORKER_STOP_SECONDS
+    for pid in pids:
+        while True:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if done:
+                if os.waitstatus_to_exitcode(status) not in {0, -signal.SIGTERM}:
+                    log.warning("http.worker_exited", pid=pid, status=status)
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                log.warning("http.worker_killed", pid=pid)
+                break
+            time.sleep(0.05)

@@ -28,13 +28,11 @@ from service.http.dependencies import (
 )
 from service.http.downloads import download
 from service.http.errors import EXCEPTION_HANDLERS
+from service.http.front_door import front_door
 from service.http.health import health, health_details
 from service.http.history import HistoryController
 from service.http.json_request import JsonOnlyRequest
-from service.http.origin_guard import origin_guard
-from service.http.request_context import request_context
 from service.http.uploads import UploadController
-from service.http.url_checks import refuse_nul_in_url
 from service.ports import ApiRuntime
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
@@ -94,12 +92,9 @@ def create_app(
         },
         exception_handlers={**EXCEPTION_HANDLERS, **catalog.EXCEPTION_HANDLERS},
         cors_config=cors,
-        middleware=[
-            request_context,
-            database_cut_guard(database_url),
-            refuse_nul_in_url,
-            origin_guard(cors),
-        ],
+        # The front door (request id, NUL-free URL, origin guard) in one layer, then
+        # the partition's guard: its 503 carries the request id and is logged.
+        middleware=[front_door(cors), database_cut_guard(database_url)],
         request_class=JsonOnlyRequest,
         lifespan=[lifespan, *roles],
         logging_config=None,

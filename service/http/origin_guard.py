@@ -1,25 +1,17 @@
-"""Cookie-authenticated writes only from the admin UIs' origins (JOBSTREAM_ADMIN_CORS)."""
+"""Cookie-authenticated writes only from the admin UIs' origins (checked in front_door)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-import structlog
-from litestar import MediaType, Request
-from litestar.enums import ScopeType
-from litestar.response.base import ASGIResponse
+from litestar import Request
 
 from service.http.identity import API_TOKEN_HEADER, SESSION_COOKIE
 from service.http.schemas import ErrorResponse
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from litestar.config.cors import CORSConfig
-    from litestar.types import ASGIApp, Receive, Scope, Send
 
-log = structlog.get_logger("http")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REFUSED_STATUS = 403
 REFUSED = ErrorResponse(
@@ -54,26 +46,3 @@ def cross_site_write(request: Request[Any, Any, Any], cors: CORSConfig) -> str |
     if cors.is_origin_allowed(origin) or origin == _own_origin(request):
         return None
     return origin
-
-
-def origin_guard(cors: CORSConfig) -> Callable[[ASGIApp], ASGIApp]:
-    """Middleware: 403 `not_allowed` for a cookie-authenticated write from elsewhere."""
-    body = msgspec.json.encode(REFUSED)
-
-    def wrap(app: ASGIApp) -> ASGIApp:
-        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            # Reads never change data: they skip building a Request (the hot path).
-            if scope["type"] == ScopeType.HTTP and scope["method"] not in SAFE_METHODS:
-                origin = cross_site_write(Request(scope), cors)
-                if origin is not None:
-                    log.warning("http.cross_site_write_refused", origin=origin[:200])
-                    refusal = ASGIResponse(
-                        body=body, status_code=REFUSED_STATUS, media_type=MediaType.JSON
-                    )
-                    await refusal(scope, receive, send)
-                    return
-            await app(scope, receive, send)
-
-        return middleware
-
-    return wrap

@@ -1,56 +1,34 @@
-"""ASGI middleware: a request id on every response and log line, and an access log."""
+"""The request id every response and log line carries (see front_door)."""
 
 from __future__ import annotations
 
 import re
-import time
-import uuid
+from typing import TYPE_CHECKING, Any
 
-import structlog
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+if TYPE_CHECKING:
+    from litestar.types import Message, Scope
 
-log = structlog.get_logger("http")
 REQUEST_ID_HEADER = b"x-request-id"
+MAX_REQUEST_ID = 128  # characters of a caller's id that are kept
 # Requests about one job: its id goes on every log line of the request.
 JOB_PATH = re.compile(r"^/admin/batch-jobs/([^/]+)")
 
 
-def request_context(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
-        request_id = incoming[:128] or uuid.uuid4().hex
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        job = JOB_PATH.match(scope["path"])
-        if job is not None:
-            structlog.contextvars.bind_contextvars(job_id=job.group(1))
-        status = 500
-        started = time.perf_counter()
+def incoming_id(scope: Scope) -> str:
+    """The caller's `x-request-id` (cut to MAX_REQUEST_ID), or "" if it sent none.
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                if all(name.lower() != REQUEST_ID_HEADER for name, _ in headers):
-                    headers.append((REQUEST_ID_HEADER, request_id.encode("latin-1")))
-                message = {**message, "headers": headers}
-            await send(message)
+    The last one wins if it sent several.
+    """
+    found = b""
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER:  # ASGI servers lower-case header names
+            found = value
+    return found.decode("latin-1")[:MAX_REQUEST_ID]
 
-        try:
-            await app(scope, receive, send_with_id)
-        finally:
-            log.info(
-                "http.request",
-                method=scope.get("method"),
-                path=scope["path"],
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
-            structlog.contextvars.clear_contextvars()
 
-    return middleware
+def with_header(start: Message, header: tuple[bytes, bytes]) -> Message:
+    """`start` (http.response.start) with `header` added unless a handler set it."""
+    headers: list[Any] = list(start.get("headers", []))  # type: ignore[call-overload]
+    if all(name.lower() != header[0] for name, _ in headers):
+        headers.append(header)
+    return {**start, "headers": headers}  # type: ignore[return-value]

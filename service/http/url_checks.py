@@ -1,6 +1,6 @@
-"""ASGI middleware: a URL whose path or query string holds a NUL character is a 400.
+"""A URL whose path or query string holds a NUL character is a 400 (see front_door).
 
-Every handler reads the path and the query through here first, so no NUL reaches a
+Every handler's path and query are checked here first, so no NUL reaches a
 query on PostgreSQL (which cannot hold one) or an event (see input_checks).
 """
 
@@ -9,14 +9,10 @@ from __future__ import annotations
 from urllib.parse import unquote_plus
 
 import msgspec
-import structlog
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, Scope, Send
+from litestar.types import HTTPResponseStartEvent, Send
 
 from service.http.input_checks import NUL, nul_message
 from service.http.schemas import ErrorResponse
-
-log = structlog.get_logger("http")
 
 
 def nul_in_url(path: str, query: bytes) -> str | None:
@@ -35,20 +31,7 @@ def nul_in_url(path: str, query: bytes) -> str | None:
     return None
 
 
-def refuse_nul_in_url(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP:
-            message = nul_in_url(scope["path"], scope.get("query_string", b""))
-            if message is not None:
-                log.info("http.nul_in_url", path=repr(scope["path"])[:200])
-                await _send_400(send, message)
-                return
-        await app(scope, receive, send)
-
-    return middleware
-
-
-async def _send_400(send: Send, message: str) -> None:
+async def send_400(send: Send, message: str) -> None:
     body = msgspec.json.encode(ErrorResponse(type="invalid_data", message=message))
     headers: list[tuple[bytes, bytes]] = [
         (b"content-type", b"application/json"),

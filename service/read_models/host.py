@@ -7,6 +7,12 @@ processes its new positions. Reads wait on it the same way whoever keeps it:
 `catch_up()` before a read (every event stored when the request began), `settle()`
 after a write (the caller's next read shows it). The host also answers health,
 lag, parked events, and builds a model's live rebuild.
+
+Embedded (SQLite), positions cross processes through SharedPositions (a mapped file
+and a wake-up socket): the keeper publishes them and takes the others' wake-ups,
+which wake its runners and, through `also_wake`, the process's job engine. With
+`other_writers` (several HTTP processes on one data directory) no process hears
+every save, so the log's head is asked of the store each time.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from projections.read_models.known import READ_MODELS, definition_of
 from projections.rebuild import LiveRebuild, Progress
 from projections.runner import CatchUpRunner
+from projections.sqlite_reads import ThreadReads
 from service import parked, positions
 from service.pg_listener import NotificationListener
 from service.read_model_lag import ReadModelLagError
@@ -31,10 +38,12 @@ from service.read_models.remote_positions import (
     PollingRemotePositions,
     RemotePositions,
 )
+from service.read_models.shared_positions import SharedPositions, waited_for
+from service.settings import storage_env
 from service.stores import in_memory_view, infrastructure, schema_lock
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Collection, Iterator, Sequence
 
     from eventsourcing.persistence import InfrastructureFactory
 
@@ -44,6 +53,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("read_models")
 V = TypeVar("V")
+# As eventsourcing's SQLite recorder asks it (its statement, when it has one).
+HEAD_SQL = "SELECT MAX(rowid) FROM stored_events"
 
 
 class HostedReadModel(Generic[V]):
@@ -60,6 +71,7 @@ class HostedReadModel(Generic[V]):
         head: Head,
         remote: RemotePositions,
         on_advance: Callable[[str, int], None] | None = None,
+        local_reads: bool = False,
     ) -> None:
         self.definition = definition
         self.name = definition.name
@@ -69,6 +81,8 @@ class HostedReadModel(Generic[V]):
         self._timeout = timeout
         self._head = head
         self._remote = remote
+        # Head, position and view are local files, read in microseconds (is_current).
+        self._local_reads = local_reads
         # Every view is a TrackingRecorder (the definition's classes are).
         self._tracking: Any = view
         name = self.name
@@ -100,6 +114,19 @@ class HostedReadModel(Generic[V]):
         if self.project:
             return self.runner.wait_for(position, self._timeout)
         return self._remote.wait(self.name, position, self._timeout)
+
+    def is_current(self) -> bool:
+        """Without waiting: the view has every event stored so far.
+
+        Asked on the event loop, so only where it costs no network round trip
+        (embedded); False elsewhere, and then the caller waits in `catch_up`.
+        """
+        if not self._local_reads:
+            return False
+        head = self._head()  # first: the view must be at least where the log was
+        if self.project:
+            return self.runner.position >= head
+        return self._remote.position(self.name) >= head
 
     def catch_up(self) -> None:
         """Before a read: the view has every event stored when the request began."""
@@ -136,6 +163,7 @@ class ReadModelHost:
         pool_size: int = 4,
         head: Head | None = None,
         remote: RemotePositions | None = None,
+        other_writers: bool = False,
     ) -> None:
         self.settings = settings
         self.app = app
@@ -145,6 +173,15 @@ class ReadModelHost:
         )
         self._factories: list[InfrastructureFactory[Any]] = []
         postgres = self.backend == "postgres"
+        sqlite = self.backend == "sqlite"
+        self._other_writers = other_writers
+        # Embedded: the head read on a connection of the asking thread's own (no
+        # pool to wait for: it is asked on the event loop).
+        self._head_reads = (
+            ThreadReads(storage_env(settings, "events")["SQLITE_DBNAME"])
+            if sqlite
+            else None
+        )
         self.head = head or self._default_head()
         self.remote = remote or self._default_remote()
         # Other processes' saves, and the positions they tell, are heard on
@@ -159,6 +196,9 @@ class ReadModelHost:
             view = self._build_view(definition, pool_size)
             # The keeper of a PostgreSQL view tells other processes where it stands.
             notices = PositionNotices(view.datastore) if project and postgres else None
+            on_advance = None if notices is None else notices.tell
+            if project and isinstance(self.remote, SharedPositions):
+                on_advance = self.remote.publish  # the embedded counterpart
             self._models[definition.name] = HostedReadModel(
                 definition,
                 view,
@@ -167,7 +207,8 @@ class ReadModelHost:
                 timeout=settings.read_your_writes_timeout,
                 head=self.head,
                 remote=self.remote,
-                on_advance=None if notices is None else notices.tell,
+                on_advance=on_advance,
+                local_reads=sqlite,
             )
 
     def _build_listener(self, url: str) -> NotificationListener:
@@ -192,21 +233,29 @@ class ReadModelHost:
         )  # fmt: skip
 
     def _default_head(self) -> Head:
-        def query() -> int:
-            return self.app.recorder.max_notification_id() or 0
+        query = self._head_query()
 
         if self.backend == "postgres":
             # Others' saves are known only while their NOTIFYs are heard.
             return KnownHead(
                 query, lambda: self._listener is not None and self._listener.connected
             )
-        if self.settings.nats_url is None:
+        if self.settings.nats_url is None and not self._other_writers:
             # Embedded, jobs run in this process: its application is the store's one
             # writer of read models' events (the CLI's `user create` writes none).
             return KnownHead(query)
         # Embedded with NATS, the relay's and worker's applications write the same
-        # files unheard (and other processes may): ask the store.
+        # files unheard, as other HTTP processes do: ask the store.
         return QueriedHead(query)
+
+    def _head_query(self) -> Callable[[], int]:
+        reads = self._head_reads
+        if reads is None:
+            return lambda: self.app.recorder.max_notification_id() or 0
+        sql: str = getattr(
+            self.app.recorder, "select_max_notification_id_statement", HEAD_SQL
+        )
+        return lambda: reads.one(sql, ())[0] or 0
 
     def _default_remote(self) -> RemotePositions:
         def read(name: str) -> int:
@@ -217,6 +266,9 @@ class ReadModelHost:
             return NotifiedRemotePositions(
                 read, fallback_seconds=self.settings.read_model_poll_seconds
             )
+        if self.backend == "sqlite":
+            # Both sides: the keeper publishes and listens, the others wait and wake.
+            return SharedPositions(self.settings.data_path)
         return PollingRemotePositions(read)
 
     def _build_view(self, definition: ReadModelDefinition, pool_size: int) -> Any:
@@ -256,6 +308,8 @@ class ReadModelHost:
 
     def start(self) -> None:
         self.app.head_listeners.append(self.head.saved)
+        if isinstance(self.remote, SharedPositions):
+            self._share(self.remote)
         if self.project:
             for model in self:
                 self.app.save_listeners.append(model.runner.wake_for)
@@ -265,6 +319,15 @@ class ReadModelHost:
         if self._listener is not None:
             self._listener.start()
 
+    def _share(self, shared: SharedPositions) -> None:
+        """Embedded: the keeper publishes positions and takes wake-ups; others wake it."""
+        if self.project:
+            for model in self:  # a rebuilt or restored view may be behind the file
+                shared.reset(model.name, model.recorded())
+            shared.listen(self._woken)
+        else:
+            self.app.save_listeners.append(shared.announce)
+
     def stop(self) -> None:
         if self._listener is not None:
             self._listener.stop()
@@ -273,6 +336,8 @@ class ReadModelHost:
         self.remote.stop()
         for factory in self._factories:
             factory.close()
+        if self._head_reads is not None:
+            self._head_reads.close()
 
     def _heard(self, topics: Sequence[str] | None) -> None:
         """Another process saved events (of `topics`; None: unknown)."""
@@ -283,6 +348,26 @@ class ReadModelHost:
                 model.runner.wake()
         for wake in self.also_wake:
             wake(topics)
+
+    def _woken(self, topics: Collection[str] | None) -> None:
+        """Embedded: another process stored events, or waits for some read models."""
+        waited = waited_for(topics)
+        if waited is not None:
+            # Only those move: a reader waiting elsewhere says so (see
+            # SharedPositions.wait), so the others write no skip-tracking rows.
+            for name in waited:
+                if name in self._models:
+                    self._models[name].runner.wake()
+            return
+        # Unlike PostgreSQL's NOTIFY (`_heard`), a save wakes only the runners of its
+        # topics: each wake of another costs an fsync'd SQLite commit.
+        for model in self:
+            if topics is None:
+                model.runner.wake()
+            else:
+                model.runner.wake_for(topics)
+        for wake in self.also_wake:
+            wake(None if topics is None else list(topics))
 
     # -- waits -----------------------------------------------------------------------
 

@@ -16,8 +16,8 @@ is that crossing, and the host (service.read_models.host) only ever calls it:
   position stays as a fallback for a notification lost (a listener reconnecting),
   and the fast poll is used while the listener is not connected.
 
-Other transports (a SQLite file shared by embedded processes) implement the same
-interface.
+Embedded (SQLite), `SharedPositions` (service.read_models.shared_positions: a mapped
+file and a wake-up socket) implements the same interface.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ def environment(settings: Settings, plugins: Path | None = None) -> dict[str, st
         "cookie_secret": settings.cookie_secret or "",
         "host": settings.host,
         "port": settings.port,
+        "http_workers": settings.http_workers,
         "log_format": "json",
     }
     env = {f"JOBSTREAM_{key.upper()}": str(value) for key, value in values.items()}

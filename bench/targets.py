@@ -1,0 +1,108 @@
+"""Issue 12's target table, filled with one run's figures and the framework limit's."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from api_lifecycle import JobCosts, Sample, Throughput
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Issue 12's "Targets" for one backend (rates per second, latencies in seconds)."""
+
+    get: float
+    get_p99: float | None
+    list: float
+    create: float
+    completed: float
+    single_p50: float
+    cpu_ms: float
+
+
+TARGETS = {
+    "embedded": Targets(8000, 0.020, 5000, 3000, 1000, 0.010, 2.0),
+    "postgres": Targets(5000, None, 3000, 1500, 500, 0.020, 3.0),
+}
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    figure: str
+    target: str
+    measured: str
+    limit: str
+    met: str
+
+
+def _verdict(ok: bool | None) -> str:  # noqa: FBT001 - a table cell
+    return "n/a" if ok is None else ("met" if ok else "NOT met")
+
+
+def _rate(figure: Throughput) -> str:
+    return f"{figure.rate:,.0f}/s  p99 {figure.p99 * 1000:.1f} ms"
+
+
+def target_rows(  # noqa: PLR0913 - one cell per figure
+    backend: str,
+    *,
+    gets: Throughput,
+    pages: Throughput,
+    creates: Throughput,
+    limit: tuple[Throughput, Throughput, Throughput],
+    completion: Sample,
+    single: Sample,
+    costs: JobCosts,
+) -> list[TargetRow]:
+    t = TARGETS[backend]
+    limit_gets, limit_pages, limit_creates = limit
+    p99_ok = t.get_p99 is None or gets.p99 <= t.get_p99
+    p99_target = "" if t.get_p99 is None else f", p99 <= {t.get_p99 * 1000:.0f} ms"
+    rows = [
+        TargetRow("GET by id", f">= {t.get:,.0f}/s{p99_target}", _rate(gets),
+                  _rate(limit_gets), _verdict(gets.rate >= t.get and p99_ok)),
+        TargetRow("list ?limit=10", f">= {t.list:,.0f}/s", _rate(pages),
+                  _rate(limit_pages), _verdict(pages.rate >= t.list)),
+        TargetRow("create (dry run), sustained", f">= {t.create:,.0f}/s", _rate(creates),
+                  _rate(limit_creates), _verdict(creates.rate >= t.create)),
+    ]  # fmt: skip
+    if not completion.latencies:
+        return rows
+    single_p50 = single.quantile(0.5)
+    per_job = 1 / costs.jobs if costs.jobs else math.nan
+    cpu_ms = costs.server_cpu * per_job * 1000
+    if costs.database_cpu is not None:
+        cpu_ms += costs.database_cpu * per_job * 1000
+    transactions = "n/a (SQLite counts none)"
+    if costs.commits is not None:
+        transactions = f"{costs.commits * per_job:.1f} (reads included)"
+    rows += [
+        TargetRow("no-op jobs create->completed, 16 conns", f">= {t.completed:,.0f}/s",
+                  f"{completion.rate:,.0f} jobs/s (httpx, 5 ms polls)", "",
+                  _verdict(completion.rate >= t.completed)),
+        TargetRow("one job alone, create->completed p50", f"<= {t.single_p50 * 1000:.0f} ms",
+                  f"{single_p50 * 1000:.1f} ms", "", _verdict(single_p50 <= t.single_p50)),
+        TargetRow("CPU per no-op job, all processes", f"<= {t.cpu_ms:.0f} ms",
+                  f"{cpu_ms:.1f} ms (with the probe's polls)", "",
+                  _verdict(cpu_ms <= t.cpu_ms)),
+        TargetRow("events / transactions per job", "counted",
+                  f"{costs.events * per_job:.1f} events, {transactions}", "", "-"),
+    ]  # fmt: skip
+    return rows
+
+
+def print_targets(backend: str, workers: int, rows: list[TargetRow]) -> None:
+    print(f"{backend}: issue 12 targets ({workers} HTTP processes; the framework limit"
+          " with as many)")  # fmt: skip
+    header = TargetRow("figure", "target", "measured", "framework limit", "")
+    widths = [
+        max(len(getattr(row, name)) for row in (header, *rows))
+        for name in ("figure", "target", "measured", "limit")
+    ]
+    for row in (header, *rows):
+        cells = (row.figure, row.target, row.measured, row.limit)
+        line = "  ".join(f"{c:<{w}}" for c, w in zip(cells, widths, strict=True))
+        print(f"  {line}  {row.met}".rstrip())
