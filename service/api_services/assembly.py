@@ -48,8 +48,8 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
         auth=Auth(app, runtime.sessions, runtime.logins, runtime.secrets, settings),
         files=Files(app, runtime.files, runtime.secrets.jwt_secret, settings),
         health=Health(
-            lambda: with_broker(settings.nats_url, runtime.health()),
-            lambda: details_with_broker(settings.nats_url, runtime.details()),
+            lambda: with_broker(runtime.settings.nats_url, runtime.health()),
+            lambda: details_with_broker(runtime.settings.nats_url, runtime.details()),
         ),
         history=EventHistory(app),
     )

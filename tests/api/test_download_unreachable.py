@@ -9,7 +9,6 @@ import pytest
 from litestar.testing import TestClient
 
 from service.files.jetstream import JetStreamFileStorage
-from service.runtime import Runtime
 from service.settings import Settings
 from tests.conftest import make_settings
 
@@ -21,11 +20,12 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def test_a_download_from_an_unreachable_object_store_answers_503(
-    client: TestClient[Any], runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Nothing listens on port 1: every connect is refused, as with NATS down.
+    # Nothing listens on port 1: every connect is refused, as with NATS down. The
+    # handlers' files service is the one whose storage goes away.
     unreachable = JetStreamFileStorage(["nats://127.0.0.1:1"], "files-away")
-    monkeypatch.setattr(runtime, "files", unreachable)
+    monkeypatch.setattr(client.app.state.services.files, "storage", unreachable)
     try:
         response = client.get("/uploads/public/report.csv")
     finally:
