@@ -84,8 +84,10 @@ class SharedPositions(RemotePositions):
         finally:
             os.close(fd)
         self._address = socket_address(data_dir)
-        self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._sender.settimeout(0.0)  # never block a request on a wake-up
+        # Opened on the first announcement: a process that never starts its read
+        # models (a test's runtime, a command) holds no socket to leak.
+        self._sender: socket.socket | None = None
+        self._sender_lock = threading.Lock()
         self._listener: threading.Thread | None = None
         self._inbox: socket.socket | None = None
         self._closed = threading.Event()
@@ -121,7 +123,16 @@ class SharedPositions(RemotePositions):
         # Not listening (not started yet, or stopping), or its queue is full (then it
         # has wake-ups pending anyway): its idle poll still finds the events.
         with contextlib.suppress(OSError):
-            self._sender.sendto(message[:MAX_DATAGRAM], self._address)
+            self._sending_socket().sendto(message[:MAX_DATAGRAM], self._address)
+
+    def _sending_socket(self) -> socket.socket:
+        with self._sender_lock:
+            if self._sender is None:
+                if self._closed.is_set():
+                    raise OSError("closed")  # announced while stopping: dropped
+                self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                self._sender.settimeout(0.0)  # never block a request on a wake-up
+            return self._sender
 
     # -- writing (the projecting process) ----------------------------------------
 
@@ -178,7 +189,9 @@ class SharedPositions(RemotePositions):
             self._listener.join(2.0)
         if self._inbox is not None:
             self._inbox.close()
-        self._sender.close()
+        with self._sender_lock:
+            if self._sender is not None:
+                self._sender.close()
         with contextlib.suppress(BufferError):  # a reader still holds a view
             self._map.close()
 
