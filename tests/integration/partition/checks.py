@@ -138,7 +138,11 @@ def start_import(client: httpx.Client, rows: int) -> str:
     job_id: str = created.json()["batch_job"]["id"]
 
     def pre_processed() -> bool:
-        job = client.get(f"/admin/batch-jobs/{job_id}").json()["batch_job"]
+        answer = client.get(f"/admin/batch-jobs/{job_id}")
+        if answer.status_code == 503:
+            return False  # it says: retry the request
+        assert answer.status_code == 200, answer.text
+        job = answer.json()["batch_job"]
         assert job["status"] not in FINAL, job
         return bool(job["status"] == "pre_processed")
 
