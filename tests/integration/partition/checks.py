@@ -119,6 +119,16 @@ def product_count(client: httpx.Client) -> Count | None:
     return Count(int(response.json()["count"]))
 
 
+def read_job(client: httpx.Client, job_id: str) -> dict[str, Any] | None:
+    """The job as GET answers it; None while it answers 503 (it says: retry)."""
+    answer = client.get(f"/admin/batch-jobs/{job_id}")
+    if answer.status_code == 503:
+        return None
+    assert answer.status_code == 200, answer.text
+    job: dict[str, Any] = answer.json()["batch_job"]
+    return job
+
+
 def start_import(client: httpx.Client, rows: int) -> str:
     """A product import of `rows` new products, pre-processed and confirmed."""
     header = "Product Handle,Product Title,Variant Title,Variant SKU,Price USD\n"
@@ -138,11 +148,9 @@ def start_import(client: httpx.Client, rows: int) -> str:
     job_id: str = created.json()["batch_job"]["id"]
 
     def pre_processed() -> bool:
-        answer = client.get(f"/admin/batch-jobs/{job_id}")
-        if answer.status_code == 503:
-            return False  # it says: retry the request
-        assert answer.status_code == 200, answer.text
-        job = answer.json()["batch_job"]
+        job = read_job(client, job_id)
+        if job is None:
+            return False
         assert job["status"] not in FINAL, job
         return bool(job["status"] == "pre_processed")
 

@@ -272,8 +272,10 @@ def test_an_import_whose_worker_is_cut_off_while_it_commits_is_all_or_nothing(
         time.sleep(LONGER_THAN_A_LEASE)
         deployment.network.heal(processing)
         checks.until(lambda: checks.all_final(store, [job_id]), 120, "the import's end")
-        completed = store.get_batch_job(job_id).status == "completed"
-        expected = before.products + (IMPORT_ROWS if completed else 0)
+        job = checks.until(lambda: checks.read_job(client, job_id), 30, "the import")
+        expected = before.products + (
+            IMPORT_ROWS if job["status"] == "completed" else 0
+        )
         checks.until(
             lambda: (
                 (count := checks.product_count(client)) and count.products == expected
