@@ -266,7 +266,11 @@ class JobSteps:
 
         try:
             self._riding_out_outages(job_id, lambda: strategy.process_job(run))
-            self._app.change_batch_job(job_id, complete, current=run.latest)
+            try:
+                self._app.change_batch_job(job_id, complete, current=run.latest)
+            except BaseException:
+                run.forget_latest()  # the error path below writes on a fresh read
+                raise
         except LeaseLostError as lost:
             log.info("processor.lease_lost", reason=str(lost))
         except Exception as error:

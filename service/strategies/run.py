@@ -51,14 +51,27 @@ class ApplicationJobRun:
         unset_result: Iterable[str] = (),
         unset_context: Iterable[str] = (),
     ) -> BatchJobSnapshot:
-        job = self.latest = self._app.update_batch_job(
-            self._job_id,
-            self._actor,
-            result=result,
-            context=context,
-            unset_result=unset_result,
-            unset_context=unset_context,
-            current=self.latest,  # a cancel meanwhile makes it stale: re-read, seen
-            guard=self._fence,
-        )
+        try:
+            job = self.latest = self._app.update_batch_job(
+                self._job_id,
+                self._actor,
+                result=result,
+                context=context,
+                unset_result=unset_result,
+                unset_context=unset_context,
+                current=self.latest,  # a cancel meanwhile makes it stale: re-read, seen
+                guard=self._fence,
+            )
+        except BaseException:
+            self.forget_latest()
+            raise
         return BatchJobSnapshot.of(job)
+
+    def forget_latest(self) -> None:
+        """After a failed save: the copy holds an event the store may not (re-read it).
+
+        A save that fails on the way (the database cut) leaves its event applied to
+        the copy but not stored, or stored without the caller knowing: a later write
+        decided on that copy would skip or repeat a version, and state, of the job.
+        """
+        self.latest = None
