@@ -41,6 +41,10 @@ CONNECT_TIMEOUT = 2  # seconds for one TCP connect and handshake
 CREATE_BACKOFF = Backoff(first=0.2, most=2.0, budget=30.0)
 # JetStream's "stream name already in use": another process created it first.
 STREAM_NAME_IN_USE = 10058
+# What a create that loses the race may get instead, while the winner's stream is
+# being placed: its subjects are taken (a real overlap still fails, after the budget).
+SUBJECTS_OVERLAP = 10065
+RACED_CREATE = frozenset({STREAM_NAME_IN_USE, SUBJECTS_OVERLAP})
 # A process's first connection: long enough to ride out a broker starting with it,
 # short enough that a wrong URL is reported (the command then exits).
 FIRST_CONNECT_SECONDS = 120.0
@@ -115,7 +119,7 @@ async def create_or_get(
             except missing:
                 return await create()
         except Exception as error:
-            raced = isinstance(error, APIError) and error.err_code == STREAM_NAME_IN_USE
+            raced = isinstance(error, APIError) and error.err_code in RACED_CREATE
             if (
                 not (raced or is_transient(error))
                 or time.monotonic() + pause > deadline
