@@ -26,6 +26,7 @@ from service.http.dependencies import (
     provide_history,
     provide_jobs,
 )
+from service.http.dependency_order import resolve_dependencies_in_order
 from service.http.downloads import download
 from service.http.errors import EXCEPTION_HANDLERS
 from service.http.front_door import front_door
@@ -52,6 +53,7 @@ def create_app(
     """
     database_url = runtime.settings.database_url
     services = api_services(runtime)
+    resolve_dependencies_in_order()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
