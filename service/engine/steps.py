@@ -103,12 +103,11 @@ class JobSteps:
     ) -> float | None:
         from service.tracing import spans  # noqa: PLC0415 - only when tracing
 
+        # The job gives its type and, where the delivery carried none, its trace.
         try:
-            job: BatchJob | None = self._app.get_batch_job(job_id)
+            job = self._app.get_batch_job(job_id)
         except BatchJobNotFoundError:
-            job = None  # the step says so, untraced: not this deployment's job
-        if job is None:
-            return self._run(step, job_id)
+            return self._run(step, job_id)  # not ours: the step reports it, untraced
         parent = trace_parent or job.trace_parent
         with spans.running_step(step.value, job_id, job.type, parent) as span:
             delay = self._run(step, job_id)
