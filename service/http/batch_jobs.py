@@ -15,6 +15,7 @@ from domain.batch_jobs import BatchJob
 from domain.errors import BatchJobNotFoundError, NotJobOwnerError
 from domain.users import User
 from projections.batch_jobs.document import ALL_FIELDS
+from service import tracing
 from service.api_services.batch_jobs import BatchJobsService
 from service.http import openapi, qs
 from service.http.list_params import ListRequest, validate_list_query
@@ -81,6 +82,16 @@ def _listing(
     return ASGIResponse(body=encode_json(body), media_type=MediaType.JSON)
 
 
+def _create(body: bytes, jobs: BatchJobsService, caller: User) -> BatchJobResponse:
+    draft = validate_create_batch_job(decode_json_object(body))
+    strategy = jobs.strategy(draft.type)
+    prepared = strategy.prepare_batch_job_for_processing(draft, caller.id)
+    job, position = jobs.create(prepared, caller.id)
+    log.info("batch_job.created", job_id=job.id, batch_type=job.type)
+    # Medusa answers with the saved entity: every column, unset ones null.
+    return _written(jobs, job, position)
+
+
 class BatchJobController(Controller):
     path = "/admin/batch-jobs"
     tags = ["Batch Jobs"]
@@ -115,18 +126,23 @@ class BatchJobController(Controller):
     )
     def create_batch_job(
         self,
+        request: Request[Any, Any, Any],
         body: RawBody,
         jobs: NamedDependency[BatchJobsService],
         caller: NamedDependency[User],
     ) -> BatchJobResponse:
         """Create a batch job; its strategy may prepare the context first."""
-        draft = validate_create_batch_job(decode_json_object(body))
-        strategy = jobs.strategy(draft.type)
-        prepared = strategy.prepare_batch_job_for_processing(draft, caller.id)
-        job, position = jobs.create(prepared, caller.id)
-        log.info("batch_job.created", job_id=job.id, batch_type=job.type)
-        # Medusa answers with the saved entity: every column, unset ones null.
-        return _written(jobs, job, position)
+        if tracing.enabled:
+            from service.tracing import spans  # noqa: PLC0415 - only when tracing
+
+            # The job's trace starts here, or joins the caller's `traceparent`.
+            with spans.http_create(request.headers) as span:
+                created = _create(body, jobs, caller)
+                job = created.batch_job
+                spans.describe_job(span, job.id, str(job.type))
+                span.set_attribute("http.response.status_code", 201)
+                return created
+        return _create(body, jobs, caller)
 
     @get(
         "/{job_id:str}",
