@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 
 COUNT_CACHE_SIZE = 1024
+_MISSING = object()
 
 
 class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJobsView):
@@ -88,12 +89,13 @@ class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJob
         position_sql = f"SELECT MAX(notification_id) FROM {self.tracking_table}"  # noqa: S608
         (position,) = connection.execute(position_sql).fetchone()
         key = (position, sql, *params)
-        if key not in self._counts:
+        value = self._counts.get(key, _MISSING)
+        if value is _MISSING:
             value = result(connection.execute(sql, params).fetchall())
             if len(self._counts) >= COUNT_CACHE_SIZE:
                 self._counts.clear()  # old positions' entries are never hit again
             self._counts[key] = value
-        return self._counts[key]
+        return value
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()

@@ -20,7 +20,11 @@ from service.audit import history
 from service.http import openapi, qs
 from service.http.errors import domain_error
 from service.http.history import EventHistoryResponse
-from service.http.operator.params import OtherCreatorError, job_list_request
+from service.http.operator.params import (
+    LIST_PARAMETERS,
+    OtherCreatorError,
+    job_list_request,
+)
 from service.http.operator.schemas import (
     AttemptResponse,
     JobDetailResponse,
@@ -92,6 +96,7 @@ class OperatorJobsController(Controller):
     @get(
         sync_to_thread=True,
         operation_id="GetJobstreamJobs",
+        operation_class=openapi.documented(LIST_PARAMETERS),
         responses={**openapi.errors(400, 401, 503), 403: FORBIDDEN},
     )
     def list_jobs(

@@ -6,11 +6,14 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from litestar.openapi.spec import OpenAPIType, Schema
+
 from domain import job_access
 from domain.batch_jobs import BatchJobStatus
 from domain.errors import InvalidDataError, NotAllowedError
 from domain.users import User
 from projections.batch_jobs.query import BatchJobQuery, Operator, TimeFilter
+from service.http import openapi
 from service.http.input_checks import MAX_PAGE_NUMBER
 from service.http.list_params import parse_date
 
@@ -28,6 +31,31 @@ ORDERS = {
 }
 DATE_OPERATORS: tuple[Operator, ...] = ("gt", "gte", "lt", "lte")
 STATUS_VALUES = tuple(status.value for status in BatchJobStatus)
+
+
+_LIST = Schema(type=OpenAPIType.ARRAY, items=openapi.STRING)
+_INTEGER = Schema(type=OpenAPIType.INTEGER)
+_DATES = (
+    "An object of gt, gte, lt, lte: ISO 8601 dates, e.g. `created_at[gte]=2026-01-01`"
+)
+# What the OpenAPI document says of each parameter (the checks are below).
+LIST_PARAMETERS = [
+    openapi.query(
+        "status",
+        f"Statuses, comma-separated or repeated: {', '.join(STATUS_VALUES)}.",
+        _LIST,
+    ),
+    openapi.query("type", "Batch types, comma-separated or repeated.", _LIST),
+    openapi.query("created_by", "A user id; members and developers: their own only."),
+    openapi.query("created_at", _DATES, openapi.OBJECT),
+    openapi.query("updated_at", _DATES, openapi.OBJECT),
+    openapi.query("q", "The start of a job id."),
+    openapi.query(
+        "limit", f"Page size, 0 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).", _INTEGER
+    ),
+    openapi.query("offset", "Jobs to skip (default 0).", _INTEGER),
+    openapi.query("order", f"One of {', '.join(ORDERS)} (default -created_at)."),
+]
 
 
 class OtherCreatorError(NotAllowedError):
