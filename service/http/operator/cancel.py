@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from eventsourcing.persistence import IntegrityError
 from litestar import Controller, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIType, Schema
@@ -14,6 +15,7 @@ from domain.errors import DomainError, InvalidDataError
 from domain.users import User
 from service.api_services.operator import OperatorService
 from service.http import openapi
+from service.http.errors import CONFLICT_MESSAGE
 from service.http.operator.schemas import CancelJobsError, CancelJobsResponse
 from service.http.requests import decode_json_object
 
@@ -40,6 +42,32 @@ def cancel_ids(body: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(ids))  # type: ignore[arg-type]
 
 
+def cancel_each(
+    operator: OperatorService, job_ids: list[str], caller: User
+) -> CancelJobsResponse:
+    """Each job's own cancel; then one wait until the read model shows them all."""
+    canceled: list[str] = []
+    refused: list[CancelJobsError] = []
+    last = 0
+    for job_id in job_ids:
+        try:
+            last = max(last, operator.cancel(job_id, caller))
+        except DomainError as error:
+            refused.append(
+                CancelJobsError(id=job_id, type=error.type, message=error.message)
+            )
+        except IntegrityError:  # other writers kept winning the race to the job
+            refused.append(
+                CancelJobsError(id=job_id, type="conflict", message=CONFLICT_MESSAGE)
+            )
+        else:
+            canceled.append(job_id)
+    if canceled:
+        operator.settle(last)  # the caller's next GET/list shows every cancel
+    log.info("operator.jobs_canceled", canceled=len(canceled), refused=len(refused))
+    return CancelJobsResponse(canceled=canceled, errors=refused)
+
+
 class BulkCancelController(Controller):
     path = "/admin/jobstream/jobs/cancel"
     tags = ["Operator: jobs"]
@@ -49,7 +77,7 @@ class BulkCancelController(Controller):
         sync_to_thread=True,
         operation_id="PostJobstreamJobsCancel",
         operation_class=openapi.documented(body=CANCEL_BODY),
-        responses=openapi.errors(400, 401, 409),
+        responses=openapi.errors(400, 401),
     )
     def cancel_jobs(
         self,
@@ -62,19 +90,4 @@ class BulkCancelController(Controller):
         Admins may cancel any user's job; members and developers their own. Each
         refusal carries Medusa's error type and message for that job.
         """
-        canceled: list[str] = []
-        refused: list[CancelJobsError] = []
-        last = 0
-        for job_id in cancel_ids(decode_json_object(body)):
-            try:
-                last = max(last, operator.cancel(job_id, caller))
-            except DomainError as error:
-                refused.append(
-                    CancelJobsError(id=job_id, type=error.type, message=error.message)
-                )
-            else:
-                canceled.append(job_id)
-        if canceled:
-            operator.settle(last)  # the caller's next GET/list shows every cancel
-        log.info("operator.jobs_canceled", canceled=len(canceled), refused=len(refused))
-        return CancelJobsResponse(canceled=canceled, errors=refused)
+        return cancel_each(operator, cancel_ids(decode_json_object(body)), caller)
