@@ -16,6 +16,7 @@ from service.api_services.catalog import CatalogService
 from service.api_services.files import FilesService
 from service.api_services.health import HealthService
 from service.api_services.history import HistoryService
+from service.api_services.operator import OperatorService
 from service.http.identity import authenticate, authenticate_from_memory
 
 
@@ -45,6 +46,10 @@ def provide_health(state: State) -> HealthService:
 
 def provide_history(state: State) -> HistoryService:
     return services_of(state).history
+
+
+def provide_operator(state: State) -> OperatorService:
+    return services_of(state).operator
 
 
 async def provide_caller(request: Request[Any, Any, Any]) -> User:
