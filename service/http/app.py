@@ -32,6 +32,8 @@ from service.http.front_door import front_door
 from service.http.health import health, health_details
 from service.http.history import HistoryController
 from service.http.json_request import JsonOnlyRequest
+from service.http.operator.feed import FeedController
+from service.http.operator.retry import RetryController
 from service.http.uploads import UploadController
 from service.ports import ApiRuntime
 
@@ -64,6 +66,7 @@ def create_app(
         try:
             yield
         finally:
+            services.feed.close()  # if the server did not end the streams first
             if database_url is not None:
                 db_gate.close_gate(database_url)
             if manage_runtime:
@@ -80,6 +83,8 @@ def create_app(
             UploadController,
             HistoryController,
             download,
+            RetryController,
+            FeedController,
         ],
         dependencies={
             "jobs": Provide(provide_jobs, sync_to_thread=False),
@@ -107,6 +112,16 @@ def create_app(
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         ),
     )
+
+
+def end_streams(app: Litestar) -> None:
+    """The server begins to stop: end the live feeds, which would keep it waiting.
+
+    uvicorn waits for open responses before it runs the lifespan's shutdown.
+    """
+    services = getattr(app.state, "services", None)
+    if services is not None:
+        services.feed.close()
 
 
 def admin_cors(origins: str) -> CORSConfig:

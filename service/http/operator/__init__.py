@@ -1,0 +1,1 @@
+"""Jobstream's operator API under /admin/jobstream (docs/operator-api.md)."""
