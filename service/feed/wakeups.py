@@ -69,7 +69,8 @@ class Wakeups:
         self._topics = frozenset(topics)
         self._head = head
         self._poll_seconds = poll_seconds
-        self._lock = threading.Lock()
+        # Reentrant: `close` runs in a signal handler, maybe inside `add` on the loop.
+        self._lock = threading.RLock()
         self._waiters: set[Waiter] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._watcher_wake: Waiter | None = None
