@@ -108,7 +108,8 @@ async def test_events_reach_the_stream_in_order_once_in_the_envelope(
     )
     assert created.event_id == f"{first_job}:1"
     assert created.payload == {
-        "type": "t", "created_by": "usr_1", "context": {"n": 1}, "dry_run": False
+        "type": "t", "created_by": "usr_1", "context": {"n": 1}, "dry_run": False,
+        "retry_of": None,
     }  # fmt: skip
     assert history[1][1].payload["result"] == {"count": 1}
     assert all(h["Nats-Msg-Id"] == m.event_id for _, m, h in mine)
