@@ -14,7 +14,7 @@ from service.bootstrap.process import Bootstrap
 from service.engine.embedded import job_steps
 from service.engine.jetstream import jetstream_engines
 from service.messaging import envelope
-from service.messaging.streams import ensure_stream
+from service.messaging.streams import StreamLimits, ensure_stream
 from service.nats_client import connect, disconnect
 from service.processing.reaper import StuckJobReaper
 from service.settings import nats_servers
@@ -87,6 +87,7 @@ async def running_worker(
             settings.nats_stream,
             settings.nats_subject_prefix,
             settings.nats_replicas,
+            StreamLimits.of(settings),
         )
         engines = await jetstream_engines(settings, steps, js)
         # Cancels reach running jobs from the stream (plain subscription: every worker).

@@ -18,7 +18,7 @@ from service.bootstrap.process import Bootstrap
 from service.commandline.errors import USAGE, CommandError
 from service.messaging import envelope
 from service.messaging.relay import TOPICS
-from service.messaging.streams import ensure_stream
+from service.messaging.streams import StreamLimits, ensure_stream
 from service.nats_client import MAX_OUTSTANDING_PINGS, PING_INTERVAL
 from service.settings import nats_servers
 
@@ -170,7 +170,9 @@ async def replay(
     position = max(0, start - 1)
     try:
         js = nc.jetstream()
-        await ensure_stream(js, name, prefix, settings.nats_replicas)
+        await ensure_stream(
+            js, name, prefix, settings.nats_replicas, StreamLimits.of(settings)
+        )
         while True:
             page = await asyncio.to_thread(
                 app.recorder.select_notifications,
