@@ -18,7 +18,9 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import get_topic
 from nats.errors import Error as NatsError
 
-from domain.batch_jobs import EVENT_CLASSES, BatchJob
+from domain.batch_jobs import EVENT_CLASSES
+from domain.catalog.products import Product
+from domain.catalog.registry import AGGREGATE_OF_EVENT
 from service.messaging import envelope
 from service.retry import is_transient
 
@@ -30,7 +32,11 @@ if TYPE_CHECKING:
     from service.messaging.leadership import Leadership
 
 log = structlog.get_logger("relay")
-TOPICS = tuple(get_topic(cls) for cls in EVENT_CLASSES)  # every batch-job event
+# Every batch-job event, and the catalog's products (their variants and prices too).
+CATALOG_EVENT_CLASSES = tuple(
+    cls for cls, aggregate in AGGREGATE_OF_EVENT.items() if aggregate is Product
+)
+TOPICS = tuple(get_topic(cls) for cls in (*EVENT_CLASSES, *CATALOG_EVENT_CLASSES))
 
 
 class Relay:
@@ -114,12 +120,11 @@ class Relay:
         acks = []
         for notification in page:
             event = self._app.mapper.to_domain_event(notification)
-            assert isinstance(event, BatchJob.Event)  # noqa: S101 - the topics say so
-            message = envelope.envelope_of(notification.id, event)
+            message = envelope.outgoing(self._prefix, notification.id, event)
             acks.append(
                 await self._js.publish_async(
-                    envelope.subject_for(self._prefix, message.event),
-                    envelope.encode(message),
+                    message.subject,
+                    message.data,
                     headers={"Nats-Msg-Id": message.event_id},
                 )
             )
