@@ -156,3 +156,21 @@ def test_a_parked_event_moves_the_position_once(view: InMemoryBatchJobsView) -> 
     assert view.max_tracking_id(UPSTREAM) == 7
     view.clear_parked(7)
     assert view.parked_events() == []
+
+
+def test_unfinished_contexts_leave_out_final_jobs(view: InMemoryBatchJobsView) -> None:
+    running = BatchJob.create(
+        batch_type="t", created_by="usr_1", context={"fileKey": "protected/a.csv"},
+        dry_run=True, actor="usr_1",
+    )  # fmt: skip
+    done = BatchJob.create(
+        batch_type="t", created_by="usr_1", context={"fileKey": "protected/b.csv"},
+        dry_run=False, actor="usr_1",
+    )  # fmt: skip
+    done.set_pre_processing_done("w")
+    done.set_processing("w")
+    done.complete("w")
+    events = [*running.collect_events(), *done.collect_events()]
+    view.apply_events(cast("list[BatchJob.Event]", events), Tracking(UPSTREAM, 1))
+
+    assert view.unfinished_contexts() == {running.id: {"fileKey": "protected/a.csv"}}
