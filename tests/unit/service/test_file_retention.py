@@ -100,9 +100,8 @@ def test_a_sweep_removes_what_is_old_and_unheld_and_records_each_removal(
     clock = FakeClock(STORED)
     files.put(EXPORT, STORED - timedelta(hours=200))  # old, but its job is unfinished
     files.put(REPORT, STORED - timedelta(hours=200), b"x" * 25)  # old: goes
-    files.put(
-        UPLOAD, STORED - timedelta(hours=30)
-    )  # old, but an unfinished job names it
+    # Old, but an unfinished job names it:
+    files.put(UPLOAD, STORED - timedelta(hours=30))
     files.put("protected/abandoned.csv", STORED - timedelta(hours=30), b"y" * 7)  # goes
     files.put("protected/young.csv", STORED - timedelta(hours=1))  # young: stays
     files.put("exports/products/recent.csv", STORED - timedelta(hours=100))  # stays
