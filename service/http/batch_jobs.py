@@ -7,7 +7,7 @@ from typing import Any, cast
 import structlog
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, RawBody
+from litestar.params import FromPath, JSONBody
 
 from domain.batch_jobs import BatchJob
 from domain.errors import BatchJobNotFoundError, NotJobOwnerError
@@ -16,10 +16,15 @@ from projections.batch_jobs.document import ALL_FIELDS
 from service.api_services.batch_jobs import BatchJobsService
 from service.http import openapi, qs
 from service.http.list_params import validate_list_query
+from service.http.medusa_body import MedusaBody, MedusaBodyDTO
 from service.http.read_path import read_when_current
 from service.http.rendering import render_batch_job
-from service.http.requests import decode_json_object, validate_create_batch_job
-from service.http.schemas import BatchJobListResponse, BatchJobResponse
+from service.http.requests import validate_create_batch_job
+from service.http.schemas import (
+    BatchJobListResponse,
+    BatchJobResponse,
+    CreateBatchJobRequest,
+)
 
 log = structlog.get_logger("http")
 EVERY_FIELD = frozenset(ALL_FIELDS)
@@ -67,6 +72,7 @@ def _job_document(
 class BatchJobController(Controller):
     path = "/admin/batch-jobs"
     tags = ["Batch Jobs"]
+    security = openapi.LOGGED_IN
 
     # eventsourcing is synchronous: handlers run in the thread pool, but for GET by id,
     # which answers inline when the read model is current (read_path).
@@ -106,17 +112,17 @@ class BatchJobController(Controller):
         status_code=201,
         sync_to_thread=True,
         operation_id="PostBatchJobs",
-        operation_class=openapi.documented(body=openapi.CREATE_BODY),
+        dto=MedusaBodyDTO,
         responses=openapi.errors(400, 401, 404),
     )
     def create_batch_job(
         self,
-        body: RawBody,
+        data: JSONBody[MedusaBody[CreateBatchJobRequest]],
         jobs: NamedDependency[BatchJobsService],
         caller: NamedDependency[User],
     ) -> BatchJobResponse:
         """Create a batch job; its strategy may prepare the context first."""
-        draft = validate_create_batch_job(decode_json_object(body))
+        draft = data.decode(validate_create_batch_job)
         strategy = jobs.strategy(draft.type)
         prepared = strategy.prepare_batch_job_for_processing(draft, caller.id)
         job, position = jobs.create(prepared, caller.id)
