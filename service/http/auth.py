@@ -34,6 +34,10 @@ from service.http.schemas import (
 log = structlog.get_logger("http")
 
 
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_CREDENTIALS = MedusaBody.empty(CredentialsRequest)
+
+
 async def _verified_user(
     request: Request[Any, Any, Any],
     data: MedusaBody[CredentialsRequest],
@@ -97,7 +101,8 @@ class AuthController(Controller):
     async def login(
         self,
         request: Request[Any, Any, Any],
-        data: JSONBody[MedusaBody[CredentialsRequest]],
+        *,
+        data: JSONBody[MedusaBody[CredentialsRequest]] = EMPTY_CREDENTIALS,
         auth: NamedDependency[AuthService],
     ) -> Response[UserEnvelope]:
         """Log in with email and password; the `connect.sid` cookie carries the session."""
@@ -155,7 +160,8 @@ class AuthController(Controller):
     async def token(
         self,
         request: Request[Any, Any, Any],
-        data: JSONBody[MedusaBody[CredentialsRequest]],
+        *,
+        data: JSONBody[MedusaBody[CredentialsRequest]] = EMPTY_CREDENTIALS,
         auth: NamedDependency[AuthService],
     ) -> AccessTokenResponse:
         """A bearer JWT for `Authorization: Bearer …`, valid 24 hours."""

@@ -30,6 +30,10 @@ log = structlog.get_logger("http")
 EVERY_FIELD = frozenset(ALL_FIELDS)
 
 
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_CREATE_BATCH_JOB = MedusaBody.empty(CreateBatchJobRequest)
+
+
 def _query_string(request: Request[Any, Any, Any]) -> str:
     return bytes(request.scope.get("query_string", b"")).decode("utf-8", "replace")
 
@@ -117,7 +121,8 @@ class BatchJobController(Controller):
     )
     def create_batch_job(
         self,
-        data: JSONBody[MedusaBody[CreateBatchJobRequest]],
+        *,
+        data: JSONBody[MedusaBody[CreateBatchJobRequest]] = EMPTY_CREATE_BATCH_JOB,
         jobs: NamedDependency[BatchJobsService],
         caller: NamedDependency[User],
     ) -> BatchJobResponse:

@@ -41,6 +41,15 @@ class MedusaBody(Generic[S]):
         self._raw = raw
         self._struct = struct
 
+    @classmethod
+    def empty(cls, struct: type[S]) -> MedusaBody[S]:
+        """A handler's default: no body, or one of another content type.
+
+        Litestar passes none then (JsonOnlyRequest reads such a body as empty), and
+        Medusa's express.json reads it as `{}`.
+        """
+        return cls(b"", struct)
+
     def decode(self, validate: Callable[[dict[str, Any]], R]) -> R:
         """What `validate` makes of the body, once the Struct decodes it too (else 400).
 

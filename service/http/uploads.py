@@ -61,6 +61,10 @@ FILES_BODY = RequestBody(
 )
 
 
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_FILE_KEY = MedusaBody.empty(FileKeyRequest)
+
+
 def base_url(request: Request[Any, Any, Any], files: FilesService) -> str:
     """Medusa's `backend_url`: the setting, else the URL this request came to."""
     return (files.backend_url or str(request.base_url)).rstrip("/")
@@ -148,7 +152,8 @@ class UploadController(Controller):
     )
     def delete_upload(
         self,
-        data: JSONBody[MedusaBody[FileKeyRequest]],
+        *,
+        data: JSONBody[MedusaBody[FileKeyRequest]] = EMPTY_FILE_KEY,
         files: NamedDependency[FilesService],
         caller: NamedDependency[User],
     ) -> DeleteFileResponse:
@@ -171,7 +176,8 @@ class UploadController(Controller):
     def download_url(
         self,
         request: Request[Any, Any, Any],
-        data: JSONBody[MedusaBody[FileKeyRequest]],
+        *,
+        data: JSONBody[MedusaBody[FileKeyRequest]] = EMPTY_FILE_KEY,
         files: NamedDependency[FilesService],
         caller: NamedDependency[User],
     ) -> DownloadUrlResponse:

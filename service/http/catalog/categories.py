@@ -34,6 +34,10 @@ LIST_PARAMETERS = (
 Doc = dict[str, Any]
 
 
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_CATEGORY = MedusaBody.empty(bodies.CreateProductCategoryRequest)
+
+
 def validate_create(body: dict[str, Any]) -> dict[str, Any]:
     """AdminPostProductCategoriesReq; the string "null" is null, as Medusa transforms it."""
     checks = Checks(body, FIELDS)
@@ -94,7 +98,8 @@ class ProductCategoryController(Controller):
           dto=MedusaBodyDTO, operation_class=parameters.listed(("expand",)),
           responses=answers(shapes.ProductCategoryResponse, 400, 401, 404, 422))  # fmt: skip
     def create_category(
-        self, data: JSONBody[MedusaBody[bodies.CreateProductCategoryRequest]],
+        self, *,
+        data: JSONBody[MedusaBody[bodies.CreateProductCategoryRequest]] = EMPTY_CATEGORY,
         request: Request[Any, Any, Any], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip

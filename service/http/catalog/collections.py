@@ -34,6 +34,10 @@ LIST_PARAMETERS = (
 LIST_COLUMNS = ("id", "created_at", "updated_at", "title", "handle")
 
 
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_CREATE_COLLECTION = MedusaBody.empty(bodies.CreateCollectionRequest)
+
+
 def validate_create(body: dict[str, Any]) -> dict[str, Any]:
     """AdminPostCollectionsReq."""
     checks = Checks(body, field_names(bodies.CreateCollectionRequest))
@@ -67,7 +71,8 @@ class CollectionController(Controller):
           dto=MedusaBodyDTO,
           responses=answers(shapes.CollectionResponse, 400, 401, 422))  # fmt: skip
     def create_collection(
-        self, data: JSONBody[MedusaBody[bodies.CreateCollectionRequest]],
+        self, *,
+        data: JSONBody[MedusaBody[bodies.CreateCollectionRequest]] = EMPTY_CREATE_COLLECTION,
         catalog: NamedDependency[CatalogService], caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """Create a collection; the handle defaults to the kebab-cased title."""

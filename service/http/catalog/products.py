@@ -30,6 +30,11 @@ from service.http.medusa_body import MedusaBody, MedusaBodyDTO
 log = structlog.get_logger("http")
 
 
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_CREATE_PRODUCT = MedusaBody.empty(bodies.CreateProductRequest)
+EMPTY_UPDATE_PRODUCT = MedusaBody.empty(bodies.UpdateProductRequest)
+
+
 def _descendants(catalog: CatalogService, roots: tuple[str, ...]) -> tuple[str, ...]:
     """The categories and every category under them (include_category_children)."""
     parents = {
@@ -55,7 +60,8 @@ class ProductController(Controller):
         responses=answers(shapes.ProductResponse, 400, 401, 404, 422),
     )  # fmt: skip
     def create_product(
-        self, data: JSONBody[MedusaBody[bodies.CreateProductRequest]],
+        self, *,
+        data: JSONBody[MedusaBody[bodies.CreateProductRequest]] = EMPTY_CREATE_PRODUCT,
         catalog: NamedDependency[CatalogService], caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """Create a product with its options, variants and prices (200, as Medusa).
@@ -131,7 +137,8 @@ class ProductController(Controller):
         responses=answers(shapes.ProductResponse, 400, 401, 404, 422),
     )  # fmt: skip
     def update_product(
-        self, product_id: FromPath[str], data: JSONBody[MedusaBody[bodies.UpdateProductRequest]],
+        self, product_id: FromPath[str], *,
+        data: JSONBody[MedusaBody[bodies.UpdateProductRequest]] = EMPTY_UPDATE_PRODUCT,
         catalog: NamedDependency[CatalogService], caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """Update a product; listed variants replace its variants.

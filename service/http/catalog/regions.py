@@ -37,6 +37,10 @@ LIST_PARAMETERS = (
 )  # fmt: skip
 
 
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_CREATE_REGION = MedusaBody.empty(bodies.CreateRegionRequest)
+
+
 def validate_create(body: dict[str, Any]) -> dict[str, Any]:
     """AdminPostRegionsReq (without the tax-inclusive flag's `includes_tax`)."""
     checks = Checks({k: v for k, v in body.items() if k != "includes_tax"}, FIELDS)
@@ -83,7 +87,8 @@ class RegionController(Controller):
           dto=MedusaBodyDTO,
           responses=answers(shapes.RegionResponse, 400, 401, 422))  # fmt: skip
     def create_region(
-        self, data: JSONBody[MedusaBody[bodies.CreateRegionRequest]],
+        self, *,
+        data: JSONBody[MedusaBody[bodies.CreateRegionRequest]] = EMPTY_CREATE_REGION,
         catalog: NamedDependency[CatalogService], caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """Create a region: currency, tax rate, providers and countries.

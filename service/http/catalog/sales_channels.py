@@ -36,6 +36,10 @@ CREATED_ORDER = (
 )  # fmt: skip
 
 
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_CREATE_SALES_CHANNEL = MedusaBody.empty(bodies.CreateSalesChannelRequest)
+
+
 def validate_create(body: dict[str, Any]) -> dict[str, Any]:
     """AdminPostSalesChannelsReq (no metadata)."""
     checks = Checks(body, field_names(bodies.CreateSalesChannelRequest))
@@ -64,7 +68,8 @@ class SalesChannelController(Controller):
           dto=MedusaBodyDTO,
           responses=answers(shapes.SalesChannelResponse, 400, 401))  # fmt: skip
     def create_sales_channel(
-        self, data: JSONBody[MedusaBody[bodies.CreateSalesChannelRequest]],
+        self, *,
+        data: JSONBody[MedusaBody[bodies.CreateSalesChannelRequest]] = EMPTY_CREATE_SALES_CHANNEL,
         catalog: NamedDependency[CatalogService], caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """Create a sales channel (enabled unless `is_disabled`)."""
