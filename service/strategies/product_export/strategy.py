@@ -17,6 +17,7 @@ deletes or overwrites another attempt's file.
 from __future__ import annotations
 
 import time
+import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
@@ -55,8 +56,15 @@ PROGRESS_SECONDS = 0.1
 
 
 def export_file_key(job_id: str) -> str:
-    """Medusa's `exports/products/product-export-<ms>`, plus the job: never shared."""
-    return f"exports/products/product-export-{int(time.time() * 1000)}-{job_id}.csv"
+    """Medusa's `exports/products/product-export-<ms>`, plus the job and a nonce.
+
+    Never shared, not even by two attempts at one job starting in one millisecond
+    (another worker's takeover): an attempt never overwrites another's file.
+    """
+    stamp = int(time.time() * 1000)
+    return (
+        f"exports/products/product-export-{stamp}-{job_id}-{uuid.uuid4().hex[:8]}.csv"
+    )
 
 
 class ProductExportStrategy(AbstractBatchJobStrategy):
