@@ -10,7 +10,7 @@ application, a fake catalog and a fake file storage that records what happens wh
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from domain.leases import LeaseStep
 from projections.catalog.view import ProductPage
 from service.application import Jobstream
 from service.files.owners import FileOwners
-from service.files.storage import FileReader, FileStorage, FileWriter
+from service.files.storage import FileReader, FileStorage, FileWriter, StoredFile
 from service.strategies.product_export.strategy import ProductExportStrategy
 from service.strategies.run import ApplicationJobRun
 
@@ -77,6 +77,10 @@ class FakeFiles(FileStorage):
         self.on_delete(key)
         self.log.append(("delete", key))
         return self.stored.pop(key, None) is not None
+
+    def list_files(self) -> Iterator[StoredFile]:
+        now = datetime.now(UTC)
+        return iter([StoredFile(k, len(v), now) for k, v in self.stored.items()])
 
     def close(self) -> None:
         pass
