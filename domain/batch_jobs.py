@@ -491,6 +491,18 @@ class BatchJob(BaseAggregate[str]):
         if self.attempts_at(step) != attempt:
             raise LeaseLostError(step, attempt, self.attempts_at(step))
 
+    def check_strategy_write(self, step: LeaseStep, attempt: int) -> None:
+        """check_attempt, and refuse once the job failed or completed meanwhile.
+
+        A strategy's own writes (progress, results) all come before its step ends, so
+        a job found failed (the reaper gave up on a lease that lapsed while its worker
+        was paused or cut off) or completed takes none: the late attempt stands down.
+        A canceled job still takes its strategy's clean-up (the cooperative cancel).
+        """
+        self.check_attempt(step, attempt)
+        if self.status in (BatchJobStatus.FAILED, BatchJobStatus.COMPLETED):
+            raise JobFinishedError(step, attempt, self.status)
+
     def renew_lease(self, holder: str, now: datetime, seconds: float) -> bool:
         """Extend `holder`'s lease; False (and no event) if it is not theirs anymore."""
         if self.is_final or self.lease_holder != holder:
@@ -568,6 +580,14 @@ class LeaseLostError(Exception):
     def __init__(self, step: LeaseStep, attempt: int, latest: int) -> None:
         super().__init__(f"{step} attempt {attempt} was taken over by attempt {latest}")
         self.step, self.attempt, self.latest = step, attempt, latest
+
+
+class JobFinishedError(LeaseLostError):
+    """The job failed or completed while this attempt still ran: it stands down."""
+
+    def __init__(self, step: LeaseStep, attempt: int, status: BatchJobStatus) -> None:
+        Exception.__init__(self, f"{step} attempt {attempt} found the job {status}")
+        self.step, self.attempt, self.latest = step, attempt, attempt
 
 
 class LeaseHeldError(NotAllowedError):

@@ -56,6 +56,12 @@ def _fence(step: LeaseStep, leased: BatchJob) -> Callable[[BatchJob], None]:
     return lambda job: job.check_attempt(step, attempt)
 
 
+def _strategy_fence(step: LeaseStep, leased: BatchJob) -> Callable[[BatchJob], None]:
+    """The fence of the strategy's own writes: also closed once the job finished."""
+    attempt = leased.attempts_at(step)
+    return lambda job: job.check_strategy_write(step, attempt)
+
+
 def worker_actor() -> str:
     return f"worker:{socket.gethostname()}:{os.getpid()}"
 
@@ -191,7 +197,12 @@ class JobSteps:
 
         try:
             strategy = self._registry.get(job.type)
-            run = ApplicationJobRun(self._app, job_id, self.actor, fence=fence)
+            run = ApplicationJobRun(
+                self._app,
+                job_id,
+                self.actor,
+                fence=_strategy_fence(LeaseStep.PRE_PROCESSING, leased),
+            )
             self._riding_out_outages(
                 job_id, lambda: strategy.pre_process_batch_job(run)
             )
@@ -232,7 +243,12 @@ class JobSteps:
         except Exception as error:  # noqa: BLE001 - as above
             self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
             return
-        self._process_attempt(strategy, job_id, _fence(LeaseStep.PROCESSING, leased))
+        self._process_attempt(
+            strategy,
+            job_id,
+            _fence(LeaseStep.PROCESSING, leased),
+            _strategy_fence(LeaseStep.PROCESSING, leased),
+        )
 
     def _riding_out_outages(self, job_id: str, step: Callable[[], None]) -> None:
         """The step, run again from its start after an outage of NATS or PostgreSQL.
@@ -282,7 +298,11 @@ class JobSteps:
         return leased
 
     def _process_attempt(
-        self, strategy: BatchJobStrategy, job_id: str, fence: Callable[[BatchJob], None]
+        self,
+        strategy: BatchJobStrategy,
+        job_id: str,
+        fence: Callable[[BatchJob], None],
+        strategy_fence: Callable[[BatchJob], None],
     ) -> None:
         """One attempt; a retryable failure raises RetryLater for the caller to wait.
 
@@ -290,7 +310,9 @@ class JobSteps:
         the job over, this one stands down without writing (a paused or cut-off
         worker must not rewrite a job that is finished).
         """
-        run = ApplicationJobRun(self._app, job_id, self.actor, self.signals, fence)
+        run = ApplicationJobRun(
+            self._app, job_id, self.actor, self.signals, strategy_fence
+        )
 
         def complete(current: BatchJob) -> None:
             fence(current)

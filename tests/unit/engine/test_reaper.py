@@ -13,6 +13,7 @@ from tests.unit.engine.harness import (
     Relay,
     Script,
     create,
+    event_names,
     new_app,
     new_clock,
     raises,
@@ -112,3 +113,28 @@ def test_a_retry_not_taken_up_in_time_is_reaped() -> None:
 
     assert reap.reap() == [job_id]
     assert "(last held for a retry)" in str(app.get_batch_job(job_id).result)
+
+
+def test_a_worker_back_after_the_reaper_failed_its_job_writes_nothing() -> None:
+    """Paused past its lease and the grace (no other worker to take over): the reaper
+    fails the job, and the worker's next write, when it wakes, stands down."""
+    app, clock, script = new_app(), new_clock(), Script()
+    a = worker(app, clock, script)
+    relay = Relay(app, a)
+    job_id = create(app)
+    reap = reaper(app, clock, [job_id])
+    reaped: list[str] = []
+
+    def paused_then_writes(run: JobRun) -> None:
+        clock.advance(LEASE + STUCK_AFTER + 1)  # no renewal: the worker is paused
+        reaped.extend(reap.reap())
+        run.update(result={"advancement_count": 1})  # its progress, when it wakes
+
+    script.process.append(paused_then_writes)
+    run_until_idle(relay, a)
+
+    assert reaped == [job_id]
+    job = app.get_batch_job(job_id)
+    assert job.status is BatchJobStatus.FAILED
+    assert event_names(app, job_id)[-1] == "batch.failed"  # nothing after it
+    assert "advancement_count" not in (job.result or {})
