@@ -12,6 +12,7 @@ import structlog
 
 from service.bootstrap.process import Bootstrap
 from service.engine.embedded import job_steps
+from service.engine.heartbeat import Heartbeat
 from service.engine.jetstream import jetstream_engines
 from service.messaging import envelope
 from service.messaging.streams import ensure_stream
@@ -79,6 +80,7 @@ async def running_worker(
     )
     nc = await connect(nats_servers(settings.nats_url), "jobstream-worker")
     engines: list[JobEngine] = []
+    heartbeat: Heartbeat | None = None
     reaper.start()
     try:
         js = nc.jetstream()
@@ -89,6 +91,11 @@ async def running_worker(
             settings.nats_replicas,
         )
         engines = await jetstream_engines(settings, steps, js)
+        registry_of_workers = await asyncio.to_thread(lambda: parts.workers)
+        heartbeat = Heartbeat(
+            registry_of_workers, steps.actor, lambda: sum(e.in_flight for e in engines)
+        )
+        heartbeat.start()
         # Cancels reach running jobs from the stream (plain subscription: every worker).
         canceled = await nc.subscribe(
             envelope.subject_for(settings.nats_subject_prefix, "batch.canceled"),
@@ -103,6 +110,8 @@ async def running_worker(
     finally:
         # Stop fetching and finish the jobs in hand (their acks need this loop).
         await asyncio.gather(*(asyncio.to_thread(e.stop) for e in engines))
+        if heartbeat is not None:
+            await asyncio.to_thread(heartbeat.stop)
         await disconnect(nc)
         reaper.stop()
         if bootstrap is None:

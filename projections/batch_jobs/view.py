@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from projections import swap
+from projections.batch_jobs import stats
 from projections.batch_jobs.document import document
 from projections.batch_jobs.query import BatchJobQuery, order_clause, where_clause
 from projections.batch_jobs.row import (
@@ -57,6 +58,17 @@ class BatchJobsView(TrackingRecorder, ABC):
     @abstractmethod
     def expired_leases(self, before: datetime, limit: int) -> list[str]:
         """Ids of unfinished jobs whose lease expired before `before`, oldest first."""
+
+    @abstractmethod
+    def counts_by_type_and_status(self) -> list[tuple[str, str, int]]:
+        """(type, status, jobs) for every type and status that has a job."""
+
+    @abstractmethod
+    def changes_per_minute(self, since: datetime) -> list[tuple[str, str, int]]:
+        """Jobs per minute that got created, completed, failed or canceled since then.
+
+        Each is (minute as `YYYY-MM-DDTHH:MM` in UTC, what happened, jobs).
+        """
 
     @abstractmethod
     def rebuild_if_outdated(self) -> bool:
@@ -217,6 +229,21 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
             curs.execute(select_sql, [self._encode_time(before), limit])
             return [record["id"] for record in curs.fetchall()]
 
+    @abstractmethod
+    def _minute_of(self, column: str) -> str:
+        """SQL for the UTC minute of a time column, as `YYYY-MM-DDTHH:MM` text."""
+
+    def counts_by_type_and_status(self) -> list[tuple[str, str, int]]:
+        with self._transaction(commit=False) as curs:
+            curs.execute(stats.counts_sql(self.table))
+            return [(r["type"], r["status"], int(r["n"])) for r in curs.fetchall()]
+
+    def changes_per_minute(self, since: datetime) -> list[tuple[str, str, int]]:
+        sql, times = stats.per_minute_sql(self.table, self.placeholder, self._minute_of)
+        with self._transaction(commit=False) as curs:
+            curs.execute(sql, [self._encode_time(since)] * times)
+            return [(r["minute"], r["kind"], int(r["n"])) for r in curs.fetchall()]
+
     def rebuild_if_outdated(self) -> bool:
         with self._transaction(commit=True) as curs:
             if self._column_names(curs) == [*COLUMNS, "document"]:
@@ -288,4 +315,7 @@ def index_statements(table: str) -> list[str]:
         f"{table}_lease_expiry ON {table} (lease_expires_at) "
         "WHERE lease_expires_at IS NOT NULL"
     )
-    return [f"CREATE INDEX IF NOT EXISTS {index}" for index in (by_creator, by_expiry)]
+    # Throughput per minute (projections.batch_jobs.stats): the rows changed lately.
+    by_update = f"{table}_updated ON {table} (updated_at)"
+    indexes = (by_creator, by_expiry, by_update)
+    return [f"CREATE INDEX IF NOT EXISTS {index}" for index in indexes]

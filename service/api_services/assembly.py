@@ -17,6 +17,7 @@ from service.api_services.health import (
     with_broker,
 )
 from service.api_services.history import EventHistory, HistoryService
+from service.api_services.system import System, SystemService
 
 if TYPE_CHECKING:
     from service.ports import ApiRuntime
@@ -30,6 +31,7 @@ class ApiServices:
     files: FilesService
     health: HealthService
     history: HistoryService
+    system: SystemService
 
 
 def api_services(runtime: ApiRuntime) -> ApiServices:
@@ -52,4 +54,12 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
             lambda: details_with_broker(runtime.settings.nats_url, runtime.details()),
         ),
         history=EventHistory(app),
+        system=System(
+            settings=settings,
+            app=app,
+            view=runtime.view,
+            read_models=runtime.read_models,
+            workers=runtime.worker_registry,
+            relay_position=runtime.relay_position,
+        ),
     )

@@ -22,6 +22,7 @@ from domain.errors import NotAllowedError
 from domain.leases import LeaseStep, gave_up_message
 from service.engine.clock import SYSTEM_CLOCK, Clock
 from service.engine.work import Step
+from service.metrics.instruments import timed
 from service.retry import JOB_BACKOFF, retry_transient
 from service.strategies.cancellation import CancelSignals
 from service.strategies.run import ApplicationJobRun
@@ -161,9 +162,10 @@ class JobSteps:
         try:
             strategy = self._registry.get(job.type)
             run = ApplicationJobRun(self._app, job_id, self.actor, fence=fence)
-            self._riding_out_outages(
-                job_id, lambda: strategy.pre_process_batch_job(run)
-            )
+            with timed(job.type, Step.PRE_PROCESS):
+                self._riding_out_outages(
+                    job_id, lambda: strategy.pre_process_batch_job(run)
+                )
             self._app.change_batch_job(job_id, done, current=run.latest or leased)
         except LeaseLostError as lost:
             log.info("processor.lease_lost", reason=str(lost))
@@ -265,7 +267,8 @@ class JobSteps:
             current.complete(self.actor)
 
         try:
-            self._riding_out_outages(job_id, lambda: strategy.process_job(run))
+            with timed(strategy.batch_type, Step.PROCESS):
+                self._riding_out_outages(job_id, lambda: strategy.process_job(run))
             try:
                 self._app.change_batch_job(job_id, complete, current=run.latest)
             except BaseException:

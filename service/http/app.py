@@ -25,6 +25,7 @@ from service.http.dependencies import (
     provide_health,
     provide_history,
     provide_jobs,
+    provide_system,
 )
 from service.http.downloads import download
 from service.http.errors import EXCEPTION_HANDLERS
@@ -32,6 +33,8 @@ from service.http.front_door import front_door
 from service.http.health import health, health_details
 from service.http.history import HistoryController
 from service.http.json_request import JsonOnlyRequest
+from service.http.metrics import metrics
+from service.http.operator.system import system_report
 from service.http.uploads import UploadController
 from service.ports import ApiRuntime
 
@@ -80,6 +83,8 @@ def create_app(
             UploadController,
             HistoryController,
             download,
+            metrics,
+            system_report,
         ],
         dependencies={
             "jobs": Provide(provide_jobs, sync_to_thread=False),
@@ -88,6 +93,7 @@ def create_app(
             "files": Provide(provide_files, sync_to_thread=False),
             "probes": Provide(provide_health, sync_to_thread=False),
             "histories": Provide(provide_history, sync_to_thread=False),
+            "system": Provide(provide_system, sync_to_thread=False),
             "caller": Provide(provide_caller),
         },
         exception_handlers={**EXCEPTION_HANDLERS, **catalog.EXCEPTION_HANDLERS},

@@ -17,6 +17,7 @@ from service.api_services.catalog import CatalogService
 from service.api_services.files import FilesService
 from service.api_services.health import HealthService
 from service.api_services.history import HistoryService
+from service.api_services.system import SystemService
 from service.http.identity import authenticate, authenticate_from_memory
 
 
@@ -46,6 +47,10 @@ def provide_health(state: State) -> HealthService:
 
 def provide_history(state: State) -> HistoryService:
     return services_of(state).history
+
+
+def provide_system(state: State) -> SystemService:
+    return services_of(state).system
 
 
 async def provide_caller(

@@ -23,6 +23,7 @@ from domain.product_csv.export_format import (
 )
 from domain.strategies import AbstractBatchJobStrategy, BatchJobDraft
 from service.catalog.commands import batch_actor
+from service.metrics.instruments import ROWS_EXPORTED
 from service.strategies.product_export.list_config import (
     ExportSelection,
     prepared_context,
@@ -122,7 +123,8 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         key = export_file_key(job.id)
         writer = self._files_of(job).open_writer(key)
         try:
-            if not self._write(run, writer, layout, catalog, selection):
+            rows = self._write(run, writer, layout, catalog, selection)
+            if rows is None:
                 writer.abort()  # canceled: the partial file never appears
                 run.update(unset_result=("file_key", "file_size"))
                 log.info("product_export.canceled", file_key=key)
@@ -131,6 +133,7 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         except BaseException:
             writer.abort()
             raise
+        ROWS_EXPORTED.labels(self.batch_type).inc(rows)  # once the file is there
         log.info("product_export.written", file_key=key, file_size=writer.size)
 
     def _write(
@@ -140,25 +143,27 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         layout: ExportLayout,
         catalog: CatalogReadModel,
         selection: ExportSelection,
-    ) -> bool:
-        """Header and lines into `writer`; False if the job was canceled meanwhile."""
+    ) -> int | None:
+        """Header and lines into `writer`: the lines written, None if canceled."""
         writer.write(layout.header())
         run.update(result={"file_key": writer.key, "file_size": writer.size})
         count = product_count(catalog.view, selection)
-        done, reported, reported_at = 0, 0, -PROGRESS_SECONDS
+        done, reported, reported_at, rows = 0, 0, -PROGRESS_SECONDS, 0
         for page in product_pages(catalog.view, selection, count):
             for product in page:
-                writer.writelines(layout.lines(product))
+                lines = layout.lines(product)
+                writer.writelines(lines)
+                rows += len(lines)
             done += len(page)
             if run.is_canceled():
-                return False
+                return None
             if time.monotonic() - reported_at >= PROGRESS_SECONDS:
                 reported, reported_at = done, time.monotonic()
                 if self._progress(run, writer, count, done).status == "canceled":
-                    return False
+                    return None
         if reported != done:  # the final figures, whenever the last write was
             self._progress(run, writer, count, done)
-        return True
+        return rows
 
     def _progress(
         self, run: JobRun, writer: FileWriter, count: int, done: int
