@@ -16,34 +16,13 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from service.metrics.http_requests import HttpRequests
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from prometheus_client.metrics import Histogram as HistogramChild
-
 REGISTRY = CollectorRegistry(auto_describe=False)
 
-HTTP_REQUEST_DURATION = Histogram(
-    "jobstream_http_request_duration_seconds",
-    "HTTP requests by method, route template and status code, and how long each took.",
-    ["method", "route", "status"],
-    buckets=(
-        0.001,
-        0.0025,
-        0.005,
-        0.01,
-        0.025,
-        0.05,
-        0.1,
-        0.25,
-        0.5,
-        1.0,
-        2.5,
-        5.0,
-        10.0,
-    ),
-    registry=REGISTRY,
-)
 STEP_DURATION = Histogram(
     "jobstream_step_duration_seconds",
     "How long a job's strategy ran, by batch type and step (pre_process, process).",
@@ -64,25 +43,10 @@ ROWS_IMPORTED = Counter(
     registry=REGISTRY,
 )
 
-# A request's labels seen before: `labels()` validates and locks on every call, a
-# dict lookup does not. Routes and statuses are few, so the dict stays small; an
-# unmatched path has no template and is counted under one route, "unmatched".
-_http_children: dict[tuple[str, str, int], HistogramChild] = {}
-
-
-def record_request(method: str, route: str, status: int, seconds: float) -> None:
-    """Count one HTTP request (called once per request by the front door)."""
-    key = (method, route, status)
-    child = _http_children.get(key)
-    if child is None:
-        child = HTTP_REQUEST_DURATION.labels(method, route, str(status))
-        _http_children[key] = child
-    child.observe(seconds)
-
-
-def forget_children() -> None:
-    """Drop the cached label children (after the value class changed, in tests)."""
-    _http_children.clear()
+# Recorded by the front door on every request: a histogram of its own (see there).
+HTTP_REQUESTS = HttpRequests()
+REGISTRY.register(HTTP_REQUESTS)
+record_request = HTTP_REQUESTS.record
 
 
 @contextlib.contextmanager

@@ -52,7 +52,7 @@ def enable(data_path: Path, *, clean: bool) -> Path:
     # prometheus_client picks its value class when it is imported; labelled
     # instruments create their values on first use, so choosing it now still works.
     values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
-    instruments.forget_children()
+    instruments.HTTP_REQUESTS.share()
     return directory
 
 
