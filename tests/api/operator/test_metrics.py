@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -13,7 +15,9 @@ from service.http.app import create_app
 from service.runtime import Runtime
 from service.settings import Settings
 from service.strategies.registry import StrategyRegistry
-from tests.api.operator.metrics_text import scrape, total, value
+from tests.api.operator.metrics_text import parse, scrape, total, value
+from tests.conftest import make_settings
+from tests.integration.conftest import free_port
 from tests.support import Caller, ScriptedStrategy, new_user, wait_for_status
 
 TOKEN = "scrape-token-0123456789abcdef"
@@ -152,3 +156,35 @@ def test_a_bearer_that_is_not_the_token_needs_a_login(
 ) -> None:
     response = client.get("/metrics", headers={"Authorization": header})
     assert response.status_code == 401
+
+
+def test_a_broker_that_does_not_answer_leaves_nats_figures_absent_quickly(
+    tmp_path: Path,
+) -> None:
+    # Nothing listens on this port: every connection is refused.
+    settings = msgspec.structs.replace(
+        make_settings(tmp_path),
+        nats_url=f"nats://127.0.0.1:{free_port()}",
+        file_store="local",
+    )
+    runtime = Runtime(
+        settings, registry=StrategyRegistry([ScriptedStrategy()]), process_jobs=False
+    )
+    with TestClient(app=create_app(runtime)) as client:
+        admin = new_user(runtime, "admin_user")
+
+        started = time.monotonic()
+        scraped = client.get("/metrics", headers=admin.headers)
+        system = client.get("/admin/jobstream/system", headers=admin.headers)
+
+        assert time.monotonic() - started < 5  # a 1 s budget, then cached
+        assert scraped.status_code == 200
+        samples = parse(scraped.text)
+        assert value(samples, "jobstream_nats_up") == 0
+        assert not any(
+            "nats_stream" in name or "consumer" in name for name, _ in samples
+        )
+        assert system.status_code == 200
+        body = system.json()
+        assert body["nats"] == {"stream_pending": None, "consumer_pending": None}
+        assert body["relay"] == {"leader": None, "lag": body["read_models"][0]["head"]}
