@@ -69,6 +69,7 @@ async def running_worker(
     app = parts.app
     # A NATS file store connects on first use: off the event loop.
     await asyncio.to_thread(lambda: parts.files)
+    workers = await asyncio.to_thread(lambda: parts.workers)  # the heartbeats' registry
     registry = parts.registry
     if bootstrap is None:
         # Alone, the worker waits on positions `jobstream projections` tells.
@@ -91,9 +92,8 @@ async def running_worker(
             settings.nats_replicas,
         )
         engines = await jetstream_engines(settings, steps, js)
-        registry_of_workers = await asyncio.to_thread(lambda: parts.workers)
         heartbeat = Heartbeat(
-            registry_of_workers, steps.actor, lambda: sum(e.in_flight for e in engines)
+            workers, steps.actor, lambda: sum(e.in_flight for e in engines)
         )
         heartbeat.start()
         # Cancels reach running jobs from the stream (plain subscription: every worker).

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
+import psycopg
 from litestar.testing import TestClient
 
 from service.runtime import Runtime
+from service.settings import Settings
+from service.worker_registry import WorkerEntry
 from tests.support import Caller, wait_for_status
 
 ROUTE = "/admin/jobstream/system"
@@ -114,3 +119,52 @@ def test_throughput_counts_the_jobs_just_run_per_minute(
         "failed": 1,
         "canceled": 1,
     }
+
+
+def test_a_silent_worker_is_not_alive_and_after_an_hour_forgotten(
+    client: TestClient[Any], admin: Caller, runtime: Runtime
+) -> None:
+    registry = runtime.worker_registry()
+    now = datetime.now(UTC)
+    silent = WorkerEntry(
+        id="worker:gone-host:1",
+        host="gone-host",
+        pid=1,
+        started_at=now - timedelta(hours=2),
+        last_seen=now - timedelta(seconds=60),
+        in_flight=3,
+    )
+    forgotten = WorkerEntry(
+        id="worker:gone-host:2",
+        host="gone-host",
+        pid=2,
+        started_at=now - timedelta(hours=3),
+        last_seen=now - timedelta(hours=1, minutes=5),
+        in_flight=1,
+    )
+    registry.beat(forgotten)  # written before the hour's end, then silent
+    registry.beat(silent)  # a beat removes rows silent for over an hour
+
+    body = client.get(ROUTE, headers=admin.headers).json()
+
+    workers = {w["id"]: w for w in body["workers"]}
+    assert "worker:gone-host:2" not in workers
+    assert workers["worker:gone-host:1"]["alive"] is False
+    assert workers["worker:gone-host:1"]["in_flight"] == 3
+    assert workers[runtime.processing.steps.actor]["alive"] is True
+    assert stored_ids(runtime.settings) >= {"worker:gone-host:1"}
+    assert "worker:gone-host:2" not in stored_ids(runtime.settings)  # deleted
+    registry.remove(silent.id)
+    assert "worker:gone-host:1" not in stored_ids(runtime.settings)
+
+
+def stored_ids(settings: Settings) -> set[str]:
+    """The registry's rows as stored, whatever their age."""
+    select = "SELECT id FROM jobstream_workers"
+    if settings.database_url is not None:
+        with psycopg.connect(settings.database_url) as conn:
+            return {row[0] for row in conn.execute(select)}
+    with contextlib.closing(
+        sqlite3.connect(settings.data_path / "workers.sqlite")
+    ) as conn:
+        return {row[0] for row in conn.execute(select)}
