@@ -49,6 +49,15 @@ def restore_mark(curs: Any, table: str, *, postgres: bool) -> None:
     if _primary_key_columns(curs, leftover, postgres=postgres) == 1:
         curs.execute(f"DROP TABLE {leftover}")
     mark = "%s" if postgres else "?"
+    # Read first: a process opening a view another keeps must not write to it. On
+    # SQLite a write here would upgrade this read transaction while the keeper's
+    # projection writes, and SQLite answers that at once with "database is locked".
+    curs.execute(
+        f"SELECT 1 FROM {table} WHERE application_name = {mark}",  # noqa: S608
+        [MARK],
+    )
+    if curs.fetchone() is not None:
+        return
     curs.execute(
         f"INSERT INTO {table} (application_name, notification_id) "  # noqa: S608
         f"VALUES ({mark}, 1) ON CONFLICT (application_name) DO NOTHING",

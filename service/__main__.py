@@ -24,6 +24,7 @@ from service.commandline.errors import reported
 from service.gc_tuning import tune_gc
 from service.http.rendering import render_user
 from service.logs import configure_logging
+from service.metrics import multiprocess
 from service.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -110,6 +111,9 @@ def serve(settings: Settings, *, roles: str = "serve") -> int:
 
     listening = http_server.bind(settings.host, settings.port)  # taken: say so first
     processes = settings.http_processes
+    # Before the fork: every HTTP process (and a worker beside them) writes its
+    # instruments where a scrape of any of them reads them all.
+    multiprocess.enable(settings.data_path, clean=True)
     if not settings.is_postgres:
         resolve_secrets(settings)  # once, before the processes that share them start
 
@@ -225,6 +229,7 @@ def _run(argv: Sequence[str] | None) -> int:
     if args.command == "worker":
         from service.worker_process import serve_worker  # noqa: PLC0415 - worker role only
 
+        multiprocess.enable(settings.data_path, clean=False)
         asyncio.run(serve_worker(settings))
         return 0
     return create_user(settings, args)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from service.read_models.host import ReadModelHost
     from service.settings import Settings
     from service.strategies.registry import StrategyRegistry
+    from service.worker_registry import WorkerRegistry
 
 
 @dataclass(frozen=True)
@@ -63,3 +64,11 @@ class ApiRuntime(ABC):
     @abstractmethod
     def details(self) -> dict[str, object]:
         """Health, the log's head, and how far each reader of it is behind."""
+
+    @abstractmethod
+    def worker_registry(self) -> WorkerRegistry:
+        """The registry of job-engine workers (their heartbeats)."""
+
+    @abstractmethod
+    def relay_position(self) -> int | None:
+        """What the relay has published up to; None where NATS is not configured."""

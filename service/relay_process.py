@@ -16,6 +16,7 @@ from service.nats_client import connect, disconnect
 from service.pg_listener import NotificationListener
 from service.settings import nats_servers
 from service.signals import run_until_signalled
+from service.stream_names import relay_lease_name, relay_lock_path
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -26,19 +27,17 @@ log = structlog.get_logger("relay")
 
 
 def leadership_for(settings: Settings) -> Leadership:
-    # Lowercased like the position's table name, so lease and position always pair.
-    stream = settings.nats_stream.lower()
     if settings.database_url is not None:
         # The lease plus a standby's poll stays within the documented bound.
         bound = settings.relay_leadership_seconds
         poll = min(0.5, bound / 10)
         return PostgresLease(
             settings.database_url,
-            f"jobstream-relay:{stream}",
+            relay_lease_name(settings),
             lease_seconds=bound - poll,
             poll_seconds=poll,
         )
-    return FileLock(settings.data_path / f"relay-{stream}.lock")
+    return FileLock(relay_lock_path(settings))
 
 
 @contextlib.asynccontextmanager

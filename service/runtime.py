@@ -10,6 +10,7 @@ from projections.read_models.known import BATCH_JOBS
 from service import positions
 from service.bootstrap.process import Bootstrap
 from service.engine.embedded import embedded_engine
+from service.engine.heartbeat import Heartbeat
 from service.files.retention import sweeper_for
 from service.pg_probe import postgres_down
 from service.ports import ApiRuntime
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from service.catalog.readmodel import CatalogReadModel
     from service.settings import Settings
     from service.strategies.registry import StrategyRegistry
+    from service.worker_registry import WorkerRegistry
 
 log = structlog.get_logger("runtime")
 
@@ -80,12 +82,19 @@ class Runtime(ApiRuntime):
             self.view,
             self.read_models[BATCH_JOBS.name].catch_up,
         )
+        self.heartbeat: Heartbeat | None = None
 
     def start(self) -> None:
         if self.process_jobs:
             self.app.save_listeners.append(self.processing.wake_for)
             self.processing.start()
             self.sweeper.start()
+            self.heartbeat = Heartbeat(
+                self.parts.workers,
+                self.processing.steps.actor,
+                lambda: self.processing.in_flight,
+            )
+            self.heartbeat.start()
         # Another process's save (PostgreSQL NOTIFY) wakes the processor too.
         self.read_models.also_wake.append(self._wake_processing)
         self.read_models.start()
@@ -105,6 +114,8 @@ class Runtime(ApiRuntime):
         self.sweeper.stop()
         self.reaper.stop()
         self.processing.stop()
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         self.parts.close()  # the read models, the stores and the application
         log.info("runtime.stopped")
 
@@ -170,6 +181,14 @@ class Runtime(ApiRuntime):
             report["relay_position"] = relayed
             report["relay_lag"] = positions.lag(head, relayed)
         return report
+
+    def worker_registry(self) -> WorkerRegistry:
+        return self.parts.workers
+
+    def relay_position(self) -> int | None:
+        if self.settings.nats_url is None:
+            return None
+        return positions.recorded(self._relay_tracking(), self.app.name)
 
     def _relay_tracking(self) -> TrackingRecorder:
         return self.parts.relay_position

@@ -94,6 +94,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_hash_threads: int = 0
     login_hash_queue: int = 128
     login_hash_wait_seconds: float = 3.0
+    # GET /metrics also answers `Authorization: Bearer <this>` (a scraper has no
+    # login); unset, it needs an admin's login like the admin routes.
+    metrics_token: str | None = None
 
     @property
     def is_postgres(self) -> bool:

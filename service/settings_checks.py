@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 PREFIX = "JOBSTREAM_"
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 MIN_SECRET_BYTES = 32  # HMAC-SHA256 keys shorter than the hash are guessable
+MIN_TOKEN_BYTES = 16  # a bearer token anyone may try: 128 bits at least
 MAX_PORT = 65_535
 MAX_REPLICAS = 5  # JetStream's limit
 MAX_HOURS = 876_000  # a century
@@ -50,6 +51,8 @@ class CheckedSettings(Protocol):
     def backend_url(self) -> str | None: ...
     @property
     def nats_url(self) -> str | None: ...
+    @property
+    def metrics_token(self) -> str | None: ...
 
 
 class SettingsError(ValueError):
@@ -148,6 +151,7 @@ def check(settings: CheckedSettings) -> None:
                 f"{variable(field)} must be at least {MIN_SECRET_BYTES} bytes, "
                 f"got {len(secret.encode())}"
             )
+    _check_metrics_token(settings.metrics_token)
     _check_urls(settings)
     _check_cors(settings.admin_cors)
     if settings.data_path.exists() and not settings.data_path.is_dir():
@@ -160,6 +164,25 @@ def check(settings: CheckedSettings) -> None:
         raise SettingsError(str(error)) from None
     if settings.file_store == "nats" and settings.nats_url is None:
         raise SettingsError("JOBSTREAM_FILE_STORE=nats needs JOBSTREAM_NATS_URL")
+
+
+def _check_metrics_token(token: str | None) -> None:
+    """JOBSTREAM_METRICS_TOKEN goes in an HTTP header: long enough, one printable word."""
+    if token is None:
+        return
+    if len(token.encode()) < MIN_TOKEN_BYTES:
+        raise SettingsError(
+            f"JOBSTREAM_METRICS_TOKEN must be at least {MIN_TOKEN_BYTES} bytes, "
+            f"got {len(token.encode())}"
+        )
+    if (
+        not token.isascii()
+        or not token.isprintable()
+        or any(c.isspace() for c in token)
+    ):
+        raise SettingsError(
+            "JOBSTREAM_METRICS_TOKEN must be printable ASCII without spaces"
+        )
 
 
 def _check_cors(origins: str) -> None:

@@ -13,6 +13,7 @@ import structlog
 from projections.read_models.known import BATCH_JOBS
 from service.bootstrap.process import Bootstrap
 from service.engine.embedded import job_steps
+from service.engine.heartbeat import Heartbeat
 from service.engine.jetstream import jetstream_engines
 from service.files.retention import sweeper_for
 from service.messaging import envelope
@@ -70,6 +71,7 @@ async def running_worker(
     app = parts.app
     # A NATS file store connects on first use: off the event loop.
     await asyncio.to_thread(lambda: parts.files)
+    workers = await asyncio.to_thread(lambda: parts.workers)  # the heartbeats' registry
     registry = parts.registry
     if bootstrap is None:
         # Alone, the worker waits on positions `jobstream projections` tells.
@@ -86,6 +88,7 @@ async def running_worker(
     )  # fmt: skip
     nc = await connect(nats_servers(settings.nats_url), "jobstream-worker")
     engines: list[JobEngine] = []
+    heartbeat: Heartbeat | None = None
     reaper.start()
     sweeper.start()
     try:
@@ -98,6 +101,10 @@ async def running_worker(
             StreamLimits.of(settings),
         )
         engines = await jetstream_engines(settings, steps, js)
+        heartbeat = Heartbeat(
+            workers, steps.actor, lambda: sum(e.in_flight for e in engines)
+        )
+        heartbeat.start()
         # Cancels reach running jobs from the stream (plain subscription: every worker).
         canceled = await nc.subscribe(
             envelope.subject_for(settings.nats_subject_prefix, "batch.canceled"),
@@ -112,6 +119,8 @@ async def running_worker(
     finally:
         # Stop fetching and finish the jobs in hand (their acks need this loop).
         await asyncio.gather(*(asyncio.to_thread(e.stop) for e in engines))
+        if heartbeat is not None:
+            await asyncio.to_thread(heartbeat.stop)
         await disconnect(nc)
         sweeper.stop()
         reaper.stop()

@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import threading
 from collections import Counter
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError
@@ -19,6 +20,7 @@ from eventsourcing.popo import POPOTrackingRecorder
 
 from projections.batch_jobs.document import document
 from projections.batch_jobs.row import COLUMNS, TIME_COLUMNS, BatchJobRow, fold
+from projections.batch_jobs.stats import THROUGHPUT_STAMPS
 from projections.batch_jobs.view import BatchJobsView, StatusPage
 from projections.nul import without_nul
 from projections.parking import ParkedEvent, Parking
@@ -143,6 +145,24 @@ class InMemoryBatchJobsView(POPOTrackingRecorder, BatchJobsView, Parking):
         """Every row's version and stored document (as the SQL views give `verify`)."""
         with self._lock:
             return {i: (r.version, self._documents[i]) for i, r in self._rows.items()}
+
+    def counts_by_type_and_status(self) -> list[tuple[str, str, int]]:
+        with self._lock:
+            counts = Counter(
+                (row.type, row.status.value) for row in self._rows.values()
+            )
+        return [(batch_type, status, n) for (batch_type, status), n in counts.items()]
+
+    def changes_per_minute(self, since: datetime) -> list[tuple[str, str, int]]:
+        counts: Counter[tuple[str, str]] = Counter()
+        with self._lock:
+            for row in self._rows.values():
+                for kind, column in THROUGHPUT_STAMPS:
+                    moment = getattr(row, column)
+                    if moment is not None and moment >= since:
+                        minute = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+                        counts[minute, kind] += 1
+        return [(minute, kind, n) for (minute, kind), n in counts.items()]
 
     def expired_leases(self, before: datetime, limit: int) -> list[str]:
         with self._lock:

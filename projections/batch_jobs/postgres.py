@@ -66,6 +66,9 @@ class PostgresBatchJobsView(
     def _encode_time(self, value: datetime) -> object:
         return value
 
+    def _minute_of(self, column: str) -> str:
+        return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI')"""
+
     def _decode_time(self, value: Any) -> datetime:
         return value  # type: ignore[no-any-return]
 

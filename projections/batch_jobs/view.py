@@ -10,6 +10,7 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from domain.batch_jobs import BatchJobStatus
 from projections import swap
+from projections.batch_jobs import stats
 from projections.batch_jobs.document import document
 from projections.batch_jobs.query import (
     STATUS_SQL,
@@ -75,6 +76,17 @@ class BatchJobsView(TrackingRecorder, ABC):
     @abstractmethod
     def unfinished_contexts(self) -> dict[str, dict[str, Any]]:
         """Each job not completed, canceled or failed: its id and its context."""
+
+    @abstractmethod
+    def counts_by_type_and_status(self) -> list[tuple[str, str, int]]:
+        """(type, status, jobs) for every type and status that has a job."""
+
+    @abstractmethod
+    def changes_per_minute(self, since: datetime) -> list[tuple[str, str, int]]:
+        """Jobs per minute that got created, completed, failed or canceled since then.
+
+        Each is (minute as `YYYY-MM-DDTHH:MM` in UTC, what happened, jobs).
+        """
 
     @abstractmethod
     def rebuild_if_outdated(self) -> bool:
@@ -282,6 +294,21 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
                 for record in curs.fetchall()
             }
 
+    @abstractmethod
+    def _minute_of(self, column: str) -> str:
+        """SQL for the UTC minute of a time column, as `YYYY-MM-DDTHH:MM` text."""
+
+    def counts_by_type_and_status(self) -> list[tuple[str, str, int]]:
+        with self._transaction(commit=False) as curs:
+            curs.execute(stats.counts_sql(self.table))
+            return [(r["type"], r["status"], int(r["n"])) for r in curs.fetchall()]
+
+    def changes_per_minute(self, since: datetime) -> list[tuple[str, str, int]]:
+        sql, times = stats.per_minute_sql(self.table, self.placeholder, self._minute_of)
+        with self._transaction(commit=False) as curs:
+            curs.execute(sql, [self._encode_time(since)] * times)
+            return [(r["minute"], r["kind"], int(r["n"])) for r in curs.fetchall()]
+
     def rebuild_if_outdated(self) -> bool:
         with self._transaction(commit=True) as curs:
             if self._column_names(curs) == [*COLUMNS, "document"]:
@@ -358,7 +385,7 @@ def index_statements(table: str) -> list[str]:
     # filter (on the derived status, the expression its queries use verbatim).
     by_created = f"{table}_created ON {table} (created_at, id)"
     by_status = f"{table}_status_created ON {table} (({STATUS_SQL}), created_at, id)"
-    return [
-        f"CREATE INDEX IF NOT EXISTS {index}"
-        for index in (by_creator, by_expiry, by_created, by_status)
-    ]
+    # Throughput per minute (projections.batch_jobs.stats): the rows changed lately.
+    by_update = f"{table}_updated ON {table} (updated_at)"
+    indexes = (by_creator, by_expiry, by_created, by_status, by_update)
+    return [f"CREATE INDEX IF NOT EXISTS {index}" for index in indexes]

@@ -20,6 +20,7 @@ from service.api_services.health import (
 from service.api_services.history import EventHistory, HistoryService
 from service.api_services.operator import Operator, OperatorService
 from service.api_services.retries import Retries, RetryService
+from service.api_services.system import System, SystemService
 
 if TYPE_CHECKING:
     from service.ports import ApiRuntime
@@ -36,6 +37,7 @@ class ApiServices:
     operator: OperatorService
     retries: RetryService
     feed: FeedService
+    system: SystemService
 
 
 def api_services(runtime: ApiRuntime) -> ApiServices:
@@ -71,4 +73,12 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
         ),
         retries=Retries(app, runtime.registry, runtime.settle),
         feed=feed,
+        system=System(
+            settings=settings,
+            app=app,
+            view=runtime.view,
+            read_models=runtime.read_models,
+            workers=runtime.worker_registry,
+            relay_position=runtime.relay_position,
+        ),
     )

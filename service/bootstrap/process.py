@@ -21,6 +21,7 @@ from service.files.backends import build_file_storage
 from service.read_models.host import ReadModelHost
 from service.strategies.registry import StrategyRegistry, StrategyServices
 from service.tracing import lifecycle as tracing_lifecycle
+from service.worker_registry import WorkerRegistry, worker_registry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -169,6 +170,11 @@ class Bootstrap:
         """The catalog's read model; its runner runs only where the host is started."""
         reads: CatalogReadModel = self.read_models[CATALOG.name]
         return reads
+
+    @property
+    def workers(self) -> WorkerRegistry:
+        """The registry of job-engine workers (their heartbeats)."""
+        return self._part("workers", lambda: worker_registry(self.settings))
 
     @property
     def catalog(self) -> Catalog:

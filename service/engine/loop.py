@@ -145,6 +145,11 @@ class JobEngine:
         self.source.close()
 
     @property
+    def in_flight(self) -> int:
+        """Deliveries running now (the worker registry's and /metrics' figure)."""
+        return len(self._running)
+
+    @property
     def is_alive(self) -> bool:
         return bool(self._threads) and all(t.is_alive() for t in self._threads)
 

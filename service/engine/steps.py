@@ -23,6 +23,7 @@ from domain.leases import LeaseStep, gave_up_message
 from service import tracing
 from service.engine.clock import SYSTEM_CLOCK, Clock
 from service.engine.work import Step
+from service.metrics.instruments import timed
 from service.retry import JOB_BACKOFF, retry_transient
 from service.strategies.cancellation import CancelSignals
 from service.strategies.run import ApplicationJobRun
@@ -203,9 +204,10 @@ class JobSteps:
                 self.actor,
                 fence=_strategy_fence(LeaseStep.PRE_PROCESSING, leased),
             )
-            self._riding_out_outages(
-                job_id, lambda: strategy.pre_process_batch_job(run)
-            )
+            with timed(job.type, Step.PRE_PROCESS):
+                self._riding_out_outages(
+                    job_id, lambda: strategy.pre_process_batch_job(run)
+                )
             run.latest = run.latest or leased
             self._riding_out_outages(job_id, lambda: self._end_step(run, done))
         except LeaseLostError as lost:
@@ -321,7 +323,8 @@ class JobSteps:
             current.complete(self.actor)
 
         try:
-            self._riding_out_outages(job_id, lambda: strategy.process_job(run))
+            with timed(strategy.batch_type, Step.PROCESS):
+                self._riding_out_outages(job_id, lambda: strategy.process_job(run))
             # The output is made: an outage now delays the completion, never redoes
             # or fails the work (a save cut at its commit may have been stored).
             self._riding_out_outages(job_id, lambda: self._end_step(run, complete))

@@ -26,6 +26,7 @@ from service.http.dependencies import (
     provide_history,
     provide_jobs,
     provide_operator,
+    provide_system,
 )
 from service.http.dependency_order import resolve_dependencies_in_order
 from service.http.downloads import download
@@ -34,6 +35,8 @@ from service.http.front_door import front_door
 from service.http.health import health, health_details
 from service.http.history import HistoryController
 from service.http.json_request import JsonOnlyRequest
+from service.http.metrics import metrics
+from service.http.operator.system import system_report
 from service.http.uploads import UploadController
 from service.ports import ApiRuntime
 
@@ -85,6 +88,8 @@ def create_app(
             HistoryController,
             download,
             *operator.CONTROLLERS,
+            metrics,
+            system_report,
         ],
         dependencies={
             "jobs": Provide(provide_jobs, sync_to_thread=False),
@@ -94,6 +99,7 @@ def create_app(
             "probes": Provide(provide_health, sync_to_thread=False),
             "histories": Provide(provide_history, sync_to_thread=False),
             "operator": Provide(provide_operator, sync_to_thread=False),
+            "system": Provide(provide_system, sync_to_thread=False),
             "caller": Provide(provide_caller),
         },
         exception_handlers={**EXCEPTION_HANDLERS, **catalog.EXCEPTION_HANDLERS},

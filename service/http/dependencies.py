@@ -17,6 +17,7 @@ from service.api_services.files import FilesService
 from service.api_services.health import HealthService
 from service.api_services.history import HistoryService
 from service.api_services.operator import OperatorService
+from service.api_services.system import SystemService
 from service.http.identity import authenticate, authenticate_from_memory
 
 
@@ -50,6 +51,10 @@ def provide_history(state: State) -> HistoryService:
 
 def provide_operator(state: State) -> OperatorService:
     return services_of(state).operator
+
+
+def provide_system(state: State) -> SystemService:
+    return services_of(state).system
 
 
 async def provide_caller(request: Request[Any, Any, Any]) -> User:

@@ -20,6 +20,7 @@ from litestar.enums import ScopeType
 from litestar.response.base import ASGIResponse
 
 from service.http import origin_guard, request_context, url_checks
+from service.metrics.instruments import record_request
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -74,12 +75,16 @@ def front_door(cors: CORSConfig) -> Callable[[ASGIApp], ASGIApp]:
                 if not await _refused(scope, receive, send_with_id, cors, refused):
                     await app(scope, receive, send_with_id)
             finally:
+                elapsed = time.perf_counter() - started
+                method = scope["method"]
+                # The route's template, set by the router: a few label values, not ids.
+                record_request(method, scope.get("path_template", ""), status, elapsed)
                 log.info(
                     "http.request",
-                    method=scope.get("method"),
+                    method=method,
                     path=path,
                     status=status,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    duration_ms=round(elapsed * 1000, 2),
                 )
                 _clear()
 

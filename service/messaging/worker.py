@@ -12,13 +12,10 @@ from typing import TYPE_CHECKING
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from service.messaging import envelope
+from service.stream_names import consumer_name
 
 if TYPE_CHECKING:
     from nats.js.client import JetStreamContext
-
-
-def consumer_name(durable_prefix: str, event: str) -> str:
-    return f"{durable_prefix}-{event.replace('.', '-')}"
 
 
 def consumer_config(

@@ -13,10 +13,10 @@ from nats.js.api import AckPolicy, ConsumerConfig
 
 from service.http.app import create_app
 from service.messaging import envelope
-from service.messaging.worker import consumer_name
 from service.relay_process import running_relay
 from service.runtime import Runtime
 from service.strategies.registry import StrategyRegistry
+from service.stream_names import consumer_name
 from service.worker_process import running_worker
 from tests.support import ScriptedStrategy, new_user
 

@@ -30,6 +30,7 @@ from domain.product_csv.export_format import (
 )
 from domain.strategies import AbstractBatchJobStrategy, BatchJobDraft
 from service.catalog.commands import batch_actor
+from service.metrics.instruments import ROWS_EXPORTED
 from service.strategies.product_export.list_config import (
     ExportSelection,
     prepared_context,
@@ -136,8 +137,8 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         key = export_file_key(job.id)
         writer = self._files_of(job).open_writer(key)
         try:
-            figures = self._write(run, writer, layout, catalog, selection)
-            if figures is None:
+            written = self._write(run, writer, layout, catalog, selection)
+            if written is None:
                 writer.abort()  # canceled: the partial file never appears
                 run.update(unset_result=("file_key", "file_size"))
                 log.info("product_export.canceled", file_key=key)
@@ -146,6 +147,7 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         except BaseException:
             writer.abort()
             raise
+        figures, rows = written
         try:
             # Fenced: fails if another attempt took the job over meanwhile.
             run.update(result={"file_key": key, "file_size": writer.size, **figures})
@@ -153,6 +155,7 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
             # Nothing completes with this file: a rerun writes its own.
             self._discard(key, "this attempt's, unclaimed")
             raise
+        ROWS_EXPORTED.labels(self.batch_type).inc(rows)  # once the file is the job's
         log.info("product_export.written", file_key=key, file_size=writer.size)
         if isinstance(earlier, str) and earlier != key:
             # Only this attempt or a later one writes the pointer now: never back.
@@ -165,18 +168,20 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         layout: ExportLayout,
         catalog: CatalogReadModel,
         selection: ExportSelection,
-    ) -> dict[str, Any] | None:
-        """Header and lines into `writer`: the figures not yet saved, None if canceled.
+    ) -> tuple[dict[str, Any], int] | None:
+        """Header and lines into `writer`: unsaved figures and lines; None if canceled.
 
         The last page's figures are left to the write that follows the file's commit.
         """
         writer.write(layout.header())
         run.update(result={"file_key": writer.key, "file_size": writer.size})
         count = product_count(catalog.view, selection)
-        done, reported, reported_at = 0, 0, -PROGRESS_SECONDS
+        done, reported, reported_at, rows = 0, 0, -PROGRESS_SECONDS, 0
         for page in product_pages(catalog.view, selection, count):
             for product in page:
-                writer.writelines(layout.lines(product))
+                lines = layout.lines(product)
+                writer.writelines(lines)
+                rows += len(lines)
             done += len(page)
             if run.is_canceled():
                 return None
@@ -185,7 +190,8 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
                 figures = self._figures(writer, count, done)
                 if run.update(result=figures).status == "canceled":
                     return None
-        return {} if reported == done else self._figures(writer, count, done)
+        last = {} if reported == done else self._figures(writer, count, done)
+        return last, rows
 
     @staticmethod
     def _figures(writer: FileWriter, count: int, done: int) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from service.catalog.lookups import CatalogLookups
 from service.catalog.staged import StagedChanges
 from service.files.owners import FileOwners
 from service.files.storage import InvalidFileKeyError, check_key
+from service.metrics.instruments import ROWS_IMPORTED
 from service.strategies.product_import.apply import InstructionApplier
 from service.strategies.product_import.lookups import PlanLookups
 from service.strategies.product_import.report import ProblemReport
@@ -205,7 +206,8 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
         changes = StagedChanges(self._app, actor)
         started = time.monotonic()
         try:
-            if not self._stage(run, job, changes):
+            rows = self._stage(run, job, changes)
+            if rows is None:
                 return False
             staged = time.monotonic()
             marker = Claim.take(import_claim_key(job.id), job.id, actor)
@@ -216,6 +218,7 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
                     raise
                 log.info("product_import.imported_elsewhere")  # a redelivery won
                 return True
+            ROWS_IMPORTED.labels(self.batch_type).inc(rows)  # by the commit that landed
         finally:
             changes.close()
         log.info(
@@ -228,13 +231,17 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
 
     def _stage(
         self, run: JobRun, job: BatchJobSnapshot, changes: StagedChanges
-    ) -> bool:
-        """Apply the instructions chunk by chunk; False if the job was canceled."""
+    ) -> int | None:
+        """Apply the instructions chunk by chunk; the rows staged, None if canceled.
+
+        An instruction is a CSV row's.
+        """
         applier = InstructionApplier(self._catalog, changes, self._lookups())
-        done, reported = 0, time.monotonic()
+        done, reported, rows = 0, time.monotonic(), 0
         with self._files.open_text(ops_key(job.id)) as lines:
             for chunk in batched(lines, CHUNK_ROWS):
                 instructions = [_decode(line) for line in chunk]
+                rows += len(instructions)
                 applier.prefetch(instructions)
                 for instruction in instructions:
                     done += applier.apply(instruction)
@@ -245,8 +252,8 @@ class ProductImportStrategy(AbstractBatchJobStrategy):
                     after = run.update(result={"advancement_count": done})
                     if after.status == "canceled" or run.is_canceled():
                         log.info("product_import.canceled", advancement_count=done)
-                        return False
-        return True
+                        return None
+        return rows
 
     def _finish(self, run: JobRun, job: BatchJobSnapshot) -> None:
         """Medusa's finalize: progress to the count; the upload and op file removed.

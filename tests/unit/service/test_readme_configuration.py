@@ -15,9 +15,6 @@ DEFAULTS = {
     PREFIX + field.name.upper(): field.default
     for field in msgspec.structs.fields(Settings)
 }
-# Named by the operator contract and built beside this reference: each becomes a
-# field of Settings, and then is checked like the rest.
-CONTRACT = {"JOBSTREAM_METRICS_TOKEN"}
 
 
 def documented() -> dict[str, str]:
@@ -52,7 +49,7 @@ def test_every_setting_is_documented_and_nothing_else() -> None:
     names = set(documented())
 
     assert set(DEFAULTS) - names == set()
-    assert names - set(DEFAULTS) <= CONTRACT
+    assert names - set(DEFAULTS) == set()
 
 
 def test_each_documented_default_is_the_settings_default() -> None:

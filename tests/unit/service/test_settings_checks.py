@@ -79,6 +79,12 @@ from service.settings_checks import SettingsError
          "http://, got no scheme")),
         ("ADMIN_CORS", "http://a, /(/", ("JOBSTREAM_ADMIN_CORS: '/(/' is not a regular "
          "expression (missing ), unterminated subpattern at position 0)")),
+        ("METRICS_TOKEN", "short", ("JOBSTREAM_METRICS_TOKEN must be at least 16 bytes, "
+         "got 5")),
+        ("METRICS_TOKEN", "two words of sixteen", ("JOBSTREAM_METRICS_TOKEN must be "
+         "printable ASCII without spaces")),
+        ("METRICS_TOKEN", "t\u00f6ken-of-sixteen-bytes", ("JOBSTREAM_METRICS_TOKEN must be "
+         "printable ASCII without spaces")),
         ("HOST", "a\x00b", "JOBSTREAM_HOST contains U+0000 (NUL)"),
         ("ADMIN_CORS", "http://\udcff", "JOBSTREAM_ADMIN_CORS is not valid UTF-8"),
     ],
@@ -104,8 +110,10 @@ def test_values_at_the_edges_of_their_ranges_are_taken() -> None:
             "JOBSTREAM_FILE_STORE": "nats",
             "JOBSTREAM_DATABASE_URL": "postgres://db/jobs",
             "JOBSTREAM_JWT_SECRET": "s" * 32,
+            "JOBSTREAM_METRICS_TOKEN": "t" * 16,
         }
     )
+    assert settings.metrics_token == "t" * 16
 
     assert (settings.port, settings.log_level, settings.max_deliveries) == (
         0,
