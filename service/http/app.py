@@ -13,6 +13,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 
 from service import db_gate
 from service.api_services.assembly import api_services
+from service.console.routes import ConsoleController
 from service.http import catalog
 from service.http.auth import AuthController
 from service.http.batch_jobs import BatchJobController
@@ -80,6 +81,7 @@ def create_app(
             UploadController,
             HistoryController,
             download,
+            ConsoleController,
         ],
         dependencies={
             "jobs": Provide(provide_jobs, sync_to_thread=False),
