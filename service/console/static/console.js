@@ -75,7 +75,8 @@ function when(iso) {
 }
 
 function timeCell(iso) {
-  return h("td", {}, iso ? h("time", { datetime: iso }, when(iso)) : "—");
+  const short = iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" }) : "";
+  return h("td", { class: "time" }, iso ? h("time", { datetime: iso, title: when(iso) }, short) : "—");
 }
 
 function statusBadge(status) {
@@ -97,7 +98,8 @@ function progressNodes(job, name) {
   const share = progressOf(job);
   const bar = h("progress", { max: 1, "aria-label": `Progress of ${name}` });
   if (share === null) {
-    return [bar, h("span", { class: "pct" }, FINAL.has(job.status) ? "—" : "")];
+    // A job still working shows a moving (indeterminate) bar; a finished one, nothing.
+    return FINAL.has(job.status) ? [h("span", { class: "pct" }, "—")] : [bar];
   }
   bar.value = share;
   return [bar, h("span", { class: "pct" }, `${Math.round(share * 100)}%`)];
@@ -260,7 +262,10 @@ function watchJob(id, status, onJob) {
   };
   const refresh = throttled(() => load().catch((error) => showError(status, error)), 250);
   stop = live({ jobId: id, status, refresh, onChange: refresh });
-  return () => stop();
+  return () => {
+    stop();
+    status.textContent = "";
+  };
 }
 
 function showError(target, error) {
@@ -570,9 +575,17 @@ function jobPage() {
     buttons.retry.disabled = job.status !== "failed";
   };
 
+  // A line per event: its scalar fields with their values, the names inside objects.
   const describe = (payload) => {
-    const keys = Object.keys(payload || {}).filter((key) => !["originator_id", "originator_version", "timestamp"].includes(key));
-    return keys.length ? keys.join(", ") : "—";
+    const parts = [];
+    for (const [key, value] of Object.entries(payload || {})) {
+      if (value === null || value === undefined || (Array.isArray(value) && !value.length)) continue;
+      if (typeof value !== "object") parts.push(`${key}: ${value}`);
+      else if (Array.isArray(value)) parts.push(`${key}: ${value.length} item${value.length === 1 ? "" : "s"}`);
+      else parts.push(`${key}: ${Object.keys(value).join(", ") || "{}"}`);
+    }
+    const text = parts.join("; ");
+    return text.length > 160 ? `${text.slice(0, 159)}…` : text || "—";
   };
 
   const showState = async (version, button) => {
@@ -603,7 +616,7 @@ function jobPage() {
           "tr",
           { "data-version": e.version, class: e.version === shownVersion ? "selected" : null },
           h("td", { class: "num" }, e.version),
-          timeCell(e.time),
+          timeCell(e.time ?? e.occurred_at),
           h("td", {}, h("code", {}, e.name)),
           h("td", {}, e.actor || "—"),
           h("td", {}, describe(e.payload)),
@@ -759,7 +772,7 @@ function importPage() {
       jobId = created.batch_job.id;
       jobLink(jobId);
       say("Checking the file…");
-      stop = watchJob(jobId, error, onJob);
+      stop = watchJob(jobId, $("feed-status"), onJob);
     } catch (failure) {
       say("");
       showError(error, failure);
@@ -775,7 +788,7 @@ function importPage() {
       $("preview").hidden = true;
       onJob(answer.batch_job);
       stop();
-      stop = watchJob(jobId, error, onJob);
+      stop = watchJob(jobId, $("feed-status"), onJob);
     } catch (failure) {
       showError(error, failure);
       confirmButton.disabled = false;
@@ -838,7 +851,7 @@ function exportPage() {
       $("export-progress").hidden = false;
       status.textContent = "Export started.";
       stop();
-      stop = watchJob(jobId, error, onJob);
+      stop = watchJob(jobId, $("feed-status"), onJob);
     } catch (failure) {
       showError(error, failure);
       start.disabled = false;
