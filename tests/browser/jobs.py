@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +58,16 @@ def import_job(api: httpx.Client, csv: bytes, status: str) -> str:
 
 
 def sample_csv() -> bytes:
-    return (Path(__file__).parents[2] / "examples" / "products.csv").read_bytes()
+    """examples/products.csv with handles and SKUs of its own (each import creates)."""
+    text = (Path(__file__).parents[2] / "examples" / "products.csv").read_text()
+    rows = list(csv.reader(io.StringIO(text)))
+    suffix = uuid.uuid4().hex[:8]
+    for column in (rows[0].index("Product Handle"), rows[0].index("Variant SKU")):
+        for row in rows[1:]:
+            row[column] = f"{row[column]}-{suffix}"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode()
 
 
 def bad_csv() -> bytes:

@@ -168,11 +168,13 @@ def test_a_failed_job_is_retried_from_its_page(server: Server, logged_in: Page) 
 
 def test_a_csv_is_imported_through_the_preview(server: Server, logged_in: Page) -> None:
     page = logged_in
+    products_csv = sample_csv()
+    wanted = {line.split(",")[0] for line in products_csv.decode().splitlines()[1:]}
     page.goto("/app")
     page.get_by_role("link", name="Import").click()
     page.get_by_label("Product CSV file").set_input_files(
         files=[
-            FilePayload(name="products.csv", mimeType="text/csv", buffer=sample_csv())
+            FilePayload(name="products.csv", mimeType="text/csv", buffer=products_csv)
         ]
     )
     page.get_by_role("button", name="Upload and preview").click()
@@ -190,8 +192,9 @@ def test_a_csv_is_imported_through_the_preview(server: Server, logged_in: Page) 
     job_id = page.locator("#import-job-link a").inner_text()
     with server.api() as api:
         assert wait_for(api, job_id, {"completed"})["status"] == "completed"
-        handles = {p["handle"] for p in api.get("/admin/products").json()["products"]}
-    assert "classic-tee" in handles
+        products = api.get("/admin/products", params={"limit": 100}).json()["products"]
+    handles = {product["handle"] for product in products}
+    assert wanted <= handles
 
 
 def test_an_import_with_bad_lines_lists_them_with_the_report(
@@ -226,7 +229,7 @@ def test_an_export_is_started_watched_and_downloaded(logged_in: Page) -> None:
     with page.expect_download() as download:
         link.click()
     content = download.value.path().read_text(encoding="utf-8")
-    assert content.startswith("Product Handle")
+    assert "Product Handle" in content.splitlines()[0]
     expect(page.locator("#recent-exports tr").first).to_contain_text("Completed")
     screenshot(page, "export")
 
