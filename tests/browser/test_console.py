@@ -83,7 +83,7 @@ def test_a_new_job_appears_in_the_list_without_a_reload(
 ) -> None:
     page = logged_in
     page.goto("/app")
-    expect(page.locator("#live")).not_to_be_empty()
+    expect(page.locator("#live")).to_have_text("Live updates on.")
 
     with server.api() as api:
         export_id = completed_export(api)
@@ -132,7 +132,7 @@ def test_a_job_is_canceled_from_its_page(server: Server, logged_in: Page) -> Non
         assert wait_for(api, job_id, {"canceled"})["canceled_at"] is not None
 
 
-def test_a_status_change_made_elsewhere_shows_live_on_the_jobs_page(
+def test_a_status_change_made_elsewhere_shows_live_on_the_job_page(
     server: Server, logged_in: Page
 ) -> None:
     page = logged_in
@@ -140,12 +140,29 @@ def test_a_status_change_made_elsewhere_shows_live_on_the_jobs_page(
         job_id = import_job(api, sample_csv(), "pre_processed")
         page.goto(f"/app/jobs/{job_id}")
         expect(page.locator("#summary")).to_contain_text("Pre processed")
-        expect(page.locator("#live")).not_to_be_empty()
+        expect(page.locator("#live")).to_have_text("Live updates on.")
 
         assert api.post(f"/admin/batch-jobs/{job_id}/confirm").status_code == 200
 
         expect(page.locator("#summary")).to_contain_text("Completed")
         expect(page.locator("#progress-text")).to_contain_text("100%")
+
+
+def test_without_the_feed_the_pages_poll_every_two_seconds(
+    server: Server, logged_in: Page
+) -> None:
+    page = logged_in
+    page.route("**/admin/jobstream/feed*", lambda route: route.fulfill(status=404))
+    with server.api() as api:
+        job_id = import_job(api, sample_csv(), "pre_processed")
+        page.goto(f"/app/jobs/{job_id}")
+        expect(page.locator("#live")).to_have_text(
+            "Refreshing every 2 seconds (the live feed is not available)."
+        )
+
+        assert api.post(f"/admin/batch-jobs/{job_id}/confirm").status_code == 200
+
+        expect(page.locator("#summary")).to_contain_text("Completed")
 
 
 def test_a_failed_job_is_retried_from_its_page(server: Server, logged_in: Page) -> None:

@@ -544,7 +544,7 @@ function jobPage() {
     ["Updated", when(job.updated_at)],
   ];
 
-  const render = (detail) => {
+  const render = (detail, events) => {
     const job = detail.batch_job;
     current = job;
     document.title = `Job ${job.id} (${label(job.status)}) · Jobstream`;
@@ -557,9 +557,15 @@ function jobPage() {
         ? [["Held by worker", h("code", {}, lease.holder)], ["Expires", when(lease.expires_at)], ["Step", lease.step], ["Attempt", lease.attempt]]
         : [["Held by worker", "No worker holds this job now."]],
     );
+    // The detail's links, and the history's (batch.created's retry_of, batch.retried's
+    // retry_id): the same facts, so either source suffices.
+    const retryOf = detail.retry_of || events.find((e) => e.name === "batch.created")?.payload?.retry_of;
+    const retries = new Set(detail.retries || []);
+    for (const e of events) if (e.name === "batch.retried" && e.payload?.retry_id) retries.add(e.payload.retry_id);
+    const jobLink = (other) => h("a", { href: `/app/jobs/${encodeURIComponent(other)}` }, other);
     const links = [];
-    if (detail.retry_of) links.push(h("li", {}, "Retry of ", h("a", { href: `/app/jobs/${encodeURIComponent(detail.retry_of)}` }, detail.retry_of)));
-    for (const retry of detail.retries || []) links.push(h("li", {}, "Retried as ", h("a", { href: `/app/jobs/${encodeURIComponent(retry)}` }, retry)));
+    if (retryOf) links.push(h("li", {}, "Retry of ", jobLink(retryOf)));
+    for (const retry of retries) links.push(h("li", {}, "Retried as ", jobLink(retry)));
     $("retry-links").replaceChildren(...(links.length ? links : [h("li", {}, "None.")]));
     const stats = (job.result?.stat_descriptors || []).map((s) => h("li", {}, h("strong", {}, `${s.name}: `), s.message));
     $("stats").replaceChildren(...(stats.length ? stats : [h("li", {}, "None yet.")]));
@@ -643,7 +649,7 @@ function jobPage() {
     try {
       const path = `/admin/jobstream/jobs/${encodeURIComponent(id)}`;
       const [detail, events] = await Promise.all([api("GET", path), api("GET", `${path}/events`)]);
-      render(detail);
+      render(detail, events.events);
       renderTimeline(events.events);
       error.textContent = "";
     } catch (failure) {
