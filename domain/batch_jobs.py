@@ -73,11 +73,18 @@ class BatchJob(BaseAggregate[str]):
 
     @dataclass(frozen=True)
     class Created(Event, aggregates.Created):
+        """A new job; `trace_parent`, the W3C traceparent of the trace it belongs to.
+
+        `trace_parent` is set only where tracing is on, and read as None from events
+        stored before it existed (the class default; no upcast needed).
+        """
+
         NAME = "batch.created"
         type: str
         created_by: str | None
         context: JsonObject
         dry_run: bool
+        trace_parent: str | None = None
 
     @dataclass(frozen=True)
     class Updated(Event):
@@ -222,13 +229,14 @@ class BatchJob(BaseAggregate[str]):
     def create_id(*_: Any, **__: Any) -> str:
         return ids.new_id("batch")
 
-    def __init__(
+    def __init__(  # noqa: PLR0913, PLR0917 - the Created event's fields, by name
         self,
         type: str,  # noqa: A002 - Medusa's field name
         created_by: str | None,
         context: JsonObject,
         dry_run: bool,  # noqa: FBT001 - event attributes arrive by name
         actor: str,
+        trace_parent: str | None = None,
     ) -> None:
         self.type = type
         self.created_by = created_by
@@ -248,6 +256,8 @@ class BatchJob(BaseAggregate[str]):
         self.lease_step: str | None = None
         self.lease_acquired_at: datetime | None = None
         self.lease_expires_at: datetime | None = None
+        # Not part of Medusa's job: the trace its steps join (service.tracing).
+        self.trace_parent = trace_parent
 
     @classmethod
     def create(  # noqa: PLR0913 - Medusa's create input plus identity, all by name
@@ -259,6 +269,7 @@ class BatchJob(BaseAggregate[str]):
         dry_run: bool,
         actor: str,
         job_id: str | None = None,
+        trace_parent: str | None = None,
     ) -> BatchJob:
         return cls._create(
             cls.Created,
@@ -268,6 +279,7 @@ class BatchJob(BaseAggregate[str]):
             context=dict(context),
             dry_run=dry_run,
             actor=actor,
+            trace_parent=trace_parent,
         )
 
     # Medusa's column names for the aggregate's own timestamps.

@@ -14,6 +14,7 @@ from domain.batch_jobs import BatchJob
 from domain.errors import BatchJobNotFoundError, DomainError, DuplicateError
 from domain.users import User, UserIndex
 from projections.store_internals import SaveHookApplication
+from service import tracing
 from service.group_commit import GroupCommit
 
 if TYPE_CHECKING:
@@ -78,6 +79,25 @@ class Jobstream(SaveHookApplication):
         self, draft: BatchJobDraft, created_by: str, job_id: str | None = None
     ) -> tuple[BatchJob, int]:
         """Save a new job; return it and its event's notification position."""
+        if tracing.enabled:
+            from service.tracing import spans  # noqa: PLC0415 - only when tracing
+
+            with spans.saving_new_job(draft.type) as span:
+                # The job records this span's context: its later spans join the trace.
+                job, position = self._create_batch_job(
+                    draft, created_by, job_id, spans.trace_parent_of(span)
+                )
+                spans.describe_job(span, job.id, job.type)
+                return job, position
+        return self._create_batch_job(draft, created_by, job_id, None)
+
+    def _create_batch_job(
+        self,
+        draft: BatchJobDraft,
+        created_by: str,
+        job_id: str | None,
+        trace_parent: str | None,
+    ) -> tuple[BatchJob, int]:
         job = BatchJob.create(
             batch_type=draft.type,
             created_by=created_by,
@@ -85,6 +105,7 @@ class Jobstream(SaveHookApplication):
             dry_run=draft.dry_run,
             actor=created_by,
             job_id=job_id,
+            trace_parent=trace_parent,
         )
         return job, self._save(job)
 

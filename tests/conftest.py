@@ -15,7 +15,9 @@ from service.settings import Settings
 
 # Tests never read a developer's or CI's settings by accident.
 for _key in list(os.environ):
-    if _key.startswith(("JOBSTREAM_", "PERSISTENCE_MODULE", "POSTGRES_", "SQLITE_")):
+    if _key.startswith(
+        ("JOBSTREAM_", "PERSISTENCE_MODULE", "POSTGRES_", "SQLITE_", "OTEL_")
+    ):
         del os.environ[_key]
 
 ADMIN_URL = os.environ.get(

@@ -9,7 +9,9 @@ applied together or not at all, a position at or below the recorded one is refus
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError
@@ -17,7 +19,7 @@ from eventsourcing.popo import POPOTrackingRecorder
 
 from projections.batch_jobs.document import document
 from projections.batch_jobs.row import COLUMNS, TIME_COLUMNS, BatchJobRow, fold
-from projections.batch_jobs.view import BatchJobsView
+from projections.batch_jobs.view import BatchJobsView, StatusPage
 from projections.nul import without_nul
 from projections.parking import ParkedEvent, Parking
 
@@ -129,6 +131,14 @@ class InMemoryBatchJobsView(POPOTrackingRecorder, BatchJobsView, Parking):
         rows, count = self._page(query)
         return [self._documents[row.id] for row in rows], count
 
+    def list_documents_by_status(self, query: BatchJobQuery) -> StatusPage:
+        every_status = dataclasses.replace(query, statuses=None, limit=None, offset=0)
+        with self._lock:
+            matching, _ = self._page(every_status)
+            counts = Counter(row.status.value for row in matching)
+            rows, _ = self._page(query)
+            return StatusPage.of([self._documents[row.id] for row in rows], counts)
+
     def documents_by_id(self) -> dict[str, tuple[int, str]]:
         """Every row's version and stored document (as the SQL views give `verify`)."""
         with self._lock:
@@ -160,11 +170,15 @@ class InMemoryBatchJobsView(POPOTrackingRecorder, BatchJobsView, Parking):
 
 
 def _matches(row: BatchJobRow, query: BatchJobQuery) -> bool:
-    if row.created_by != query.created_by:
+    if query.created_by is not None and row.created_by != query.created_by:
         return False
     if query.ids is not None and row.id not in query.ids:
         return False
     if query.types is not None and row.type not in query.types:
+        return False
+    if query.statuses is not None and row.status not in query.statuses:
+        return False
+    if query.id_prefix is not None and not row.id.startswith(query.id_prefix):
         return False
     return all(_time_matches(row, f) for f in query.time_filters)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from domain.batch_jobs import STATUS_STAMPS, BatchJobStatus
 from projections.batch_jobs.row import COLUMNS, TIME_COLUMNS
 
 if TYPE_CHECKING:
@@ -13,6 +14,17 @@ if TYPE_CHECKING:
 
 Operator = Literal["lt", "gt", "lte", "gte", "eq", "is_null"]
 _SQL_OPERATORS = {"lt": "<", "gt": ">", "lte": "<=", "gte": ">=", "eq": "="}
+
+# The derived status as SQL: the last set stamp in STATUS_STAMPS wins (derive_status).
+# Filters and counts use this exact text, so the expression index on it serves them.
+STATUS_SQL = (
+    "CASE "
+    + " ".join(
+        f"WHEN {field} IS NOT NULL THEN '{status.value}'"
+        for field, status in reversed(STATUS_STAMPS)
+    )
+    + f" ELSE '{BatchJobStatus.CREATED.value}' END"
+)
 
 
 @dataclass(frozen=True)
@@ -24,11 +36,17 @@ class TimeFilter:
 
 @dataclass(frozen=True)
 class BatchJobQuery:
-    """Filters AND-ed together; `limit=None` means no limit (Medusa's take: 0)."""
+    """Filters AND-ed together; `limit=None` means no limit (Medusa's take: 0).
 
-    created_by: str
+    `created_by=None` is every creator's jobs (the operator API, for admins); Medusa's
+    list always names the caller.
+    """
+
+    created_by: str | None
     ids: tuple[str, ...] | None = None
     types: tuple[str, ...] | None = None
+    statuses: tuple[BatchJobStatus, ...] | None = None
+    id_prefix: str | None = None
     time_filters: tuple[TimeFilter, ...] = ()
     order_by: str = "created_at"
     descending: bool = True
@@ -39,9 +57,17 @@ class BatchJobQuery:
 def where_clause(
     query: BatchJobQuery, placeholder: str, encode_time: Callable[[datetime], object]
 ) -> tuple[str, list[object]]:
-    clauses = [f"created_by = {placeholder}"]
-    params: list[object] = [query.created_by]
-    for column, values in (("id", query.ids), ("type", query.types)):
+    clauses: list[str] = []
+    params: list[object] = []
+    if query.created_by is not None:
+        clauses.append(f"created_by = {placeholder}")
+        params.append(query.created_by)
+    statuses = None if query.statuses is None else [s.value for s in query.statuses]
+    for column, values in (
+        ("id", query.ids),
+        ("type", query.types),
+        (STATUS_SQL, statuses),
+    ):
         if values is not None:
             if not values:
                 clauses.append("1 = 0")
@@ -58,7 +84,12 @@ def where_clause(
         operator = _SQL_OPERATORS[time_filter.operator]
         clauses.append(f"{time_filter.column} {operator} {placeholder}")
         params.append(encode_time(time_filter.value))
-    return " AND ".join(clauses), params
+    if query.id_prefix is not None:
+        # The length is this code's integer, not input: inlined, so both backends
+        # compare text to text.
+        clauses.append(f"substr(id, 1, {len(query.id_prefix)}) = {placeholder}")
+        params.append(query.id_prefix)
+    return " AND ".join(clauses) or "1 = 1", params
 
 
 def order_clause(query: BatchJobQuery) -> str:

@@ -11,6 +11,7 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from projections import swap
 from projections.batch_jobs.view import (
     SqlBatchJobsView,
+    StatusPage,
     column_definitions,
     index_statements,
 )
@@ -19,10 +20,13 @@ from projections.sqlite_reads import ThreadReads
 from projections.tracking_mark import KeepsTrackingMark
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from projections.batch_jobs.query import BatchJobQuery
 
 
 COUNT_CACHE_SIZE = 1024
+_MISSING = object()
 
 
 class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJobsView):
@@ -43,7 +47,7 @@ class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJob
         # COUNT(*) walks every index entry of the caller's jobs (0.3-0.6 ms at 3,000):
         # a list's count is kept per query and tracking position, which moves with
         # every change to the rows (they commit together), so a hit is exact.
-        self._counts: dict[tuple[object, ...], int] = {}
+        self._counts: dict[tuple[object, ...], Any] = {}
 
     def get_document(self, job_id: str) -> tuple[str | None, str] | None:
         if self._reads is None:
@@ -60,18 +64,38 @@ class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJob
             documents = connection.execute(page.page_sql, page.page_params).fetchall()
         return [document for (document,) in documents], count
 
+    def list_documents_by_status(self, query: BatchJobQuery) -> StatusPage:
+        if self._reads is None:
+            return super().list_documents_by_status(query)
+        page = self._page_statements(query, "document")
+        counts_sql, counts_params = self._status_counts_statement(query)
+        with self._reads.snapshot() as connection:
+            counts = self._cached(connection, counts_sql, counts_params, dict)
+            documents = connection.execute(page.page_sql, page.page_params).fetchall()
+        return StatusPage.of([document for (document,) in documents], counts)
+
     def _count(self, connection: Any, count_sql: str, params: list[Any]) -> int:
         """The rows `count_sql` counts, from the cache while the position stands still."""
+        return int(self._cached(connection, count_sql, params, lambda r: r[0][0]))
+
+    def _cached(
+        self,
+        connection: Any,
+        sql: str,
+        params: list[Any],
+        result: Callable[[list[Any]], Any],
+    ) -> Any:
+        """`result` of the records `sql` selects, cached while the position stands still."""
         position_sql = f"SELECT MAX(notification_id) FROM {self.tracking_table}"  # noqa: S608
         (position,) = connection.execute(position_sql).fetchone()
-        key = (position, count_sql, *params)
-        count = self._counts.get(key)
-        if count is None:
-            (count,) = connection.execute(count_sql, params).fetchone()
+        key = (position, sql, *params)
+        value = self._counts.get(key, _MISSING)
+        if value is _MISSING:
+            value = result(connection.execute(sql, params).fetchall())
             if len(self._counts) >= COUNT_CACHE_SIZE:
                 self._counts.clear()  # old positions' entries are never hit again
-            self._counts[key] = count
-        return int(count)
+            self._counts[key] = value
+        return value
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
+from domain.batch_jobs import BatchJobStatus
 from projections import swap
 from projections.batch_jobs.document import document
-from projections.batch_jobs.query import BatchJobQuery, order_clause, where_clause
+from projections.batch_jobs.query import (
+    STATUS_SQL,
+    BatchJobQuery,
+    order_clause,
+    where_clause,
+)
 from projections.batch_jobs.row import (
     COLUMNS,
     JSON_COLUMNS,
@@ -55,6 +62,13 @@ class BatchJobsView(TrackingRecorder, ABC):
         """As list_batch_jobs, but each job's stored Medusa JSON (every field)."""
 
     @abstractmethod
+    def list_documents_by_status(self, query: BatchJobQuery) -> StatusPage:
+        """A page of stored Medusa JSON, and how many jobs of each status match.
+
+        The counts apply every filter of `query` but its statuses (and no paging).
+        """
+
+    @abstractmethod
     def expired_leases(self, before: datetime, limit: int) -> list[str]:
         """Ids of unfinished jobs whose lease expired before `before`, oldest first."""
 
@@ -64,6 +78,21 @@ class BatchJobsView(TrackingRecorder, ABC):
 
         The projection then rebuilds the view from the events; True if it must.
         """
+
+
+class StatusPage(NamedTuple):
+    documents: list[str]
+    status_counts: dict[BatchJobStatus, int]  # every status, zeros included
+
+    @classmethod
+    def of(cls, documents: list[str], counts: Mapping[str, int]) -> StatusPage:
+        every = {status: int(counts.get(status.value, 0)) for status in BatchJobStatus}
+        return cls(documents, every)
+
+    def count(self, statuses: Sequence[BatchJobStatus] | None) -> int:
+        """The jobs matching the page's filters: the counts of the statuses asked."""
+        wanted = self.status_counts if statuses is None else set(statuses)
+        return sum(self.status_counts[status] for status in wanted)
 
 
 class PageStatements(NamedTuple):
@@ -179,6 +208,26 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
         records, count = self._page(query, "document")
         return [record["document"] for record in records], count
 
+    def list_documents_by_status(self, query: BatchJobQuery) -> StatusPage:
+        page = self._page_statements(query, "document")
+        counts_sql, counts_params = self._status_counts_statement(query)
+        with self._transaction(commit=False) as curs:
+            curs.execute(counts_sql, counts_params)
+            counts = {record["status"]: record["n"] for record in curs.fetchall()}
+            curs.execute(page.page_sql, page.page_params)
+            documents = [record["document"] for record in curs.fetchall()]
+        return StatusPage.of(documents, counts)
+
+    def _status_counts_statement(self, query: BatchJobQuery) -> tuple[str, list[Any]]:
+        """One GROUP BY over the query's filters but its statuses."""
+        every_status = dataclasses.replace(query, statuses=None)
+        where, params = where_clause(every_status, self.placeholder, self._encode_time)
+        counts_sql = (
+            f"SELECT {STATUS_SQL} AS status, COUNT(*) AS n FROM {self.table} "  # noqa: S608
+            f"WHERE {where} GROUP BY {STATUS_SQL}"
+        )
+        return counts_sql, params
+
     def _page(self, query: BatchJobQuery, columns: str) -> tuple[list[Any], int]:
         page = self._page_statements(query, columns)
         with self._transaction(commit=False) as curs:
@@ -281,11 +330,19 @@ def column_definitions(time_type: str, json_type: str, bool_type: str) -> str:
 
 
 def index_statements(table: str) -> list[str]:
-    # Every list query filters by creator and orders by a stamp (created_at first).
+    """The view's indexes; IF NOT EXISTS, so each start adds new ones to an old table."""
+    # Medusa's list queries filter by creator and order by a stamp (created_at first).
     by_creator = f"{table}_creator_created ON {table} (created_by, created_at, id)"
     # The reaper's scan: only jobs a worker holds (or must take up) have one.
     by_expiry = (
         f"{table}_lease_expiry ON {table} (lease_expires_at) "
         "WHERE lease_expires_at IS NOT NULL"
     )
-    return [f"CREATE INDEX IF NOT EXISTS {index}" for index in (by_creator, by_expiry)]
+    # The operator API: every creator's jobs, newest first, with or without a status
+    # filter (on the derived status, the expression its queries use verbatim).
+    by_created = f"{table}_created ON {table} (created_at, id)"
+    by_status = f"{table}_status_created ON {table} (({STATUS_SQL}), created_at, id)"
+    return [
+        f"CREATE INDEX IF NOT EXISTS {index}"
+        for index in (by_creator, by_expiry, by_created, by_status)
+    ]

@@ -17,6 +17,7 @@ from service.api_services.health import (
     with_broker,
 )
 from service.api_services.history import EventHistory, HistoryService
+from service.api_services.operator import Operator, OperatorService
 
 if TYPE_CHECKING:
     from service.ports import ApiRuntime
@@ -30,6 +31,7 @@ class ApiServices:
     files: FilesService
     health: HealthService
     history: HistoryService
+    operator: OperatorService
 
 
 def api_services(runtime: ApiRuntime) -> ApiServices:
@@ -52,4 +54,11 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
             lambda: details_with_broker(runtime.settings.nats_url, runtime.details()),
         ),
         history=EventHistory(app),
+        operator=Operator(
+            app,
+            runtime.view,
+            runtime.files,
+            settle=runtime.settle,
+            catch_up=runtime.catch_up_read_model,
+        ),
     )

@@ -33,6 +33,8 @@ _BASE_FIELDS = frozenset(
 # Secrets a user's events hold: histories and exports show that they changed, not them.
 REDACTED_FIELDS = frozenset({"password_hash", "api_token"})
 REDACTED = "[redacted]"
+# Fields shown only when set: a job's trace (set only where tracing is on).
+SHOWN_IF_SET = frozenset({"trace_parent"})
 
 
 class HistoryEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,6 +65,7 @@ def payload_of(event: object) -> dict[str, Any]:
         field.name: getattr(event, field.name)
         for field in dataclasses.fields(event)  # type: ignore[arg-type]
         if field.name not in _BASE_FIELDS
+        and not (field.name in SHOWN_IF_SET and getattr(event, field.name) is None)
     }
     for name in REDACTED_FIELDS.intersection(values):
         if values[name] is not None:

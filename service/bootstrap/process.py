@@ -20,6 +20,7 @@ from service.catalog.commands import Catalog
 from service.files.backends import build_file_storage
 from service.read_models.host import ReadModelHost
 from service.strategies.registry import StrategyRegistry, StrategyServices
+from service.tracing import lifecycle as tracing_lifecycle
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -68,6 +69,9 @@ class Bootstrap:
         # Reentrant: building a part may build the parts it needs.
         self._lock = threading.RLock()
         self._closed = False
+        # Tracing (if OTEL_* asks) before any part: closed last, it flushes every span.
+        if tracing_lifecycle.acquire():
+            self._closers.append(tracing_lifecycle.release)
 
     def _part(
         self,

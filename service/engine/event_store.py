@@ -48,6 +48,7 @@ class StoredWork:
     position: int
     source: EventStoreWorkSource
     attempt: int = 1
+    trace_parent: str | None = None  # batch.created's: the job's trace
 
     def ack(self) -> None:
         self.source.done(self.position)
@@ -125,7 +126,12 @@ class EventStoreWorkSource:
     def later(self, work: StoredWork, delay: float) -> None:
         """In flight until then: a crash meanwhile handles its event again."""
         again = StoredWork(
-            work.job_id, work.step, work.position, self, work.attempt + 1
+            work.job_id,
+            work.step,
+            work.position,
+            self,
+            work.attempt + 1,
+            work.trace_parent,
         )
         with self._changed:
             self._delayed.push(again, self._clock.monotonic() + delay)
@@ -158,7 +164,10 @@ class EventStoreWorkSource:
                 if step is not None:
                     self._inflight.add(notification.id)
                     job_id = str(notification.originator_id)
-                    self._ready.append(StoredWork(job_id, step, notification.id, self))
+                    work = StoredWork(job_id, step, notification.id, self)
+                    if isinstance(event, BatchJob.Created):
+                        work.trace_parent = event.trace_parent
+                    self._ready.append(work)
             if isinstance(event, BatchJob.Canceled):
                 self._on_cancel(event.originator_id)  # for a job running here
         if page:

@@ -18,6 +18,7 @@ import msgspec
 import structlog
 from nats.errors import TimeoutError as NatsTimeoutError
 
+from service import tracing
 from service.engine.loop import JobEngine
 from service.engine.work import Step
 from service.messaging import envelope
@@ -43,6 +44,7 @@ class Delivery(Protocol):
     """The part of a JetStream message the source uses (tests fake it)."""
 
     data: bytes
+    headers: dict[str, str] | None
 
     @property
     def metadata(self) -> Any: ...
@@ -71,6 +73,7 @@ class JetStreamWork:
     attempt: int
     delivery: Delivery
     loop: asyncio.AbstractEventLoop
+    trace_parent: str | None = None  # the message's `traceparent` header
 
     def ack(self) -> None:
         self._send(self.delivery.ack())
@@ -138,7 +141,10 @@ class JetStreamWorkSource:
             await delivery.ack()  # not work this worker does
             return None
         attempt = int(getattr(delivery.metadata, "num_delivered", 1) or 1)
-        return JetStreamWork(message.job_id, step, attempt, delivery, self._loop)
+        work = JetStreamWork(message.job_id, step, attempt, delivery, self._loop)
+        if tracing.enabled and delivery.headers:
+            work.trace_parent = delivery.headers.get("traceparent")
+        return work
 
 
 async def jetstream_engines(

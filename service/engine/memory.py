@@ -27,6 +27,7 @@ class MemoryWork:
     settled: str | None = None
     heartbeats: int = 0
     history: list[str] = field(default_factory=list)
+    trace_parent: str | None = None
 
     def ack(self) -> None:
         self._settle("ack")

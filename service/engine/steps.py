@@ -18,8 +18,9 @@ import structlog
 from eventsourcing.persistence import IntegrityError
 
 from domain.batch_jobs import BatchJob, BatchJobStatus, LeaseHeldError, LeaseLostError
-from domain.errors import NotAllowedError
+from domain.errors import BatchJobNotFoundError, NotAllowedError
 from domain.leases import LeaseStep, gave_up_message
+from service import tracing
 from service.engine.clock import SYSTEM_CLOCK, Clock
 from service.engine.work import Step
 from service.retry import JOB_BACKOFF, retry_transient
@@ -85,8 +86,36 @@ class JobSteps:
     def batch_type_of(self, job_id: str) -> str:
         return self._app.get_batch_job(job_id).type
 
-    def run(self, step: Step, job_id: str) -> float | None:
-        """Run `step` of the job; None when done, else the seconds to retry after."""
+    def run(
+        self, step: Step, job_id: str, trace_parent: str | None = None
+    ) -> float | None:
+        """Run `step` of the job; None when done, else the seconds to retry after.
+
+        `trace_parent`: the trace context the delivery carried (a NATS header);
+        without one, the step joins the trace stored with the job.
+        """
+        if tracing.enabled:
+            return self._run_traced(step, job_id, trace_parent)
+        return self._run(step, job_id)
+
+    def _run_traced(
+        self, step: Step, job_id: str, trace_parent: str | None
+    ) -> float | None:
+        from service.tracing import spans  # noqa: PLC0415 - only when tracing
+
+        # The job gives its type and, where the delivery carried none, its trace.
+        try:
+            job = self._app.get_batch_job(job_id)
+        except BatchJobNotFoundError:
+            return self._run(step, job_id)  # not ours: the step reports it, untraced
+        parent = trace_parent or job.trace_parent
+        with spans.running_step(step.value, job_id, job.type, parent) as span:
+            delay = self._run(step, job_id)
+            if delay is not None:
+                span.set_attribute("batch_job.retry_in_s", delay)
+            return delay
+
+    def _run(self, step: Step, job_id: str) -> float | None:
         try:
             if step is Step.PRE_PROCESS:
                 self.pre_process(job_id)
@@ -347,6 +376,10 @@ class JobSteps:
 
         self._app.change_batch_job(job_id, fail)
         if failed:
+            if tracing.enabled:
+                from service.tracing import spans  # noqa: PLC0415 - only when tracing
+
+                spans.step_failed(message)
             log.warning("processor.failed", error=message)
         else:
             log.info("processor.superseded", error=message)

@@ -30,6 +30,11 @@ class Work(Protocol):
         """1 for the first delivery, then one more per redelivery."""
         ...
 
+    @property
+    def trace_parent(self) -> str | None:
+        """The W3C traceparent the delivery came with, if any (service.tracing)."""
+        ...
+
     def ack(self) -> None:
         """Done: never deliver it again."""
 

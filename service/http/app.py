@@ -14,7 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from service import db_gate
 from service.api_services.assembly import api_services
 from service.console.routes import ConsoleController
-from service.http import catalog
+from service.http import catalog, operator
 from service.http.auth import AuthController
 from service.http.batch_jobs import BatchJobController
 from service.http.database_cut import database_cut_guard
@@ -26,7 +26,9 @@ from service.http.dependencies import (
     provide_health,
     provide_history,
     provide_jobs,
+    provide_operator,
 )
+from service.http.dependency_order import resolve_dependencies_in_order
 from service.http.downloads import download
 from service.http.errors import EXCEPTION_HANDLERS
 from service.http.front_door import front_door
@@ -53,6 +55,7 @@ def create_app(
     """
     database_url = runtime.settings.database_url
     services = api_services(runtime)
+    resolve_dependencies_in_order()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -81,6 +84,7 @@ def create_app(
             UploadController,
             HistoryController,
             download,
+            *operator.CONTROLLERS,
             ConsoleController,
         ],
         dependencies={
@@ -90,6 +94,7 @@ def create_app(
             "files": Provide(provide_files, sync_to_thread=False),
             "probes": Provide(provide_health, sync_to_thread=False),
             "histories": Provide(provide_history, sync_to_thread=False),
+            "operator": Provide(provide_operator, sync_to_thread=False),
             "caller": Provide(provide_caller),
         },
         exception_handlers={**EXCEPTION_HANDLERS, **catalog.EXCEPTION_HANDLERS},

@@ -7,7 +7,6 @@ from typing import Any, cast
 import anyio.to_thread
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 
 from domain.users import User
 from service.api_services.assembly import ApiServices
@@ -17,6 +16,7 @@ from service.api_services.catalog import CatalogService
 from service.api_services.files import FilesService
 from service.api_services.health import HealthService
 from service.api_services.history import HistoryService
+from service.api_services.operator import OperatorService
 from service.http.identity import authenticate, authenticate_from_memory
 
 
@@ -48,9 +48,14 @@ def provide_history(state: State) -> HistoryService:
     return services_of(state).history
 
 
-async def provide_caller(
-    request: Request[Any, Any, Any], auth: NamedDependency[AuthService]
-) -> User:
+def provide_operator(state: State) -> OperatorService:
+    return services_of(state).operator
+
+
+async def provide_caller(request: Request[Any, Any, Any]) -> User:
+    # The auth service straight from the app's state, not as a dependency of its own:
+    # every authenticated request pays for each dependency Litestar resolves.
+    auth = services_of(request.app.state).auth
     # Most requests are answered from memory; only a miss pays a thread hop for I/O.
     user = authenticate_from_memory(request, auth)
     if user is not None:

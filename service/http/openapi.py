@@ -144,6 +144,13 @@ HEALTH_UNAVAILABLE = {
 }
 
 
+def ok(body: type) -> ResponseSpec:
+    """A 200 with this JSON body, for a handler that returns its ASGI response itself."""
+    return ResponseSpec(
+        data_container=body, description="Request fulfilled, document follows"
+    )
+
+
 def errors(*codes: int) -> dict[int, ResponseSpec]:
     """The documented error responses of a handler."""
     return {code: _ERRORS[code] for code in codes}

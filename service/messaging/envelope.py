@@ -12,9 +12,17 @@ if TYPE_CHECKING:
     from domain.batch_jobs import BatchJob
 
 SCHEMA_VERSION = 1
-# Attributes every event has; the rest of an event's fields are its payload.
+# Attributes every event has; the rest of an event's fields are its payload. A
+# job's trace travels in the message's `traceparent` header, not in its payload.
 _BASE_FIELDS = frozenset(
-    {"originator_id", "originator_version", "timestamp", "actor", "originator_topic"}
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "actor",
+        "originator_topic",
+        "trace_parent",
+    }
 )
 
 

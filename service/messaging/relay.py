@@ -19,11 +19,13 @@ from eventsourcing.utils import get_topic
 from nats.errors import Error as NatsError
 
 from domain.batch_jobs import EVENT_CLASSES, BatchJob
+from service import tracing
 from service.messaging import envelope
 from service.retry import is_transient
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import TrackingRecorder
+    from nats.js.api import PubAck
     from nats.js.client import JetStreamContext
 
     from service.application import Jobstream
@@ -116,13 +118,15 @@ class Relay:
             event = self._app.mapper.to_domain_event(notification)
             assert isinstance(event, BatchJob.Event)  # noqa: S101 - the topics say so
             message = envelope.envelope_of(notification.id, event)
-            acks.append(
-                await self._js.publish_async(
-                    envelope.subject_for(self._prefix, message.event),
-                    envelope.encode(message),
-                    headers={"Nats-Msg-Id": message.event_id},
+            subject = envelope.subject_for(self._prefix, message.event)
+            data = envelope.encode(message)
+            headers = {"Nats-Msg-Id": message.event_id}
+            if tracing.enabled and isinstance(event, BatchJob.Created):
+                acks.append(await self._publish_traced(event, subject, data, headers))
+            else:
+                acks.append(
+                    await self._js.publish_async(subject, data, headers=headers)
                 )
-            )
         self.published += len(page)
         answers = await asyncio.wait_for(asyncio.gather(*acks), self._ack_timeout)
         await asyncio.to_thread(self._record, page[-1].id)
@@ -134,6 +138,25 @@ class Relay:
             duplicates=duplicates,
         )
         return len(page)
+
+    async def _publish_traced(
+        self,
+        event: BatchJob.Created,
+        subject: str,
+        data: bytes,
+        headers: dict[str, str],
+    ) -> asyncio.Future[PubAck]:
+        """A new job's event, in a span of its trace whose context the message carries."""
+        if event.trace_parent is None:  # created where tracing was off
+            return await self._js.publish_async(subject, data, headers=headers)
+        from service.tracing import spans  # noqa: PLC0415 - only when tracing
+
+        with spans.publishing(
+            event.trace_parent, subject, event.originator_id, event.type
+        ) as trace_headers:
+            return await self._js.publish_async(
+                subject, data, headers={**headers, **trace_headers}
+            )
 
     def _recorded_position(self) -> int:
         return self._tracking.max_tracking_id(self._app.name) or 0

@@ -9,7 +9,7 @@ from typing import cast
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from domain.batch_jobs import BatchJob
+from domain.batch_jobs import BatchJob, BatchJobStatus
 from projections.batch_jobs.memory import InMemoryBatchJobsView
 from projections.batch_jobs.query import BatchJobQuery, TimeFilter
 from projections.parking import ParkedEvent
@@ -156,3 +156,48 @@ def test_a_parked_event_moves_the_position_once(view: InMemoryBatchJobsView) -> 
     assert view.max_tracking_id(UPSTREAM) == 7
     view.clear_parked(7)
     assert view.parked_events() == []
+
+
+def test_every_creator_s_jobs_filter_by_status_and_prefix_with_counts(
+    view: InMemoryBatchJobsView,
+) -> None:
+    done, done_events = new_job("usr_1")
+    done.set_pre_processing_done("usr_1")
+    done.confirm("usr_1")
+    done.set_processing("usr_1")
+    done.complete("usr_1")
+    done_events += cast("list[BatchJob.Event]", done.collect_events())
+    waiting, waiting_events = new_job("usr_2")
+    canceled, canceled_events = new_job("usr_2")
+    canceled.cancel("usr_2")
+    canceled_events += cast("list[BatchJob.Event]", canceled.collect_events())
+    for position, events in enumerate(
+        [done_events, waiting_events, canceled_events], start=1
+    ):
+        view.apply_events(events, Tracking(UPSTREAM, position))
+
+    everyone = view.list_documents_by_status(BatchJobQuery(created_by=None))
+    finished = view.list_documents_by_status(
+        BatchJobQuery(
+            created_by=None,
+            statuses=(BatchJobStatus.COMPLETED, BatchJobStatus.CANCELED),
+            limit=1,
+        )
+    )
+    by_prefix = view.list_documents_by_status(
+        BatchJobQuery(created_by="usr_2", id_prefix=waiting.id[:-2])
+    )
+
+    assert len(everyone.documents) == 3
+    assert everyone.count(None) == 3
+    assert everyone.status_counts == {
+        **dict.fromkeys(BatchJobStatus, 0),
+        BatchJobStatus.CREATED: 1,
+        BatchJobStatus.COMPLETED: 1,
+        BatchJobStatus.CANCELED: 1,
+    }
+    newest = max([done, canceled], key=lambda j: (j.created_at, j.id))
+    assert [json.loads(d)["id"] for d in finished.documents] == [newest.id]
+    assert finished.count((BatchJobStatus.COMPLETED, BatchJobStatus.CANCELED)) == 2
+    assert finished.status_counts == everyone.status_counts  # status aside
+    assert [json.loads(d)["id"] for d in by_prefix.documents] == [waiting.id]

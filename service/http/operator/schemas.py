@@ -1,0 +1,58 @@
+"""Wire shapes of the operator API's job endpoints (docs/operator-api.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from service.http.schemas import BatchJobResponseItem, Timestamp
+
+StatusCounts = dict[str, int]  # every status's key, zeros included
+
+
+class JobListResponse(msgspec.Struct, frozen=True, kw_only=True):
+    jobs: list[BatchJobResponseItem]
+    count: int
+    limit: int
+    offset: int
+    status_counts: StatusCounts
+
+
+class LeaseResponse(msgspec.Struct, frozen=True, kw_only=True):
+    holder: str
+    expires_at: Timestamp
+    attempt: int
+    step: str
+
+
+class AttemptResponse(msgspec.Struct, frozen=True, kw_only=True):
+    step: str
+    attempt: int
+    error: str | None
+    at: Timestamp
+    holder: str  # the worker that ran it
+
+
+class JobDetailResponse(msgspec.Struct, frozen=True, kw_only=True):
+    batch_job: BatchJobResponseItem
+    lease: LeaseResponse | None
+    attempts: list[AttemptResponse]
+    retry_of: str | None = None
+    retries: list[str] = []
+
+
+class JobStateResponse(msgspec.Struct, frozen=True, kw_only=True):
+    version: int
+    batch_job: dict[str, Any]
+
+
+class CancelJobsError(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    type: str
+    message: str
+
+
+class CancelJobsResponse(msgspec.Struct, frozen=True, kw_only=True):
+    canceled: list[str]
+    errors: list[CancelJobsError]
