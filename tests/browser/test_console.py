@@ -269,3 +269,36 @@ def test_the_system_page_shows_workers_lag_and_an_hour_of_throughput(
     expect(page.locator("#throughput-rows tr")).to_have_count(60)
     expect(page.locator("#system-status")).to_contain_text("Updated")
     screenshot(page, "system")
+
+
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll("input, select, textarea, button, a")]
+  .filter((el) => {
+    const name = el.labels?.length ? [...el.labels].map((l) => l.textContent).join(" ")
+      : el.getAttribute("aria-label") || el.textContent;
+    return !(name || "").trim();
+  })
+  .map((el) => el.outerHTML)"""
+
+
+def test_every_control_on_every_page_has_a_name(
+    server: Server, logged_in: Page
+) -> None:
+    page = logged_in
+    with server.api() as api:
+        job_id = completed_export(api)
+    filled = {  # what each page shows once its script has filled it in
+        "/app": "#job-rows tr",
+        f"/app/jobs/{job_id}": "#timeline tr",
+        "/app/import": "#upload-form",
+        "/app/export": "#recent-exports tr",
+    }
+    for path, content in filled.items():
+        page.goto(path)
+        expect(page.locator(content).first).to_be_visible()
+        assert page.evaluate(UNNAMED_CONTROLS) == [], path
+        # The first Tab reaches the skip link, which moves focus to the content.
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.context.clear_cookies()
+    page.goto("/app/login")
+    assert page.evaluate(UNNAMED_CONTROLS) == []
