@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from eventsourcing.domain import BaseAggregate
+from eventsourcing.domain import BaseAggregate, TAggregate
 
 from domain import aggregates, ids, leases
 from domain.errors import InvalidDataError, NotAllowedError, NotJobOwnerError
@@ -73,18 +73,26 @@ class BatchJob(BaseAggregate[str]):
 
     @dataclass(frozen=True)
     class Created(Event, aggregates.Created):
-        """A new job; `trace_parent`, the W3C traceparent of the trace it belongs to.
+        """A new job; `retry_of` names the failed job whose work it runs again.
 
-        `trace_parent` is set only where tracing is on, and read as None from events
-        stored before it existed (the class default; no upcast needed).
+        Version 2 added `retry_of`; stored version-1 events are read through
+        `upcast_v1_v2` as retrying nothing. `trace_parent`, the W3C traceparent of
+        the trace the job belongs to, is set only where tracing is on, and read as
+        None from events stored before it existed (the class default).
         """
 
         NAME = "batch.created"
+        class_version: ClassVar[int] = 2
         type: str
         created_by: str | None
         context: JsonObject
         dry_run: bool
+        retry_of: str | None
         trace_parent: str | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: JsonObject) -> None:
+            state.setdefault("retry_of", None)
 
     @dataclass(frozen=True)
     class Updated(Event):
@@ -191,6 +199,28 @@ class BatchJob(BaseAggregate[str]):
             clear_lease(aggregate)
 
     @dataclass(frozen=True)
+    class Retried(Event):
+        """Jobstream's extension: this failed job's work runs again as `retry_id`.
+
+        It links the attempts in the history and changes nothing Medusa shows: the
+        job stays failed and keeps its `updated_at` (`mutate` leaves `modified_on`
+        as it was), and the read model's fold passes over it.
+        """
+
+        NAME = "batch.retried"
+        retry_id: str
+
+        def apply(self, aggregate: BatchJob) -> None:
+            aggregate.retries = [*aggregate.retries, self.retry_id]
+
+        def mutate(self, aggregate: TAggregate | None) -> TAggregate | None:
+            modified_on = None if aggregate is None else aggregate.modified_on
+            mutated = super().mutate(aggregate)
+            if mutated is not None and modified_on is not None:
+                mutated.modified_on = modified_on
+            return mutated
+
+    @dataclass(frozen=True)
     class LeaseTaken(Event):
         """A worker started a step (first run, retry, or takeover of a lost lease)."""
 
@@ -229,18 +259,22 @@ class BatchJob(BaseAggregate[str]):
     def create_id(*_: Any, **__: Any) -> str:
         return ids.new_id("batch")
 
-    def __init__(  # noqa: PLR0913, PLR0917 - the Created event's fields, by name
+    def __init__(  # noqa: PLR0913 - the Created event's fields, all by name
         self,
         type: str,  # noqa: A002 - Medusa's field name
         created_by: str | None,
         context: JsonObject,
         dry_run: bool,  # noqa: FBT001 - event attributes arrive by name
         actor: str,
+        *,
+        retry_of: str | None = None,
         trace_parent: str | None = None,
     ) -> None:
         self.type = type
         self.created_by = created_by
         self.context: JsonObject = dict(context)
+        # The context as created, before any strategy's update: what a retry starts from.
+        self.created_context: JsonObject = dict(context)
         self.dry_run = dry_run
         self.result: JsonObject | None = None
         self.pre_processed_at: datetime | None = None
@@ -250,6 +284,9 @@ class BatchJob(BaseAggregate[str]):
         self.canceled_at: datetime | None = None
         self.failed_at: datetime | None = None
         self.created_actor = actor
+        # Jobstream's extension: the failed job this one retries, and its own retries.
+        self.retry_of = retry_of
+        self.retries: list[str] = []
         # Jobstream's extension: the current step's lease, and runs per step.
         self.attempts: dict[str, int] = {}
         self.lease_holder: str | None = None
@@ -269,6 +306,7 @@ class BatchJob(BaseAggregate[str]):
         dry_run: bool,
         actor: str,
         job_id: str | None = None,
+        retry_of: str | None = None,
         trace_parent: str | None = None,
     ) -> BatchJob:
         return cls._create(
@@ -279,6 +317,7 @@ class BatchJob(BaseAggregate[str]):
             context=dict(context),
             dry_run=dry_run,
             actor=actor,
+            retry_of=retry_of,
             trace_parent=trace_parent,
         )
 
@@ -386,6 +425,31 @@ class BatchJob(BaseAggregate[str]):
 
     def set_failed(self, actor: str, error: Any = None) -> None:
         self.trigger_event(self.Failed, actor=actor, error=error)
+
+    def retry(self, actor: str) -> BatchJob:
+        """Run a failed job's work again as a new job, which is returned unsaved.
+
+        Medusa's failed is final: this job stays failed and records the link
+        (`batch.retried`). The new job has its type, creator and context as created
+        (not what its strategy wrote since, such as `retry_count`), and names it in
+        `retry_of`. It is processed without a confirm if this one had been
+        confirmed; a dry run that failed before anyone confirmed it waits for a
+        confirm again, so no preview is skipped.
+        """
+        if self.status is not BatchJobStatus.FAILED:
+            raise NotAllowedError(
+                f"Only failed batch jobs can be retried; this one is {self.status}"
+            )
+        retried = BatchJob.create(
+            batch_type=self.type,
+            created_by=self.created_by,
+            context=self.created_context,
+            dry_run=self.dry_run and self.confirmed_at is None,
+            actor=actor,
+            retry_of=self.id,
+        )
+        self.trigger_event(self.Retried, actor=actor, retry_id=retried.id)
+        return retried
 
     # -- leases ----------------------------------------------------------------
 
@@ -548,6 +612,7 @@ EVENT_CLASSES: tuple[type[BatchJob.Event], ...] = (
     BatchJob.Completed,
     BatchJob.Canceled,
     BatchJob.Failed,
+    BatchJob.Retried,
     BatchJob.LeaseTaken,
     BatchJob.LeaseRenewed,
     BatchJob.LeaseReleased,

@@ -118,7 +118,7 @@ async def follow(  # noqa: PLR0913 - the subscriber's settings, all by name
     try:
         js = nc.jetstream()
         subscription = await js.pull_subscribe(
-            f"{subject_prefix}.>",
+            f"{subject_prefix}.batch.>",
             durable=durable,
             stream=stream,
             config=ConsumerConfig(

@@ -164,29 +164,57 @@ class Jobstream(SaveHookApplication):
         job, _ = self.change_batch_job(job_id, update, current)
         return job
 
+    def retry_batch_job(
+        self,
+        job_id: str,
+        actor: str,
+        *,
+        for_anyone: bool,
+        check_type: Callable[[str], object] = lambda _: None,
+    ) -> tuple[BatchJob, int]:
+        """Run a failed job's work again as a new job (`BatchJob.retry`).
+
+        The failed job's `batch.retried` and the new job's `batch.created` are saved
+        in one transaction. `for_anyone`: the actor may retry any user's job (an
+        admin); else only their own. `check_type` may refuse the job's type (no
+        strategy runs it). Returns the new job and the save's position.
+        """
+        retried: list[BatchJob] = []
+
+        def retry(job: BatchJob) -> list[BatchJob]:
+            if not for_anyone:
+                job.ensure_accessible_by(actor)
+            retried[:] = [job.retry(actor)]
+            check_type(job.type)
+            return retried
+
+        _, position = self.change_batch_job(job_id, retry)
+        return retried[0], position
+
     def change_batch_job(
         self,
         job_id: str,
-        command: Callable[[BatchJob], None],
+        command: Callable[[BatchJob], Iterable[BatchJob] | None],
         current: BatchJob | None = None,
     ) -> tuple[BatchJob, int]:
         """Get, decide, save; on a lost race, decide again on the fresh state.
 
         `current`, a copy the caller already holds, spares the first read; if it is
-        stale, the save conflicts and the retry reads afresh. Returns the job as saved
-        and the position of its last event.
+        stale, the save conflicts and the retry reads afresh. The command may return
+        new jobs to save in the same transaction. Returns the job as saved and the
+        position of the save's last event.
         """
         if current is not None:
             try:
-                command(current)
-                return current, self._save(current)
+                created = command(current) or ()
+                return current, self._save(current, *created)
             except (IntegrityError, DomainError):
                 pass  # stale: decide again on what the store holds
         for attempt in range(CONFLICT_RETRIES):
             job = self.get_batch_job(job_id)
-            command(job)
+            created = command(job) or ()
             try:
-                return job, self._save(job)
+                return job, self._save(job, *created)
             except IntegrityError:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise

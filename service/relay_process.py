@@ -11,7 +11,7 @@ import structlog
 from service.bootstrap.process import Bootstrap
 from service.messaging.leadership import FileLock, Leadership, PostgresLease
 from service.messaging.relay import Relay
-from service.messaging.streams import ensure_stream
+from service.messaging.streams import StreamLimits, ensure_stream
 from service.nats_client import connect, disconnect
 from service.pg_listener import NotificationListener
 from service.settings import nats_servers
@@ -66,6 +66,7 @@ async def running_relay(
             settings.nats_stream,
             settings.nats_subject_prefix,
             settings.nats_replicas,
+            StreamLimits.of(settings),
         )
         relay = Relay(
             app=app,

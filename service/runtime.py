@@ -10,6 +10,7 @@ from projections.read_models.known import BATCH_JOBS
 from service import positions
 from service.bootstrap.process import Bootstrap
 from service.engine.embedded import embedded_engine
+from service.files.retention import sweeper_for
 from service.pg_probe import postgres_down
 from service.ports import ApiRuntime
 from service.processing.reaper import StuckJobReaper
@@ -71,11 +72,20 @@ class Runtime(ApiRuntime):
         )
         # False when NATS workers run the jobs (`jobstream api`, and tests of workers).
         self.process_jobs = process_jobs
+        # Where jobs run, old files go (service.files.retention).
+        self.sweeper = sweeper_for(
+            self.settings,
+            self.files,
+            self.app,
+            self.view,
+            self.read_models[BATCH_JOBS.name].catch_up,
+        )
 
     def start(self) -> None:
         if self.process_jobs:
             self.app.save_listeners.append(self.processing.wake_for)
             self.processing.start()
+            self.sweeper.start()
         # Another process's save (PostgreSQL NOTIFY) wakes the processor too.
         self.read_models.also_wake.append(self._wake_processing)
         self.read_models.start()
@@ -92,6 +102,7 @@ class Runtime(ApiRuntime):
             self.processing.wake_for(topics)
 
     def stop(self) -> None:
+        self.sweeper.stop()
         self.reaper.stop()
         self.processing.stop()
         self.parts.close()  # the read models, the stores and the application

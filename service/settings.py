@@ -41,6 +41,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     nats_stream: str = "JOBSTREAM"
     nats_subject_prefix: str = "jobstream"
     nats_replicas: int = 1  # of the stream, when the relay creates it (3 on a cluster)
+    # The stream's limits (JetStream drops the oldest messages past them); 0: none.
+    # Unset: a new stream has none and an existing one keeps what it was given.
+    stream_max_age_hours: float | None = None
+    stream_max_bytes: int | None = None
     # A cut-off relay leader is replaced within this many seconds (its lease, renewed
     # every third of it, plus a standby's poll); it stops publishing before that.
     relay_leadership_seconds: float = 15.0
@@ -65,6 +69,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     file_store: Literal["local", "nats"] | None = None
     file_bucket: str = "jobstream-files"  # the object store's bucket
     upload_max_bytes: int = 50 * 1024 * 1024  # per uploaded file
+    # Exports and error reports are removed this long after they were written, and
+    # uploads no unfinished job uses this long after they were uploaded; 0: kept.
+    file_retention_hours: float = 168.0
+    upload_retention_hours: float = 24.0
     # A whole upload request: the largest file and its multipart framing.
     upload_max_request_bytes: int = 51 * 1024 * 1024
     upload_max_parts: int = 20  # parts of one upload request (files and text fields)

@@ -22,6 +22,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 MIN_SECRET_BYTES = 32  # HMAC-SHA256 keys shorter than the hash are guessable
 MAX_PORT = 65_535
 MAX_REPLICAS = 5  # JetStream's limit
+MAX_HOURS = 876_000  # a century
 NATS_SCHEMES = ("nats", "tls", "ws", "wss")
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 HTTP_SCHEMES = ("https", "http")
@@ -94,6 +95,17 @@ def _at_least(low: float) -> tuple[Callable[[Any], bool], str]:
     return (lambda v: v >= low and math.isfinite(v)), f"must be {low:g} or more"
 
 
+def _hours(
+    zero_means: str, *, optional: bool = False
+) -> tuple[Callable[[Any], bool], str]:
+    """Hours from 0 (`zero_means`) to a century: past it JetStream's nanoseconds overflow."""
+
+    def usable(v: Any) -> bool:
+        return (optional and v is None) or (v is not None and 0 <= v <= MAX_HOURS)
+
+    return usable, f"must be from 0 ({zero_means}) to {MAX_HOURS} hours"
+
+
 def _positive() -> tuple[Callable[[Any], bool], str]:
     return (lambda v: v > 0 and math.isfinite(v)), "must be a positive number"
 
@@ -116,6 +128,10 @@ RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "upload_max_bytes": _at_least(1),
     "download_url_ttl_seconds": _at_least(1),
     "http_workers": _at_least(0),
+    "stream_max_age_hours": _hours("no limit", optional=True),
+    "stream_max_bytes": (lambda v: v is None or v >= 0, "must be 0 (no limit) or more"),
+    "file_retention_hours": _hours("kept for ever"),
+    "upload_retention_hours": _hours("kept for ever"),
 }  # fmt: skip
 
 

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 import msgspec
 import structlog
 
+from projections.read_models.known import BATCH_JOBS
 from service.bootstrap.process import Bootstrap
 from service.engine.embedded import job_steps
 from service.engine.jetstream import jetstream_engines
+from service.files.retention import sweeper_for
 from service.messaging import envelope
-from service.messaging.streams import ensure_stream
+from service.messaging.streams import StreamLimits, ensure_stream
 from service.nats_client import connect, disconnect
 from service.processing.reaper import StuckJobReaper
 from service.settings import nats_servers
@@ -77,9 +79,15 @@ async def running_worker(
     reaper = StuckJobReaper(
         app, parts.jobs_view, stuck_after=settings.stuck_job_seconds
     )
+    # Every worker sweeps old files too: sweeps are idempotent.
+    sweeper = sweeper_for(
+        settings, parts.files, app, parts.jobs_view,
+        parts.read_models[BATCH_JOBS.name].catch_up,
+    )  # fmt: skip
     nc = await connect(nats_servers(settings.nats_url), "jobstream-worker")
     engines: list[JobEngine] = []
     reaper.start()
+    sweeper.start()
     try:
         js = nc.jetstream()
         await ensure_stream(
@@ -87,6 +95,7 @@ async def running_worker(
             settings.nats_stream,
             settings.nats_subject_prefix,
             settings.nats_replicas,
+            StreamLimits.of(settings),
         )
         engines = await jetstream_engines(settings, steps, js)
         # Cancels reach running jobs from the stream (plain subscription: every worker).
@@ -104,6 +113,7 @@ async def running_worker(
         # Stop fetching and finish the jobs in hand (their acks need this loop).
         await asyncio.gather(*(asyncio.to_thread(e.stop) for e in engines))
         await disconnect(nc)
+        sweeper.stop()
         reaper.stop()
         if bootstrap is None:
             parts.close()

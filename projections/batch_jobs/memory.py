@@ -158,6 +158,16 @@ class InMemoryBatchJobsView(POPOTrackingRecorder, BatchJobsView, Parking):
         expired.sort(key=lambda row: (row.lease_expires_at, row.id))
         return [row.id for row in expired[:limit]]
 
+    def unfinished_contexts(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {
+                row.id: copy.deepcopy(row.context)
+                for row in self._rows.values()
+                if row.completed_at is None
+                and row.canceled_at is None
+                and row.failed_at is None
+            }
+
     def _page(self, query: BatchJobQuery) -> tuple[list[BatchJobRow], int]:
         with self._lock:
             matching = [row for row in self._rows.values() if _matches(row, query)]

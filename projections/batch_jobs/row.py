@@ -79,8 +79,10 @@ def fold(rows: dict[str, BatchJobRow], events: Iterable[BatchJob.Event]) -> set[
             row = rows.get(event.originator_id)
             if row is None or event.originator_version <= row.version:
                 continue  # an event already folded (or of a job not seen): skip it
-            event.apply(cast("BatchJob", row))
-            row.updated_at = event.timestamp
+            if not isinstance(event, BatchJob.Retried):
+                # A retry links another job: Medusa's document (and updated_at) stays.
+                event.apply(cast("BatchJob", row))
+                row.updated_at = event.timestamp
             row.version = event.originator_version
         changed.add(event.originator_id)
     return changed

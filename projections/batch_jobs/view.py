@@ -73,6 +73,10 @@ class BatchJobsView(TrackingRecorder, ABC):
         """Ids of unfinished jobs whose lease expired before `before`, oldest first."""
 
     @abstractmethod
+    def unfinished_contexts(self) -> dict[str, dict[str, Any]]:
+        """Each job not completed, canceled or failed: its id and its context."""
+
+    @abstractmethod
     def rebuild_if_outdated(self) -> bool:
         """Drop rows and position if the table predates this code's columns.
 
@@ -265,6 +269,18 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
         with self._transaction(commit=False) as curs:
             curs.execute(select_sql, [self._encode_time(before), limit])
             return [record["id"] for record in curs.fetchall()]
+
+    def unfinished_contexts(self) -> dict[str, dict[str, Any]]:
+        select_sql = (
+            f"SELECT id, context FROM {self.table} WHERE completed_at IS NULL "  # noqa: S608
+            "AND canceled_at IS NULL AND failed_at IS NULL"
+        )
+        with self._transaction(commit=False) as curs:
+            curs.execute(select_sql)
+            return {
+                record["id"]: self._decode_json(record["context"]) or {}
+                for record in curs.fetchall()
+            }
 
     def rebuild_if_outdated(self) -> bool:
         with self._transaction(commit=True) as curs:

@@ -9,6 +9,7 @@ from projections.read_models.known import BATCH_JOBS
 from service.api_services.auth import Auth, AuthService
 from service.api_services.batch_jobs import BatchJobs, BatchJobsService
 from service.api_services.catalog import CatalogParts, CatalogService
+from service.api_services.feed import EventFeed, FeedService
 from service.api_services.files import Files, FilesService
 from service.api_services.health import (
     Health,
@@ -18,6 +19,7 @@ from service.api_services.health import (
 )
 from service.api_services.history import EventHistory, HistoryService
 from service.api_services.operator import Operator, OperatorService
+from service.api_services.retries import Retries, RetryService
 
 if TYPE_CHECKING:
     from service.ports import ApiRuntime
@@ -32,11 +34,17 @@ class ApiServices:
     health: HealthService
     history: HistoryService
     operator: OperatorService
+    retries: RetryService
+    feed: FeedService
 
 
 def api_services(runtime: ApiRuntime) -> ApiServices:
     """Each service over the runtime's parts; handlers see only the services."""
     app, settings = runtime.app, runtime.settings
+    feed = EventFeed(app, runtime.read_models.head)
+    # Saves in this process, and those heard from others, wake the feed's readers.
+    app.save_listeners.append(feed.wakeups.wake_for)
+    runtime.read_models.also_wake.append(feed.wakeups.wake_for)
     return ApiServices(
         jobs=BatchJobs(
             app,
@@ -61,4 +69,6 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
             settle=runtime.settle,
             catch_up=runtime.catch_up_read_model,
         ),
+        retries=Retries(app, runtime.registry, runtime.settle),
+        feed=feed,
     )

@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import msgspec
 import nats
 from nats.js.api import DeliverPolicy
 
@@ -18,7 +19,7 @@ from service.bootstrap.process import Bootstrap
 from service.commandline.errors import USAGE, CommandError
 from service.messaging import envelope
 from service.messaging.relay import TOPICS
-from service.messaging.streams import ensure_stream
+from service.messaging.streams import StreamLimits, ensure_stream
 from service.nats_client import MAX_OUTSTANDING_PINGS, PING_INTERVAL
 from service.settings import nats_servers
 
@@ -140,10 +141,16 @@ async def tail(
 def _line(sequence: int, data: bytes, *, as_json: bool) -> str:
     if as_json:
         return f'{{"stream_seq":{sequence},"envelope":{data.decode()}}}\n'
-    message = envelope.decode(data)
+    message: envelope.EventEnvelope | envelope.CatalogEventEnvelope
+    try:
+        message = envelope.decode(data)
+        entity_id = message.job_id
+    except msgspec.ValidationError:  # a catalog event: its entity in the job's column
+        message = envelope.decode_catalog(data)
+        entity_id = message.entity_id
     return (
         f"{sequence:<10}  {iso(message.occurred_at)}  {message.event}  "
-        f"{message.job_id}  {message.actor}\n"
+        f"{entity_id}  {message.actor}\n"
     )
 
 
@@ -155,7 +162,7 @@ def _write(text: str) -> None:
 async def replay(
     settings: Settings, start: int, prefix: str, stream: str | None, *, as_json: bool
 ) -> int:
-    """Republish every batch-job event from position `start` on under `prefix`.
+    """Republish every batch-job and product event from position `start` on under `prefix`.
 
     Into a stream of its own (`stream`, created if missing), so a new subscriber
     reads the whole history there without touching the live stream. Each message
@@ -170,7 +177,9 @@ async def replay(
     position = max(0, start - 1)
     try:
         js = nc.jetstream()
-        await ensure_stream(js, name, prefix, settings.nats_replicas)
+        await ensure_stream(
+            js, name, prefix, settings.nats_replicas, StreamLimits.of(settings)
+        )
         while True:
             page = await asyncio.to_thread(
                 app.recorder.select_notifications,
@@ -181,11 +190,11 @@ async def replay(
             acks = []
             for notification in page:
                 event = app.mapper.to_domain_event(notification)
-                message = envelope.envelope_of(notification.id, event)  # type: ignore[arg-type]
+                message = envelope.outgoing(prefix, notification.id, event)
                 acks.append(
                     await js.publish_async(
-                        envelope.subject_for(prefix, message.event),
-                        envelope.encode(message),
+                        message.subject,
+                        message.data,
                         headers={"Nats-Msg-Id": f"{prefix}:{message.event_id}"},
                     )
                 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import signal
 import socket
@@ -20,9 +21,11 @@ import structlog
 import uvicorn
 
 from service.commandline.errors import CommandError
+from service.http.app import end_streams
 from service.http.header_deadline import protocol_class
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import FrameType
 
 log = structlog.get_logger("http")
@@ -45,9 +48,12 @@ class _Server(uvicorn.Server):
     """
 
     workers: tuple[int, ...] = ()
+    on_exit: Callable[[], None] | None = None  # ends responses that would hold it
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
+        if self.on_exit is not None:
+            self.on_exit()
         for pid in self.workers:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)  # a second SIGINT would force-exit it
@@ -77,6 +83,23 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def build_server(
+    app: Any, header_timeout_seconds: float, workers: tuple[int, ...] = ()
+) -> _Server:
+    """The uvicorn server for `app`; a stop signal ends its live feeds at once."""
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+        http=protocol_class(header_timeout_seconds),
+    )
+    server = _Server(config)
+    server.workers = workers
+    server.on_exit = functools.partial(end_streams, app)
+    return server
+
+
 def run(
     app: Any,
     sock: socket.socket,
@@ -87,15 +110,7 @@ def run(
 
     A client gets `header_timeout_seconds` to send a request's head (slow clients).
     """
-    config = uvicorn.Config(
-        app,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-        http=protocol_class(header_timeout_seconds),
-    )
-    server = _Server(config)
-    server.workers = workers
+    server = build_server(app, header_timeout_seconds, workers)
     try:
         server.run(sockets=[sock])
     except (

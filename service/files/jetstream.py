@@ -19,11 +19,12 @@ import hashlib
 import queue
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import structlog
 from nats.js import api
-from nats.js.errors import BucketNotFoundError, ObjectNotFoundError
+from nats.js.errors import BucketNotFoundError, NotFoundError, ObjectNotFoundError
 from nats.js.object_store import (
     OBJ_CHUNKS_PRE_TEMPLATE,
     OBJ_DIGEST_TYPE,
@@ -45,6 +46,7 @@ from service.files.storage import (
     FileReader,
     FileStorage,
     FileWriter,
+    StoredFile,
     StoredFileNotFoundError,
     check_key,
 )
@@ -196,6 +198,22 @@ class Download:
         await loop.run_in_executor(None, hand_over, self.chunks, None, self._gave_up)
 
 
+def object_stored_at(mtime: str | None) -> datetime | None:
+    """An object's RFC 3339 `mtime` (nats-py writes microseconds, Go nanoseconds)."""
+    if not mtime:
+        return None
+    text = mtime.replace("Z", "+00:00")
+    whole, dot, rest = text.partition(".")
+    if dot:  # at most 6 fraction digits for fromisoformat
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{whole}.{rest[: min(digits, 6)]}{rest[digits:]}"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class _Connection:
     nc: Client
@@ -307,6 +325,24 @@ class JetStreamFileStorage(FileStorage):
         meta = OBJ_META_PRE_TEMPLATE.format(bucket=self.bucket, obj=name)
         stream = OBJ_STREAM_TEMPLATE.format(bucket=self.bucket)
         await connection.js.purge_stream(stream, subject=meta)  # and that record
+
+    def list_files(self) -> Iterator[StoredFile]:
+        """Every object of the bucket (an unfinished `put` has no metadata yet)."""
+        infos = self._retrying(
+            "files.list", lambda: self._run(self._list(self._connected_once()))
+        )
+        for info in infos:
+            stored_at = object_stored_at(info.mtime)
+            if info.name is None or stored_at is None:
+                log.warning("files.unknown_age", file_key=info.name, mtime=info.mtime)
+                continue  # kept: an age it cannot tell is never "old"
+            yield StoredFile(info.name, info.size or 0, stored_at)
+
+    async def _list(self, connection: _Connection) -> list[api.ObjectInfo]:
+        try:
+            return await connection.store.list(ignore_deletes=True)
+        except NotFoundError:  # nats-py's answer for an empty bucket
+            return []
 
     def close(self) -> None:
         if self._connection is not None:

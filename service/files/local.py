@@ -6,6 +6,7 @@ import contextlib
 import os
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO
 
 from service.files.storage import (
@@ -14,6 +15,7 @@ from service.files.storage import (
     FileStorage,
     FileWriter,
     InvalidFileKeyError,
+    StoredFile,
     StoredFileNotFoundError,
     check_key,
     full_storage_reported,
@@ -114,6 +116,22 @@ class LocalFileStorage(FileStorage):
             path.unlink()
             return True
         return False
+
+    def list_files(self) -> Iterator[StoredFile]:
+        """Files under the root; dot-names (the writers' parts) are never keys."""
+        for directory, folders, names in os.walk(self.root):
+            folders[:] = [f for f in folders if not f.startswith(".")]
+            for name in names:
+                if name.startswith("."):
+                    continue
+                path = os.path.join(directory, name)  # noqa: PTH118 - os.walk's strings
+                with contextlib.suppress(FileNotFoundError):  # removed meanwhile
+                    stat = os.stat(path)  # noqa: PTH116
+                    yield StoredFile(
+                        key=os.path.relpath(path, self.root).replace(os.sep, "/"),
+                        size=stat.st_size,
+                        stored_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+                    )
 
     def close(self) -> None:
         """Nothing to release: every reader and writer owns its file."""

@@ -13,13 +13,15 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from domain.files import FileNotYoursError, FileOwner, may_use
-from service.files.storage import FileStorage, check_key
+from domain.files import FileExpiredError, FileNotYoursError, FileOwner, may_use
+from service.files.storage import FileStorage, StoredFileNotFoundError, check_key
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from domain.users import UserRole
     from service.application import Jobstream
-    from service.files.storage import FileReader, FileWriter
+    from service.files.storage import FileReader, FileWriter, StoredFile
 
 log = structlog.get_logger("files")
 
@@ -32,11 +34,36 @@ class FileOwners:
 
     def owner_of(self, key: str) -> str | None:
         """The recorded owner, or None for a file stored before owners were recorded."""
+        record = self._record_of(key)
+        return None if record is None else record.owner
+
+    def _record_of(self, key: str) -> FileOwner | None:
         try:
             record: object = self._app.repository.get(FileOwner.id_for(key))
         except AggregateNotFoundError:
             return None
-        return record.owner if isinstance(record, FileOwner) else None
+        return record if isinstance(record, FileOwner) else None
+
+    def expire(self, key: str, retention_hours: float, actor: str) -> None:
+        """Record that `key` was removed for its age (nothing for a file without owner)."""
+        record = self._record_of(key)
+        if record is None or not record.expire(retention_hours, actor):
+            return
+        try:
+            self._app.save(record)
+        except IntegrityError:  # another sweeper recorded it first
+            return
+
+    def missing(self, key: str) -> StoredFileNotFoundError | FileExpiredError:
+        """The not-found error for a key with no file: why, if it was removed for its age."""
+        record = self._record_of(key)
+        if (
+            record is None
+            or record.expired_at is None
+            or record.retention_hours is None
+        ):
+            return StoredFileNotFoundError(key)
+        return FileExpiredError(key, record.expired_at, record.retention_hours)
 
     def record(self, key: str, owner: str, actor: str) -> None:
         """Make `owner` the key's owner; again for the same owner is a no-op (a retry).
@@ -106,6 +133,9 @@ class OwnedWrites(FileStorage):
 
     def delete(self, key: str) -> bool:
         return self._files.delete(key)
+
+    def list_files(self) -> Iterator[StoredFile]:
+        return self._files.list_files()
 
     def close(self) -> None:
         """The wrapped storage is closed by whoever built it."""

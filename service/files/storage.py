@@ -7,6 +7,7 @@ import io
 import re
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Self
 
 import structlog
@@ -15,6 +16,7 @@ from domain.errors import DomainError, InvalidDataError, NotFoundError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+    from datetime import datetime
     from types import TracebackType
 
 CHUNK_SIZE = 128 * 1024  # nats-py's object store chunk; a good disk write too
@@ -209,6 +211,15 @@ class FileReader(io.RawIOBase):
         """Free what the backend holds for this read (a file, a subscription)."""
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A stored file as a listing shows it; `stored_at` is when its write began (UTC)."""
+
+    key: str
+    size: int
+    stored_at: datetime
+
+
 class FileStorage(ABC):
     """Where uploads and the files of batch jobs live. Every method is blocking."""
 
@@ -230,6 +241,10 @@ class FileStorage(ABC):
     @abstractmethod
     def delete(self, key: str) -> bool:
         """Remove `key`; False if there was nothing to remove."""
+
+    @abstractmethod
+    def list_files(self) -> Iterator[StoredFile]:
+        """Every complete file, in no particular order (files being written: none)."""
 
     @abstractmethod
     def close(self) -> None:

@@ -68,6 +68,7 @@ def create_app(
         try:
             yield
         finally:
+            services.feed.close()  # if the server did not end the streams first
             if database_url is not None:
                 db_gate.close_gate(database_url)
             if manage_runtime:
@@ -114,6 +115,16 @@ def create_app(
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         ),
     )
+
+
+def end_streams(app: Litestar) -> None:
+    """The server begins to stop: end the live feeds, which would keep it waiting.
+
+    uvicorn waits for open responses before it runs the lifespan's shutdown.
+    """
+    services = getattr(app.state, "services", None)
+    if services is not None:
+        services.feed.close()
 
 
 def admin_cors(origins: str) -> CORSConfig:

@@ -176,7 +176,7 @@ class UploadController(Controller):
         if not files.owners.check(files.storage, key, caller.id, caller.role):
             raise StoredFileNotFoundError(key)
         if not files.storage.exists(key):
-            raise StoredFileNotFoundError(key)
+            raise files.owners.missing(key)  # says so if it was removed for its age
         expires = int(time.time()) + files.download_url_ttl_seconds
         path = signing.signed_path(key, expires, files.signing_secret)
         return DownloadUrlResponse(f"{base_url(request, files)}{path}")

@@ -19,6 +19,8 @@ from eventsourcing.utils import get_topic
 from nats.errors import Error as NatsError
 
 from domain.batch_jobs import EVENT_CLASSES, BatchJob
+from domain.catalog.products import Product
+from domain.catalog.registry import AGGREGATE_OF_EVENT
 from service import tracing
 from service.messaging import envelope
 from service.retry import is_transient
@@ -32,7 +34,11 @@ if TYPE_CHECKING:
     from service.messaging.leadership import Leadership
 
 log = structlog.get_logger("relay")
-TOPICS = tuple(get_topic(cls) for cls in EVENT_CLASSES)  # every batch-job event
+# Every batch-job event, and the catalog's products (their variants and prices too).
+CATALOG_EVENT_CLASSES = tuple(
+    cls for cls, aggregate in AGGREGATE_OF_EVENT.items() if aggregate is Product
+)
+TOPICS = tuple(get_topic(cls) for cls in (*EVENT_CLASSES, *CATALOG_EVENT_CLASSES))
 
 
 class Relay:
@@ -116,16 +122,19 @@ class Relay:
         acks = []
         for notification in page:
             event = self._app.mapper.to_domain_event(notification)
-            assert isinstance(event, BatchJob.Event)  # noqa: S101 - the topics say so
-            message = envelope.envelope_of(notification.id, event)
-            subject = envelope.subject_for(self._prefix, message.event)
-            data = envelope.encode(message)
+            message = envelope.outgoing(self._prefix, notification.id, event)
             headers = {"Nats-Msg-Id": message.event_id}
             if tracing.enabled and isinstance(event, BatchJob.Created):
-                acks.append(await self._publish_traced(event, subject, data, headers))
+                acks.append(
+                    await self._publish_traced(
+                        event, message.subject, message.data, headers
+                    )
+                )
             else:
                 acks.append(
-                    await self._js.publish_async(subject, data, headers=headers)
+                    await self._js.publish_async(
+                        message.subject, message.data, headers=headers
+                    )
                 )
         self.published += len(page)
         answers = await asyncio.wait_for(asyncio.gather(*acks), self._ack_timeout)

@@ -71,5 +71,5 @@ def test_new_events_are_stored_with_their_class_version(runtime: Runtime) -> Non
 
     created, updated = runtime.app.recorder.select_events(job.id)
 
-    assert "class_version" not in json.loads(created.state)
+    assert json.loads(created.state)["class_version"] == 2
     assert json.loads(updated.state)["class_version"] == 2

@@ -142,6 +142,8 @@ class OperatorJobsController(Controller):
             batch_job=render_batch_job(job),
             lease=_lease(job),
             attempts=_attempts(events),
+            retry_of=job.retry_of,
+            retries=list(job.retries),
         )
 
     @get(

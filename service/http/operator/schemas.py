@@ -38,8 +38,8 @@ class JobDetailResponse(msgspec.Struct, frozen=True, kw_only=True):
     batch_job: BatchJobResponseItem
     lease: LeaseResponse | None
     attempts: list[AttemptResponse]
-    retry_of: str | None = None
-    retries: list[str] = []
+    retry_of: str | None  # the failed job this one runs again (docs/operator-api.md)
+    retries: list[str]  # the jobs that ran this one's work again, oldest first
 
 
 class JobStateResponse(msgspec.Struct, frozen=True, kw_only=True):

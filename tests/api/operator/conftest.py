@@ -1,21 +1,24 @@
-"""Operator API fixtures: a store per test, an idle runtime, users by role."""
+"""Operator API fixtures: a store per test, an idle runtime, users by role, and an
+export strategy that fails while its source is down (an outage to retry)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from litestar.testing import TestClient
 
+from domain.strategies import JobRun
 from domain.users import UserRole
 from service.runtime import Runtime
 from service.settings import Settings
 from service.strategies.registry import StrategyRegistry
+from tests.api.operator.sse import ServedApp
 from tests.conftest import create_database, drop_database, make_settings
-from tests.support import Caller, ScriptedStrategy, new_user
+from tests.support import Caller, ScriptedError, ScriptedStrategy, new_user
 
 
 @pytest.fixture(
@@ -60,3 +63,33 @@ def other_member(runtime: Runtime, client: TestClient[Any]) -> Caller:
 @pytest.fixture
 def developer(runtime: Runtime, client: TestClient[Any]) -> Caller:
     return new_user(runtime, "developer", UserRole.DEVELOPER)
+
+
+class FlakyExport(ScriptedStrategy):
+    """The scripted export, failing every attempt while `down` (an outage to retry)."""
+
+    identifier: ClassVar[str] = "flaky-export-strategy"
+
+    def __init__(self) -> None:
+        super().__init__("product-export")
+        self.down = False
+
+    def process_job(self, run: JobRun) -> None:
+        if self.down:
+            raise ScriptedError("the catalog database is down")
+        super().process_job(run)
+
+
+@pytest.fixture
+def strategy() -> FlakyExport:
+    return FlakyExport()
+
+
+@pytest.fixture
+def served(runtime: Runtime) -> Iterator[ServedApp]:
+    served = ServedApp(runtime)
+    served.start()
+    try:
+        yield served
+    finally:
+        served.stop()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 
-from domain.files import FileNotYoursError, FileOwner, may_use
+from domain.files import FileExpiredError, FileNotYoursError, FileOwner, may_use
 from domain.users import UserRole
 
 
@@ -44,3 +46,22 @@ def test_an_owner_record_names_its_key_owner_and_actor() -> None:
 def test_the_refusal_names_the_file() -> None:
     assert FileNotYoursError("k", "usr_b").message == "File k belongs to another user"
     assert FileNotYoursError("k", None).type == "not_allowed"
+
+
+def test_a_removal_for_age_is_recorded_once_and_replays() -> None:
+    record = FileOwner.record("exports/products/e.csv", "usr_a", "batch:batch_1")
+
+    first = record.expire(168, "retention:host:1")
+    again = record.expire(168, "retention:host:2")
+    events = cast("list[FileOwner.Event]", record.collect_events())
+    replayed: FileOwner | None = None
+    for event in events:
+        replayed = cast("FileOwner | None", event.mutate(replayed))
+
+    assert (first, again) == (True, False)
+    assert [type(e).__name__ for e in events] == ["Created", "Expired"]
+    assert isinstance(replayed, FileOwner)
+    assert (replayed.expired_at, replayed.retention_hours) == (events[1].timestamp, 168)
+    error = FileExpiredError("exports/products/e.csv", events[1].timestamp, 168)
+    assert error.type == "not_found"
+    assert "168 hours after it was stored" in str(error)

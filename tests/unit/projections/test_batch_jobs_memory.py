@@ -201,3 +201,21 @@ def test_every_creator_s_jobs_filter_by_status_and_prefix_with_counts(
     assert finished.count((BatchJobStatus.COMPLETED, BatchJobStatus.CANCELED)) == 2
     assert finished.status_counts == everyone.status_counts  # status aside
     assert [json.loads(d)["id"] for d in by_prefix.documents] == [waiting.id]
+
+
+def test_unfinished_contexts_leave_out_final_jobs(view: InMemoryBatchJobsView) -> None:
+    running = BatchJob.create(
+        batch_type="t", created_by="usr_1", context={"fileKey": "protected/a.csv"},
+        dry_run=True, actor="usr_1",
+    )  # fmt: skip
+    done = BatchJob.create(
+        batch_type="t", created_by="usr_1", context={"fileKey": "protected/b.csv"},
+        dry_run=False, actor="usr_1",
+    )  # fmt: skip
+    done.set_pre_processing_done("w")
+    done.set_processing("w")
+    done.complete("w")
+    events = [*running.collect_events(), *done.collect_events()]
+    view.apply_events(cast("list[BatchJob.Event]", events), Tracking(UPSTREAM, 1))
+
+    assert view.unfinished_contexts() == {running.id: {"fileKey": "protected/a.csv"}}

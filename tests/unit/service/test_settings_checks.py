@@ -45,6 +45,22 @@ from service.settings_checks import SettingsError
         ("NATS_REPLICAS", "7", "JOBSTREAM_NATS_REPLICAS must be from 1 to 5, got 7"),
         ("MAX_DELIVERIES", "0", ("JOBSTREAM_MAX_DELIVERIES must be -1 (no limit) or 1 or "
          "more, got 0")),
+        ("STREAM_MAX_AGE_HOURS", "-1", ("JOBSTREAM_STREAM_MAX_AGE_HOURS must be from 0 "
+         "(no limit) to 876000 hours, got -1.0")),
+        ("STREAM_MAX_AGE_HOURS", "1e9", ("JOBSTREAM_STREAM_MAX_AGE_HOURS must be from 0 "
+         "(no limit) to 876000 hours, got 1000000000.0")),
+        ("STREAM_MAX_AGE_HOURS", "a day", ("JOBSTREAM_STREAM_MAX_AGE_HOURS must be a "
+         "number, got 'a day'")),
+        ("STREAM_MAX_BYTES", "1GB", ("JOBSTREAM_STREAM_MAX_BYTES must be an integer, "
+         "got '1GB'")),
+        ("STREAM_MAX_BYTES", "-5", ("JOBSTREAM_STREAM_MAX_BYTES must be 0 (no limit) or "
+         "more, got -5")),
+        ("FILE_RETENTION_HOURS", "-1", ("JOBSTREAM_FILE_RETENTION_HOURS must be from 0 "
+         "(kept for ever) to 876000 hours, got -1.0")),
+        ("FILE_RETENTION_HOURS", "nan", ("JOBSTREAM_FILE_RETENTION_HOURS must be from 0 "
+         "(kept for ever) to 876000 hours, got nan")),
+        ("UPLOAD_RETENTION_HOURS", "soon", ("JOBSTREAM_UPLOAD_RETENTION_HOURS must be a "
+         "number, got 'soon'")),
         ("JWT_SECRET", "short", "JOBSTREAM_JWT_SECRET must be at least 32 bytes, got 5"),
         ("COOKIE_SECRET", "short", ("JOBSTREAM_COOKIE_SECRET must be at least 32 bytes, "
          "got 5")),
@@ -96,6 +112,23 @@ def test_values_at_the_edges_of_their_ranges_are_taken() -> None:
         "WARNING",
         -1,
     )
+
+
+def test_retention_settings_take_their_edges_and_default_as_documented() -> None:
+    defaults = load_settings({})
+    edges = load_settings(
+        {
+            "JOBSTREAM_STREAM_MAX_AGE_HOURS": "0",
+            "JOBSTREAM_STREAM_MAX_BYTES": "0",
+            "JOBSTREAM_FILE_RETENTION_HOURS": "0",
+            "JOBSTREAM_UPLOAD_RETENTION_HOURS": "0.5",
+        }
+    )
+
+    assert (defaults.stream_max_age_hours, defaults.stream_max_bytes) == (None, None)
+    assert (defaults.file_retention_hours, defaults.upload_retention_hours) == (168, 24)
+    assert (edges.stream_max_age_hours, edges.stream_max_bytes) == (0, 0)
+    assert (edges.file_retention_hours, edges.upload_retention_hours) == (0, 0.5)
 
 
 def test_a_nats_file_store_needs_a_nats_url() -> None:
