@@ -17,6 +17,7 @@ from service import data_dir
 from service.audit import cli as audit_cli
 from service.auth.passwords import hash_password
 from service.bootstrap.process import Bootstrap
+from service.commandline import variables
 from service.commandline.arguments import CommandParser, at_least_one, command
 from service.commandline.database import check_database
 from service.commandline.errors import reported
@@ -41,15 +42,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = command(
-        commands, "serve", "run API, job processing and projections in one process"
+        commands,
+        "serve",
+        "run everything in one process: the HTTP API, the read models and the jobs "
+        "(with JOBSTREAM_NATS_URL set, a relay and a worker of its own too)",
     )
     relay = command(
         commands,
         "relay",
-        "publish stored events to NATS JetStream (outbox; or: replay)",
+        "publish every stored event to the NATS JetStream stream, in order (the "
+        "outbox; one relay leads per stream, others stand by); `relay replay` "
+        "republishes past events",
     )
-    command(commands, "worker", "run batch jobs delivered by NATS JetStream")
-    api = command(commands, "api", "the HTTP API alone (with workers and projections)")
+    command(
+        commands,
+        "worker",
+        "run the batch jobs NATS JetStream delivers (pre-processing and processing), "
+        "each under a lease",
+    )
+    api = command(
+        commands,
+        "api",
+        "serve the HTTP API alone; run `projections`, `relay` and `worker` beside it",
+    )
     for http in (serve, api):
         http.add_argument(
             "--workers",
@@ -57,12 +72,17 @@ def _parser() -> argparse.ArgumentParser:
             help="processes serving HTTP (JOBSTREAM_HTTP_WORKERS; default: one per core)",
         )
     projections = command(
-        commands, "projections", "keep the read models up to date (or: status, rebuild)"
+        commands,
+        "projections",
+        "keep the read models (batch jobs, catalog) up to date and fail stuck jobs; "
+        "or: status, rebuild, parked",
     )
-    user = command(commands, "user", "manage admin users")
+    user = command(commands, "user", "manage the users who call the API")
     user_commands = user.add_subparsers(dest="user_command", required=True)
     create = command(
-        user_commands, "create", "create an admin user (medusa user -e -p)"
+        user_commands,
+        "create",
+        "create a user, as `medusa user -e -p` does, and print it as JSON",
     )
     create.add_argument("--email", "-e", required=True)
     create.add_argument("--password", "-p", required=True)
@@ -72,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--first-name")
     create.add_argument("--last-name")
     audit_cli.register(commands, projections, relay)
+    variables.describe(parser)
     return parser
 
 

@@ -185,6 +185,8 @@ class JobSteps:
 
         def done(current: BatchJob) -> None:
             fence(current)
+            if current.status is not BatchJobStatus.CREATED:
+                return  # this attempt's save of it was stored after all, or canceled
             current.set_pre_processing_done(self.actor)
 
         try:
@@ -193,7 +195,8 @@ class JobSteps:
             self._riding_out_outages(
                 job_id, lambda: strategy.pre_process_batch_job(run)
             )
-            self._app.change_batch_job(job_id, done, current=run.latest or leased)
+            run.latest = run.latest or leased
+            self._riding_out_outages(job_id, lambda: self._end_step(run, done))
         except LeaseLostError as lost:
             log.info("processor.lease_lost", reason=str(lost))
         except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
@@ -291,25 +294,34 @@ class JobSteps:
 
         def complete(current: BatchJob) -> None:
             fence(current)
+            if current.status is BatchJobStatus.COMPLETED:
+                return  # the fence passed: this attempt's save of it was stored after all
             current.complete(self.actor)
 
         try:
             self._riding_out_outages(job_id, lambda: strategy.process_job(run))
-            try:
-                self._app.change_batch_job(job_id, complete, current=run.latest)
-            except BaseException:
-                run.forget_latest()  # the error path below writes on a fresh read
-                raise
+            # The output is made: an outage now delays the completion, never redoes
+            # or fails the work (a save cut at its commit may have been stored).
+            self._riding_out_outages(job_id, lambda: self._end_step(run, complete))
         except LeaseLostError as lost:
             log.info("processor.lease_lost", reason=str(lost))
         except Exception as error:
-            if self._is_canceled(job_id):
+            status = self._app.get_batch_job(job_id).status
+            if status is BatchJobStatus.CANCELED:
                 # Also where the cancel landed after process_job made its output
                 # visible and before `complete` was saved: the cancel won.
                 log.info("processor.canceled_while_processing")
                 self._take_back(strategy, run)
                 return
-            strategy.handle_processing_error(run, error)
+            if status is not BatchJobStatus.PROCESSING:
+                # Finished meanwhile: a finished job gains no event (nor loses its file).
+                log.info("processor.finished_meanwhile", status=status.value)
+                return
+            try:
+                strategy.handle_processing_error(run, error)
+            except LeaseLostError as lost:
+                log.info("processor.lease_lost", reason=str(lost))
+                return
             job = run.job()
             attempt = int(job.context.get("retry_count", 0)) + 1
             retry = strategy.should_retry_on_processing_error(job, error)
@@ -322,6 +334,19 @@ class JobSteps:
             log.info("processor.completed")
         finally:
             self.signals.forget(job_id)
+
+    def _end_step(
+        self, run: ApplicationJobRun, command: Callable[[BatchJob], None]
+    ) -> None:
+        """Save the step's last command (fenced, idempotent) on the run's copy.
+
+        A failed save leaves its event on the copy: the next try reads afresh.
+        """
+        try:
+            self._app.change_batch_job(run.job_id, command, current=run.latest)
+        except BaseException:
+            run.forget_latest()
+            raise
 
     def _after_cancel(self, job: BatchJob) -> None:
         """A redelivery of a job canceled while it processed: take back its output.

@@ -14,7 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from service import db_gate
 from service.api_services.assembly import api_services
 from service.console.routes import ConsoleController
-from service.http import catalog, operator
+from service.http import catalog, openapi, operator
 from service.http.auth import AuthController
 from service.http.batch_jobs import BatchJobController
 from service.http.database_cut import database_cut_guard
@@ -111,6 +111,9 @@ def create_app(
             version="0.1.0",
             description="Medusa v1 batch-job Admin API, event-sourced.",
             path="/schema",
+            components=openapi.COMPONENTS,
+            # Each handler's docstring is its operation's description.
+            use_handler_docstrings=True,
             # The schema files alone: Litestar's viewers load scripts from public CDNs.
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         ),

@@ -11,7 +11,7 @@ import structlog
 from litestar import Controller, MediaType, Request, Response, delete, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from litestar.params import RawBody
+from litestar.params import JSONBody
 
 from domain.users import User
 from service.api_services.auth import AuthService
@@ -21,17 +21,29 @@ from service.auth.tokens import issue_admin_jwt, sign_session_id
 from service.http import openapi
 from service.http.errors import Unauthenticated
 from service.http.identity import SESSION_COOKIE, session_id_of
+from service.http.medusa_body import MedusaBody, MedusaBodyDTO
 from service.http.rendering import render_user
-from service.http.requests import decode_json_object, validate_credentials
-from service.http.schemas import AccessTokenResponse, ErrorResponse, UserEnvelope
+from service.http.requests import validate_credentials
+from service.http.schemas import (
+    AccessTokenResponse,
+    CredentialsRequest,
+    ErrorResponse,
+    UserEnvelope,
+)
 
 log = structlog.get_logger("http")
 
 
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_CREDENTIALS = MedusaBody.empty(CredentialsRequest)
+
+
 async def _verified_user(
-    request: Request[Any, Any, Any], body: bytes, auth: AuthService
+    request: Request[Any, Any, Any],
+    data: MedusaBody[CredentialsRequest],
+    auth: AuthService,
 ) -> User:
-    credentials = validate_credentials(decode_json_object(body))
+    credentials = data.decode(validate_credentials)
     user = await auth.verify_login(
         credentials.email, credentials.password, _address(request)
     )
@@ -83,17 +95,18 @@ class AuthController(Controller):
     @post(
         status_code=200,
         operation_id="PostAuth",
-        operation_class=openapi.documented(body=openapi.CREDENTIALS_BODY),
+        dto=MedusaBodyDTO,
         responses=openapi.errors(400, 401, 429, 503),
     )
     async def login(
         self,
         request: Request[Any, Any, Any],
-        body: RawBody,
+        *,
+        data: JSONBody[MedusaBody[CredentialsRequest]] = EMPTY_CREDENTIALS,
         auth: NamedDependency[AuthService],
     ) -> Response[UserEnvelope]:
         """Log in with email and password; the `connect.sid` cookie carries the session."""
-        user = await _verified_user(request, body, auth)
+        user = await _verified_user(request, data, auth)
         session_id = await anyio.to_thread.run_sync(auth.create_session, user.id)
         ttl = auth.session_ttl_seconds
         cookie = Cookie(
@@ -107,7 +120,12 @@ class AuthController(Controller):
         )
         return Response(UserEnvelope(render_user(user)), cookies=[cookie])
 
-    @get(sync_to_thread=True, operation_id="GetAuth", responses=openapi.errors(401))
+    @get(
+        sync_to_thread=True,
+        operation_id="GetAuth",
+        security=openapi.LOGGED_IN,
+        responses=openapi.errors(401),
+    )
     def current_user(self, caller: NamedDependency[User]) -> UserEnvelope:
         """The logged-in user."""
         return UserEnvelope(render_user(caller))
@@ -116,6 +134,7 @@ class AuthController(Controller):
         status_code=200,
         sync_to_thread=True,
         operation_id="DeleteAuth",
+        security=openapi.LOGGED_IN,
         media_type=MediaType.TEXT,
         responses=openapi.errors(401),
     )
@@ -135,15 +154,16 @@ class AuthController(Controller):
         "/token",
         status_code=200,
         operation_id="PostToken",
-        operation_class=openapi.documented(body=openapi.CREDENTIALS_BODY),
+        dto=MedusaBodyDTO,
         responses=openapi.errors(400, 401, 429, 503),
     )
     async def token(
         self,
         request: Request[Any, Any, Any],
-        body: RawBody,
+        *,
+        data: JSONBody[MedusaBody[CredentialsRequest]] = EMPTY_CREDENTIALS,
         auth: NamedDependency[AuthService],
     ) -> AccessTokenResponse:
         """A bearer JWT for `Authorization: Bearer …`, valid 24 hours."""
-        user = await _verified_user(request, body, auth)
+        user = await _verified_user(request, data, auth)
         return AccessTokenResponse(issue_admin_jwt(user.id, auth.secrets.jwt_secret))

@@ -7,7 +7,7 @@ from typing import Any
 import structlog
 from litestar import Controller, MediaType, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, RawBody
+from litestar.params import FromPath, JSONBody
 from litestar.response.base import ASGIResponse
 from litestar.serialization import encode_json
 
@@ -19,13 +19,22 @@ from service import tracing
 from service.api_services.batch_jobs import BatchJobsService
 from service.http import openapi, qs
 from service.http.list_params import ListRequest, validate_list_query
+from service.http.medusa_body import MedusaBody, MedusaBodyDTO
 from service.http.read_path import read_when_current
 from service.http.rendering import render_batch_job
-from service.http.requests import decode_json_object, validate_create_batch_job
-from service.http.schemas import BatchJobListResponse, BatchJobResponse
+from service.http.requests import validate_create_batch_job
+from service.http.schemas import (
+    BatchJobListResponse,
+    BatchJobResponse,
+    CreateBatchJobRequest,
+)
 
 log = structlog.get_logger("http")
 EVERY_FIELD = frozenset(ALL_FIELDS)
+
+
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_CREATE_BATCH_JOB = MedusaBody.empty(CreateBatchJobRequest)
 
 
 def _query_string(request: Request[Any, Any, Any]) -> str:
@@ -82,8 +91,10 @@ def _listing(
     return ASGIResponse(body=encode_json(body), media_type=MediaType.JSON)
 
 
-def _create(body: bytes, jobs: BatchJobsService, caller: User) -> BatchJobResponse:
-    draft = validate_create_batch_job(decode_json_object(body))
+def _create(
+    data: MedusaBody[CreateBatchJobRequest], jobs: BatchJobsService, caller: User
+) -> BatchJobResponse:
+    draft = data.decode(validate_create_batch_job)
     strategy = jobs.strategy(draft.type)
     prepared = strategy.prepare_batch_job_for_processing(draft, caller.id)
     job, position = jobs.create(prepared, caller.id)
@@ -95,6 +106,7 @@ def _create(body: bytes, jobs: BatchJobsService, caller: User) -> BatchJobRespon
 class BatchJobController(Controller):
     path = "/admin/batch-jobs"
     tags = ["Batch Jobs"]
+    security = openapi.LOGGED_IN
 
     # eventsourcing is synchronous: writes run in the thread pool. GET by id and the
     # list answer inline when the read model is current (read_path), and return
@@ -121,13 +133,14 @@ class BatchJobController(Controller):
         status_code=201,
         sync_to_thread=True,
         operation_id="PostBatchJobs",
-        operation_class=openapi.documented(body=openapi.CREATE_BODY),
+        dto=MedusaBodyDTO,
         responses=openapi.errors(400, 401, 404),
     )
     def create_batch_job(
         self,
         request: Request[Any, Any, Any],
-        body: RawBody,
+        *,
+        data: JSONBody[MedusaBody[CreateBatchJobRequest]] = EMPTY_CREATE_BATCH_JOB,
         jobs: NamedDependency[BatchJobsService],
         caller: NamedDependency[User],
     ) -> BatchJobResponse:
@@ -137,12 +150,12 @@ class BatchJobController(Controller):
 
             # The job's trace starts here, or joins the caller's `traceparent`.
             with spans.http_create(request.headers) as span:
-                created = _create(body, jobs, caller)
+                created = _create(data, jobs, caller)
                 job = created.batch_job
                 spans.describe_job(span, job.id, str(job.type))
                 span.set_attribute("http.response.status_code", 201)
                 return created
-        return _create(body, jobs, caller)
+        return _create(data, jobs, caller)
 
     @get(
         "/{job_id:str}",

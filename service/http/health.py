@@ -50,6 +50,7 @@ def health(probes: NamedDependency[HealthService]) -> Response[bytes]:
     sync_to_thread=True,
     operation_id="GetHealthDetails",
     tags=["Health"],
+    responses=openapi.HEALTH_DETAILS,
 )
 def health_details(probes: NamedDependency[HealthService]) -> Response[bytes]:
     """Checks, the event store's head, and the lag of the projection (and relay)."""

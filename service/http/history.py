@@ -23,6 +23,7 @@ class EventHistoryResponse(msgspec.Struct, frozen=True):
 class HistoryController(Controller):
     path = "/admin"
     tags = ["Event history"]
+    security = openapi.LOGGED_IN
 
     @get(
         "/batch-jobs/{job_id:str}/events",

@@ -1,4 +1,4 @@
-"""OpenAPI for what Litestar cannot infer: qs-style query parameters and raw bodies."""
+"""OpenAPI for what Litestar cannot infer: qs-style queries, the logins, error bodies."""
 
 from __future__ import annotations
 
@@ -7,20 +7,46 @@ from dataclasses import dataclass
 from litestar.enums import MediaType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
-    OpenAPIMediaType,
+    Components,
     OpenAPIType,
     Operation,
     Parameter,
-    Reference,
     RequestBody,
     Schema,
+    SecurityScheme,
 )
 
-from service.http.schemas import ErrorResponse, HealthResponse
+from service.http.identity import API_TOKEN_HEADER, SESSION_COOKIE
+from service.http.schemas import ErrorResponse, HealthDetailsResponse, HealthResponse
 
 STRING = Schema(type=OpenAPIType.STRING)
 OBJECT = Schema(type=OpenAPIType.OBJECT, additional_properties=True)
-BOOLEAN = Schema(type=OpenAPIType.BOOLEAN)
+
+# The three ways in, as service.http.identity accepts them (tried in this order).
+SECURITY_SCHEMES = {
+    "session": SecurityScheme(
+        type="apiKey",
+        name=SESSION_COOKIE,
+        security_scheme_in="cookie",
+        description="The signed session cookie `POST /admin/auth` sets.",
+    ),
+    "jwt": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        bearer_format="JWT",
+        description="`Authorization: Bearer <token>` from `POST /admin/auth/token` "
+        "(HS256, 24 hours; `exp` and `iat` required).",
+    ),
+    "api_token": SecurityScheme(
+        type="apiKey",
+        name=API_TOKEN_HEADER,
+        security_scheme_in="header",
+        description="A user's API token (`jobstream user create --api-token`).",
+    ),
+}
+COMPONENTS = Components(security_schemes=dict(SECURITY_SCHEMES))
+# Any one of them (a list of alternatives): for every operation that needs a login.
+LOGGED_IN: list[dict[str, list[str]]] = [{name: []} for name in SECURITY_SCHEMES]
 
 
 def query(name: str, description: str, schema: Schema = STRING) -> Parameter:
@@ -30,15 +56,6 @@ def query(name: str, description: str, schema: Schema = STRING) -> Parameter:
         required=False,
         description=description,
         schema=schema,
-    )
-
-
-def json_body(
-    properties: dict[str, Schema | Reference], required: list[str]
-) -> RequestBody:
-    schema = Schema(type=OpenAPIType.OBJECT, properties=properties, required=required)
-    return RequestBody(
-        content={"application/json": OpenAPIMediaType(schema=schema)}, required=True
     )
 
 
@@ -90,13 +107,6 @@ LIST_PARAMETERS = [
         )
     ),
 ]
-CREATE_BODY = json_body(
-    {"type": STRING, "context": OBJECT, "dry_run": BOOLEAN},
-    required=["type", "context"],
-)
-CREDENTIALS_BODY = json_body(
-    {"email": STRING, "password": STRING}, ["email", "password"]
-)
 
 
 _ERRORS = {
@@ -140,6 +150,15 @@ HEALTH_UNAVAILABLE = {
         HealthResponse,
         description="A dependency is down; `checks` says which",
         generate_examples=False,
+    )
+}
+HEALTH_DETAILS = {
+    code: ResponseSpec(
+        HealthDetailsResponse, description=description, generate_examples=False
+    )
+    for code, description in (
+        (200, "Every check is `ok`"),
+        (503, "A dependency is down; `checks` says which"),
     )
 }
 

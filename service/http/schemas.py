@@ -80,14 +80,39 @@ class HealthResponse(msgspec.Struct, frozen=True):
     checks: dict[str, str]
 
 
-# Documentation-only request shapes: bodies are validated by service.http.requests
-# so that messages match Medusa's class-validator output exactly.
-class CreateBatchJobRequest(msgspec.Struct, frozen=True, kw_only=True):
+class HealthDetailsResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """Checks, the event log's head, each reader's position and lag (0: current)."""
+
+    status: str
+    checks: dict[str, str]
+    event_store_head: int | UnsetType = UNSET
+    projection_position: int | UnsetType = UNSET
+    projection_lag: int | UnsetType = UNSET
+    catalog_position: int | UnsetType = UNSET
+    catalog_lag: int | UnsetType = UNSET
+    parked: dict[str, JsonObject] | UnsetType = UNSET  # per read model: count, events
+    stuck: dict[str, JsonObject] | UnsetType = UNSET  # per read model: the held event
+    nats: str | UnsetType = UNSET
+    relay_position: int | UnsetType = UNSET
+    relay_lag: int | UnsetType = UNSET
+
+
+# Request bodies (service.http.medusa_body): checked by service.http.requests, so
+# that messages match Medusa's class-validator output, then decoded into these.
+class CreateBatchJobRequest(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
+):
+    """AdminPostBatchesReq: the strategy's `type`, its `context`; `dry_run` waits."""
+
     type: str
     context: JsonObject
-    dry_run: bool = False
+    dry_run: bool | None = False
 
 
-class CredentialsRequest(msgspec.Struct, frozen=True, kw_only=True):
+class CredentialsRequest(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
+):
+    """AdminPostAuthReq."""
+
     email: str
     password: str

@@ -26,6 +26,10 @@ class DownloadUrlResponse(msgspec.Struct, frozen=True):
     download_url: str
 
 
-# Documentation only: bodies are checked by service.http.uploads (Medusa's messages).
-class FileKeyRequest(msgspec.Struct, frozen=True, kw_only=True):
+# Checked by service.http.uploads (Medusa's messages), then decoded into this.
+class FileKeyRequest(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
+):
+    """AdminDeleteUploadsReq / AdminPostUploadsDownloadUrlReq."""
+
     file_key: str

@@ -15,7 +15,7 @@ from litestar.openapi.spec import (
     RequestBody,
     Schema,
 )
-from litestar.params import RawBody
+from litestar.params import JSONBody
 
 from domain.errors import InvalidDataError
 from domain.users import User
@@ -23,10 +23,11 @@ from service.api_services.files import FilesService
 from service.files import signing
 from service.files.storage import StoredFileNotFoundError, check_key
 from service.http import openapi
-from service.http.requests import decode_json_object
+from service.http.medusa_body import MedusaBody, MedusaBodyDTO
 from service.http.upload_schemas import (
     DeleteFileResponse,
     DownloadUrlResponse,
+    FileKeyRequest,
     UploadResponseItem,
     UploadsResponse,
 )
@@ -58,7 +59,10 @@ FILES_BODY = RequestBody(
     },
     required=True,
 )
-FILE_KEY_BODY = openapi.json_body({"file_key": openapi.STRING}, ["file_key"])
+
+
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_FILE_KEY = MedusaBody.empty(FileKeyRequest)
 
 
 def base_url(request: Request[Any, Any, Any], files: FilesService) -> str:
@@ -66,9 +70,12 @@ def base_url(request: Request[Any, Any, Any], files: FilesService) -> str:
     return (files.backend_url or str(request.base_url)).rstrip("/")
 
 
-def file_key_of(body: bytes) -> str:
+def file_key_of(data: MedusaBody[FileKeyRequest]) -> str:
     """AdminDeleteUploadsReq / AdminPostUploadsDownloadUrlReq: `@IsString file_key`."""
-    decoded = decode_json_object(body)
+    return check_key(data.decode(_checked_file_key))
+
+
+def _checked_file_key(decoded: dict[str, Any]) -> str:
     errors = [
         f"property {key} should not exist" for key in decoded if key != "file_key"
     ]
@@ -77,12 +84,13 @@ def file_key_of(body: bytes) -> str:
         errors.append("file_key must be a string")
     if errors:
         raise InvalidDataError(", ".join(errors))
-    return check_key(str(key))
+    return str(key)
 
 
 class UploadController(Controller):
     path = "/admin/uploads"
     tags = ["Uploads"]
+    security = openapi.LOGGED_IN
 
     async def _upload(
         self,
@@ -139,17 +147,18 @@ class UploadController(Controller):
         status_code=200,
         sync_to_thread=True,
         operation_id="DeleteUploads",
-        operation_class=openapi.documented(body=FILE_KEY_BODY),
+        dto=MedusaBodyDTO,
         responses=openapi.errors(400, 401),
     )
     def delete_upload(
         self,
-        body: RawBody,
+        *,
+        data: JSONBody[MedusaBody[FileKeyRequest]] = EMPTY_FILE_KEY,
         files: NamedDependency[FilesService],
         caller: NamedDependency[User],
     ) -> DeleteFileResponse:
         """Delete one of the caller's files (admins: any); a missing file succeeds too."""
-        key = file_key_of(body)
+        key = file_key_of(data)
         # Not the caller's and not stored: answer as for any missing key, touch nothing.
         if files.owners.check(files.storage, key, caller.id, caller.role):
             deleted = files.storage.delete(key)
@@ -161,18 +170,19 @@ class UploadController(Controller):
         status_code=200,
         sync_to_thread=True,
         operation_id="PostUploadsDownloadUrl",
-        operation_class=openapi.documented(body=FILE_KEY_BODY),
+        dto=MedusaBodyDTO,
         responses=openapi.errors(400, 401, 404),
     )
     def download_url(
         self,
         request: Request[Any, Any, Any],
-        body: RawBody,
+        *,
+        data: JSONBody[MedusaBody[FileKeyRequest]] = EMPTY_FILE_KEY,
         files: NamedDependency[FilesService],
         caller: NamedDependency[User],
     ) -> DownloadUrlResponse:
         """A signed URL for one of the caller's files (admins: any), until it expires."""
-        key = file_key_of(body)
+        key = file_key_of(data)
         if not files.owners.check(files.storage, key, caller.id, caller.role):
             raise StoredFileNotFoundError(key)
         if not files.storage.exists(key):

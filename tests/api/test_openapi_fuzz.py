@@ -2,9 +2,9 @@
 
 schemathesis generates requests for every operation of `/schema/openapi.json`, valid
 and invalid, and sends them over HTTP to the app served by uvicorn in this process,
-as an admin (API token). The catalog's handlers validate raw bodies themselves, so
-their operations document no body or query schema: the test adds free-form ones to
-its copy of the document, so that those operations get bodies and queries too.
+as an admin (API token). Every JSON body and list query is documented; should an
+operation lack one, the test adds a free-form one to its copy of the document, so
+that it gets bodies and queries too.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from tests.support import new_user
 Case = _Case[Any]
 APIOperation = _APIOperation[Any, Any, Any, Any]
 ANY_JSON_OBJECT = {"type": "object", "additionalProperties": True}
-EXAMPLES = 6  # per operation and mode: about 450 requests in all
+EXAMPLES = 6  # per operation and mode: about 650 requests in all
 LIVE_FEED = "/admin/jobstream/feed"
 LIST_PARAMETERS = ("limit", "offset", "fields", "expand", "order", "q", "id[]")
 
@@ -185,4 +185,5 @@ def test_no_request_gets_a_server_error(
     assert failures == [], "\n".join(failures)
     assert called == {operation.label for operation in every}  # each one fuzzed
     assert len(called) >= 37
-    assert time.monotonic() - started < 120
+    # Bounded: a hang or a slow path shows; 150 s measured on 2 busy shared cores.
+    assert time.monotonic() - started < 240

@@ -7,9 +7,14 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from domain.batch_jobs import BatchJobStatus
+import nats
+from nats.js.errors import NotFoundError
+
+from domain.batch_jobs import BatchJob, BatchJobStatus
+from domain.leases import LeaseStep
 from domain.strategies import BatchJobDraft
 from service.http.catalog.product_bodies import validate_create
+from service.settings import nats_servers
 from tests.integration.test_relay import stream_messages
 
 if TYPE_CHECKING:
@@ -86,9 +91,9 @@ def check_history(app: Jobstream, job_id: str) -> None:
         "ProcessingStarted",
         "Completed",
     ):
-        assert names.count(once) == 1, (job_id, once, names)
-    assert names[-1] == "Completed", names
-    assert "Failed" not in names
+        assert names.count(once) == 1, (once, history_report(app, job_id))
+    assert names[-1] == "Completed", history_report(app, job_id)
+    assert "Failed" not in names, history_report(app, job_id)
 
 
 async def check_stream(settings: Settings, app: Jobstream, job_ids: list[str]) -> None:
@@ -103,13 +108,65 @@ async def check_stream(settings: Settings, app: Jobstream, job_ids: list[str]) -
         assert mine == {(job_id, version): 1 for version in versions}, job_id
 
 
+def history_report(app: Jobstream, job_id: str) -> str:
+    """Every stored event of the job, one a line: what a failed check prints.
+
+    Each line: version, event, its actor, the processing attempt it was written
+    under (the lease count, the fencing token), and the result's file_key after it.
+    """
+    lines: list[str] = []
+    for stored in app.recorder.select_events(job_id):
+        event = app.mapper.to_domain_event(stored)
+        job: BatchJob = app.repository.get(job_id, version=stored.originator_version)
+        payload = {
+            name: getattr(event, name)
+            for name in ("holder", "step", "result", "unset_result", "error")
+            if getattr(event, name, None) not in (None, [], {})
+        }
+        lines.append(
+            f"v{stored.originator_version} {type(event).__name__}"
+            f" actor={getattr(event, 'actor', '?')}"
+            f" attempt={job.attempts_at(LeaseStep.PROCESSING)}"
+            f" file_key={(job.result or {}).get('file_key')} {payload}"
+        )
+    return "\n".join(lines)
+
+
+async def bucket_keys(settings: Settings) -> list[str]:
+    """The names of the files the NATS bucket holds (deleted ones left out)."""
+    assert settings.nats_url is not None
+    connection = await nats.connect(nats_servers(settings.nats_url))
+    try:
+        store = await connection.jetstream().object_store(settings.file_bucket)
+        try:
+            infos = await store.list(ignore_deletes=True)
+        except NotFoundError:
+            return []  # nats-py's answer for an empty bucket
+        return sorted(info.name for info in infos)
+    finally:
+        await connection.close()
+
+
 def check_files(
-    app: Jobstream, files: FileStorage, job_ids: list[str], products: int
+    app: Jobstream,
+    files: FileStorage,
+    job_ids: list[str],
+    products: int,
+    stored_keys: list[str] | None = None,
 ) -> None:
-    """Each job's file is whole: a header and a line per product."""
+    """Each job's file is whole: a header and a line per product.
+
+    `stored_keys` (the storage's listing) is printed with the job's history if not.
+    """
     for job_id in job_ids:
         result = app.get_batch_job(job_id).result or {}
-        content = b"".join(files.open_reader(result["file_key"]).chunks())
+        key = result.get("file_key")
+        assert isinstance(key, str) and files.exists(key), (
+            f"job {job_id}: file_key {key!r} is not stored\n"
+            f"{history_report(app, job_id)}\n"
+            f"stored: {[k for k in stored_keys or [] if job_id in k]}"
+        )
+        content = b"".join(files.open_reader(key).chunks())
         lines = [line for line in content.decode().split("\r\n") if line]
         assert len(lines) == 1 + products, job_id
         assert result["file_size"] == len(content)

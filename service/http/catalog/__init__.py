@@ -9,6 +9,7 @@ from litestar import MediaType, Request, Response, Router
 from litestar.types import ExceptionHandlersMap
 
 from domain.errors import SalesChannelsNotFoundError
+from service.http import openapi
 from service.http.catalog.categories import ProductCategoryController
 from service.http.catalog.collections import CollectionController
 from service.http.catalog.products import ProductController
@@ -30,6 +31,7 @@ CONTROLLERS = [
             ShippingProfileController,
         ],
         before_request=ensure_catalog,
+        security=openapi.LOGGED_IN,
     )
 ]
 

@@ -7,33 +7,35 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, RawBody
+from litestar.params import FromPath, JSONBody
 
 from domain.errors import InvalidDataError, NotFoundError
 from domain.users import User
 from service.api_services.catalog import CatalogService
+from service.http.catalog import bodies, parameters, shapes
 from service.http.catalog.checks import Checks
 from service.http.catalog.product_listing import record_page
 from service.http.catalog.responses import (
-    documented_errors,
+    answers,
     encoded,
     page,
     paged,
     query_params,
     raw_json,
 )
-from service.http.requests import decode_json_object
+from service.http.medusa_body import MedusaBody, MedusaBodyDTO, field_names
 
-FIELDS = (
-    "name", "handle", "description", "is_active", "is_internal", "parent_category_id",
-    "metadata",
-)  # fmt: skip
+FIELDS = field_names(bodies.CreateProductCategoryRequest)
 RELATIONS = ("parent_category", "category_children")
 LIST_PARAMETERS = (
     "q", "handle", "is_active", "is_internal", "parent_category_id",
     "include_descendants_tree", "expand", "fields", "order", "limit", "offset",
 )  # fmt: skip
 Doc = dict[str, Any]
+
+
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_CATEGORY = MedusaBody.empty(bodies.CreateProductCategoryRequest)
 
 
 def validate_create(body: dict[str, Any]) -> dict[str, Any]:
@@ -93,27 +95,31 @@ class ProductCategoryController(Controller):
     tags = ["Product Categories"]
 
     @post(sync_to_thread=True, status_code=200, operation_id="PostProductCategories",
-          responses=documented_errors(400, 401, 404, 422))  # fmt: skip
+          dto=MedusaBodyDTO, operation_class=parameters.listed(("expand",)),
+          responses=answers(shapes.ProductCategoryResponse, 400, 401, 404, 422))  # fmt: skip
     def create_category(
-        self, body: RawBody, request: Request[Any, Any, Any],
-        catalog: NamedDependency[CatalogService], caller: NamedDependency[User],
+        self, *,
+        data: JSONBody[MedusaBody[bodies.CreateProductCategoryRequest]] = EMPTY_CATEGORY,
+        request: Request[Any, Any, Any], catalog: NamedDependency[CatalogService],
+        caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """Create a category; its rank is the count of its siblings (of all, for a root)."""
-        data = validate_create(decode_json_object(body))
+        body = data.decode(validate_create)
         relations = _relations(query_params(request).get("expand"))
         catalog.catch_up()
-        parent = data["parent_category_id"]
+        parent = body["parent_category_id"]
         records = catalog.view.list_records("category")
         siblings = [r for r in records if r.state["parent_category_id"] == parent]
         rank = len(siblings) if parent is not None else len(records)
-        category, position = catalog.commands.create_category(data, rank, caller.id)
+        category, position = catalog.commands.create_category(body, rank, caller.id)
         catalog.settle(position)
         categories = _all(catalog)
         found = next(c for c in categories if c["id"] == category.id)
         return _envelope(_tree(categories, found, relations, 0))
 
     @get(sync_to_thread=True, operation_id="GetProductCategories",
-         responses=documented_errors(400, 401))  # fmt: skip
+         operation_class=parameters.listed(LIST_PARAMETERS),
+         responses=answers(shapes.ProductCategoryListResponse, 400, 401))  # fmt: skip
     def list_categories(
         self, request: Request[Any, Any, Any], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
@@ -140,7 +146,7 @@ class ProductCategoryController(Controller):
 
     @get("/{category_id:str}", sync_to_thread=True,
          operation_id="GetProductCategoriesCategory",
-         responses=documented_errors(401, 404))  # fmt: skip
+         responses=answers(shapes.ProductCategoryResponse, 401, 404))  # fmt: skip
     def get_category(
         self, category_id: FromPath[str], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],

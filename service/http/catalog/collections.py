@@ -7,16 +7,17 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, RawBody
+from litestar.params import FromPath, JSONBody
 
 from domain.errors import NotFoundError
 from domain.users import User
 from projections.catalog.query import ProductFilter
 from service.api_services.catalog import CatalogService
+from service.http.catalog import bodies, parameters, shapes
 from service.http.catalog.checks import Checks
 from service.http.catalog.product_listing import record_page
 from service.http.catalog.responses import (
-    documented_errors,
+    answers,
     encoded,
     envelope,
     page,
@@ -24,7 +25,7 @@ from service.http.catalog.responses import (
     query_params,
 )
 from service.http.catalog.shaping import ALL_COLUMNS
-from service.http.requests import decode_json_object
+from service.http.medusa_body import MedusaBody, MedusaBodyDTO, field_names
 
 LIST_PARAMETERS = (
     "limit", "offset", "title", "handle", "q", "discount_condition_id", "created_at",
@@ -33,9 +34,13 @@ LIST_PARAMETERS = (
 LIST_COLUMNS = ("id", "created_at", "updated_at", "title", "handle")
 
 
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_CREATE_COLLECTION = MedusaBody.empty(bodies.CreateCollectionRequest)
+
+
 def validate_create(body: dict[str, Any]) -> dict[str, Any]:
     """AdminPostCollectionsReq."""
-    checks = Checks(body, ("title", "handle", "metadata"))
+    checks = Checks(body, field_names(bodies.CreateCollectionRequest))
     checks.string("title", required=True, not_empty=True)
     checks.string("handle")
     checks.obj("metadata")
@@ -63,19 +68,22 @@ class CollectionController(Controller):
     tags = ["Collections"]
 
     @post(sync_to_thread=True, status_code=200, operation_id="PostCollections",
-          responses=documented_errors(400, 401, 422))  # fmt: skip
+          dto=MedusaBodyDTO,
+          responses=answers(shapes.CollectionResponse, 400, 401, 422))  # fmt: skip
     def create_collection(
-        self, body: RawBody, catalog: NamedDependency[CatalogService],
-        caller: NamedDependency[User],
+        self, *,
+        data: JSONBody[MedusaBody[bodies.CreateCollectionRequest]] = EMPTY_CREATE_COLLECTION,
+        catalog: NamedDependency[CatalogService], caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
         """Create a collection; the handle defaults to the kebab-cased title."""
-        data = validate_create(decode_json_object(body))
-        collection, position = catalog.commands.create_collection(data, caller.id)
+        body = data.decode(validate_create)
+        collection, position = catalog.commands.create_collection(body, caller.id)
         catalog.settle(position)
         return _found(catalog, collection.id)
 
     @get(sync_to_thread=True, operation_id="GetCollections",
-         responses=documented_errors(400, 401))  # fmt: skip
+         operation_class=parameters.listed(LIST_PARAMETERS),
+         responses=answers(shapes.CollectionListResponse, 400, 401))  # fmt: skip
     def list_collections(
         self, request: Request[Any, Any, Any], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
@@ -96,7 +104,7 @@ class CollectionController(Controller):
         return page("collections", documents, len(records), offset, limit)
 
     @get("/{collection_id:str}", sync_to_thread=True, operation_id="GetCollectionsCollection",
-         responses=documented_errors(401, 404))  # fmt: skip
+         responses=answers(shapes.CollectionResponse, 401, 404))  # fmt: skip
     def get_collection(
         self, collection_id: FromPath[str], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],

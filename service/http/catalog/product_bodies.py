@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from domain.catalog.prices import XOR_MESSAGE, variant_error
 from domain.errors import InvalidDataError
+from service.http.catalog import bodies
 from service.http.catalog.checks import Checks, nested_errors
+from service.http.medusa_body import field_names
 
-STATUSES = ("draft", "proposed", "published", "rejected")
+STATUSES: tuple[str, ...] = get_args(bodies.Status)
 DIMENSIONS = ("weight", "length", "height", "width")
 CUSTOMS = ("hs_code", "origin_country", "mid_code", "material")
-PRICE_FIELDS = ("region_id", "currency_code", "amount", "min_quantity", "max_quantity")
-VARIANT_FIELDS = (
-    "title", "sku", "ean", "upc", "barcode", "hs_code", "inventory_quantity",
-    "allow_backorder", "manage_inventory", *DIMENSIONS, "origin_country", "mid_code",
-    "material", "metadata", "prices", "options",
-)  # fmt: skip
-CREATE_FIELDS = (
-    "title", "subtitle", "description", "is_giftcard", "discountable", "images",
-    "thumbnail", "handle", "status", "type", "collection_id", "tags", "sales_channels",
-    "categories", "options", "variants", *DIMENSIONS, *CUSTOMS, "metadata",
-)  # fmt: skip
-UPDATE_FIELDS = (
-    "title", "subtitle", "description", "discountable", "images", "thumbnail",
-    "handle", "status", "type", "collection_id", "tags", "sales_channels",
-    "categories", "variants", *DIMENSIONS, "origin_country", "hs_code", "mid_code",
-    "material", "metadata",
-)  # fmt: skip
+# The allowed properties of each body: the fields of the Struct it decodes into.
+CREATE_FIELDS = field_names(bodies.CreateProductRequest)
+UPDATE_FIELDS = field_names(bodies.UpdateProductRequest)
+VARIANT_FIELDS = field_names(bodies.CreateVariantRequest)
+VARIANT_UPDATE_FIELDS = field_names(bodies.UpdateVariantRequest)
 
 
 def _price_rules(*, with_id: bool) -> Any:
@@ -59,8 +49,10 @@ def _value_rules(*, option_id: bool) -> Any:
 
 
 def _variant_rules(*, update: bool) -> Any:
-    price_fields = ("id", *PRICE_FIELDS) if update else PRICE_FIELDS
-    value_fields = ("option_id", "value") if update else ("value",)
+    price_fields = field_names(bodies.PriceUpdate if update else bodies.PriceRequest)
+    value_fields = field_names(
+        bodies.OptionValueUpdate if update else bodies.OptionValueRequest
+    )
 
     def rules(checks: Checks) -> None:
         if update:
@@ -96,7 +88,11 @@ def _shared_value(checks: Checks) -> None:
 
 def _value_entry(checks: Checks, key: str, *, many: bool) -> None:
     checks.nested(
-        key, lambda item: nested_errors(item, ("id", "value"), _shared_value), many=many
+        key,
+        lambda item: nested_errors(
+            item, field_names(bodies.ValueRequest), _shared_value
+        ),
+        many=many,
     )
 
 
@@ -104,7 +100,7 @@ def _ids(checks: Checks, key: str) -> None:
     checks.nested(
         key,
         lambda item: nested_errors(
-            item, ("id",), lambda c: c.string("id", required=True)
+            item, field_names(bodies.IdRequest), lambda c: c.string("id", required=True)
         ),
     )
 
@@ -122,7 +118,9 @@ def validate_create(body: dict[str, Any]) -> dict[str, Any]:
     checks.nested(
         "options",
         lambda o: nested_errors(
-            o, ("title",), lambda c: c.string("title", required=True)
+            o,
+            field_names(bodies.ProductOptionRequest),
+            lambda c: c.string("title", required=True),
         ),
     )
     checks.nested(
@@ -143,9 +141,7 @@ def validate_update(body: dict[str, Any]) -> dict[str, Any]:
     _common(checks, update=True)
     checks.nested(
         "variants",
-        lambda v: nested_errors(
-            v, ("id", *VARIANT_FIELDS), _variant_rules(update=True)
-        ),
+        lambda v: nested_errors(v, VARIANT_UPDATE_FIELDS, _variant_rules(update=True)),
     )
     _columns(checks)
     checks.raise_if_any()

@@ -8,16 +8,16 @@ from typing import Any
 import structlog
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, RawBody
+from litestar.params import FromPath, JSONBody
 
 from domain.errors import InvalidDataError, NotFoundError
 from domain.users import User
 from service.api_services.catalog import CatalogService
-from service.http.catalog import shaping
+from service.http.catalog import bodies, parameters, shapes, shaping
 from service.http.catalog.product_bodies import validate_create, validate_update
-from service.http.catalog.product_listing import parse_product_list
+from service.http.catalog.product_listing import ARRAYS, PARAMETERS, parse_product_list
 from service.http.catalog.responses import (
-    documented_errors,
+    answers,
     encoded,
     envelope,
     page,
@@ -25,9 +25,14 @@ from service.http.catalog.responses import (
     raw_json,
     written_product,
 )
-from service.http.requests import decode_json_object
+from service.http.medusa_body import MedusaBody, MedusaBodyDTO
 
 log = structlog.get_logger("http")
+
+
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_CREATE_PRODUCT = MedusaBody.empty(bodies.CreateProductRequest)
+EMPTY_UPDATE_PRODUCT = MedusaBody.empty(bodies.UpdateProductRequest)
 
 
 def _descendants(catalog: CatalogService, roots: tuple[str, ...]) -> tuple[str, ...]:
@@ -51,23 +56,30 @@ class ProductController(Controller):
 
     @post(
         sync_to_thread=True, status_code=200, operation_id="PostProducts",
-        responses=documented_errors(400, 401, 404, 422),
+        dto=MedusaBodyDTO,
+        responses=answers(shapes.ProductResponse, 400, 401, 404, 422),
     )  # fmt: skip
     def create_product(
-        self, body: RawBody, catalog: NamedDependency[CatalogService],
-        caller: NamedDependency[User],
+        self, *,
+        data: JSONBody[MedusaBody[bodies.CreateProductRequest]] = EMPTY_CREATE_PRODUCT,
+        catalog: NamedDependency[CatalogService], caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
-        """Create a product with its options, variants and prices (200, as Medusa)."""
-        data = validate_create(decode_json_object(body))
+        """Create a product with its options, variants and prices (200, as Medusa).
+
+        Each variant's option values follow the product's `options` in order; a
+        price names exactly one of `region_id` and `currency_code`.
+        """
+        body = data.decode(validate_create)
         changes = catalog.commands.changes(caller.id)
-        product = catalog.commands.create_product(changes, data)
+        product = catalog.commands.create_product(changes, body)
         position = changes.save()
         log.info("product.created", product_id=product.id)
         return written_product(catalog, product.id, position)
 
     @get(
         sync_to_thread=True, operation_id="GetProducts",
-        responses=documented_errors(400, 401, 503),
+        operation_class=parameters.listed(PARAMETERS, (*ARRAYS, "status")),
+        responses=answers(shapes.ProductListResponse, 400, 401, 503),
     )  # fmt: skip
     def list_products(
         self, request: Request[Any, Any, Any], catalog: NamedDependency[CatalogService],
@@ -95,7 +107,8 @@ class ProductController(Controller):
 
     @get(
         "/{product_id:str}", sync_to_thread=True, operation_id="GetProductsProduct",
-        responses=documented_errors(400, 401, 404, 503),
+        operation_class=parameters.listed(("fields", "expand")),
+        responses=answers(shapes.ProductResponse, 400, 401, 404, 503),
     )  # fmt: skip
     def get_product(
         self, product_id: FromPath[str], request: Request[Any, Any, Any],
@@ -120,21 +133,28 @@ class ProductController(Controller):
 
     @post(
         "/{product_id:str}", sync_to_thread=True, status_code=200,
-        operation_id="PostProductsProduct", responses=documented_errors(400, 401, 404, 422),
+        operation_id="PostProductsProduct", dto=MedusaBodyDTO,
+        responses=answers(shapes.ProductResponse, 400, 401, 404, 422),
     )  # fmt: skip
     def update_product(
-        self, product_id: FromPath[str], body: RawBody,
+        self, product_id: FromPath[str], *,
+        data: JSONBody[MedusaBody[bodies.UpdateProductRequest]] = EMPTY_UPDATE_PRODUCT,
         catalog: NamedDependency[CatalogService], caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
-        """Update a product; listed variants replace its variants."""
-        data = validate_update(decode_json_object(body))
+        """Update a product; listed variants replace its variants.
+
+        A variant with an `id` is updated (its prices kept unless `prices` is given),
+        one without is added, and the product's variants not listed are removed.
+        """
+        body = data.decode(validate_update)
         changes = catalog.commands.changes(caller.id)
-        catalog.commands.update_product(changes, product_id, data)
+        catalog.commands.update_product(changes, product_id, body)
         return written_product(catalog, product_id, changes.save())
 
     @delete(
         "/{product_id:str}", sync_to_thread=True, status_code=200,
-        operation_id="DeleteProductsProduct", responses=documented_errors(401),
+        operation_id="DeleteProductsProduct",
+        responses=answers(shapes.DeletedResponse, 401),
     )  # fmt: skip
     def delete_product(
         self, product_id: FromPath[str], catalog: NamedDependency[CatalogService],

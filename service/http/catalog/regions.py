@@ -7,27 +7,25 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, RawBody
+from litestar.params import FromPath, JSONBody
 
 from domain.errors import InvalidDataError, NotFoundError
 from domain.users import User
 from service.api_services.catalog import CatalogService
+from service.http.catalog import bodies, parameters, shapes
 from service.http.catalog.checks import Checks
 from service.http.catalog.product_listing import record_page
 from service.http.catalog.responses import (
-    documented_errors,
+    answers,
     encoded,
     envelope,
     page,
     paged,
     query_params,
 )
-from service.http.requests import decode_json_object
+from service.http.medusa_body import MedusaBody, MedusaBodyDTO, field_names
 
-FIELDS = (
-    "name", "currency_code", "tax_rate", "tax_code", "payment_providers",
-    "fulfillment_providers", "countries", "metadata",
-)  # fmt: skip
+FIELDS = field_names(bodies.CreateRegionRequest)
 COLUMNS = (
     "id", "created_at", "updated_at", "deleted_at", "name", "currency_code", "tax_rate",
     "tax_code", "gift_cards_taxable", "automatic_taxes", "tax_provider_id", "metadata",
@@ -37,6 +35,10 @@ LIST_PARAMETERS = (
     "q", "created_at", "updated_at", "deleted_at", "order", "expand", "fields", "limit",
     "offset",
 )  # fmt: skip
+
+
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_CREATE_REGION = MedusaBody.empty(bodies.CreateRegionRequest)
 
 
 def validate_create(body: dict[str, Any]) -> dict[str, Any]:
@@ -82,19 +84,25 @@ class RegionController(Controller):
     tags = ["Regions"]
 
     @post(sync_to_thread=True, status_code=200, operation_id="PostRegions",
-          responses=documented_errors(400, 401, 422))  # fmt: skip
+          dto=MedusaBodyDTO,
+          responses=answers(shapes.RegionResponse, 400, 401, 422))  # fmt: skip
     def create_region(
-        self, body: RawBody, catalog: NamedDependency[CatalogService],
-        caller: NamedDependency[User],
+        self, *,
+        data: JSONBody[MedusaBody[bodies.CreateRegionRequest]] = EMPTY_CREATE_REGION,
+        catalog: NamedDependency[CatalogService], caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
-        """Create a region: currency, tax rate, providers and countries."""
-        data = validate_create(decode_json_object(body))
-        region, position = catalog.commands.create_region(data, caller.id)
+        """Create a region: currency, tax rate, providers and countries.
+
+        A country belongs to one region at most (422 `duplicate_error` otherwise).
+        """
+        body = data.decode(validate_create)
+        region, position = catalog.commands.create_region(body, caller.id)
         catalog.settle(position)
         return _found(catalog, region.id)
 
     @get(sync_to_thread=True, operation_id="GetRegions",
-         responses=documented_errors(400, 401))  # fmt: skip
+         operation_class=parameters.listed(LIST_PARAMETERS),
+         responses=answers(shapes.RegionListResponse, 400, 401))  # fmt: skip
     def list_regions(
         self, request: Request[Any, Any, Any], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
@@ -117,7 +125,7 @@ class RegionController(Controller):
         )
 
     @get("/{region_id:str}", sync_to_thread=True, operation_id="GetRegionsRegion",
-         responses=documented_errors(400, 401, 404))  # fmt: skip
+         responses=answers(shapes.RegionResponse, 400, 401, 404))  # fmt: skip
     def get_region(
         self, region_id: FromPath[str], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],

@@ -87,6 +87,17 @@ def documented_errors(*codes: int) -> dict[int, ResponseSpec]:
     return {**listed, 422: _DUPLICATE} if 422 in codes else listed  # noqa: PLR2004
 
 
+def answers(shape: type[msgspec.Struct], *codes: int) -> dict[int, ResponseSpec]:
+    """A handler's 200 (the stored documents it splices, as `shape`) and its errors.
+
+    The handlers return bytes, so Litestar cannot see the shape by itself.
+    """
+    success = ResponseSpec(
+        shape, description="Request fulfilled", generate_examples=False
+    )
+    return {200: success, **documented_errors(*codes)}
+
+
 def paged(records: list[T], offset: int, limit: int) -> list[T]:
     """One page of an in-memory list; `limit` 0 means all (TypeORM's take: 0)."""
     return records[offset : offset + limit] if limit else records[offset:]

@@ -7,22 +7,23 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, RawBody
+from litestar.params import FromPath, JSONBody
 
 from domain.errors import NotFoundError
 from domain.users import User
 from service.api_services.catalog import CatalogService
+from service.http.catalog import bodies, parameters, shapes
 from service.http.catalog.checks import Checks
 from service.http.catalog.product_listing import record_page
 from service.http.catalog.responses import (
-    documented_errors,
+    answers,
     encoded,
     envelope,
     page,
     paged,
     query_params,
 )
-from service.http.requests import decode_json_object
+from service.http.medusa_body import MedusaBody, MedusaBodyDTO, field_names
 
 LIST_PARAMETERS = (
     "id", "q", "name", "description", "created_at", "updated_at", "deleted_at",
@@ -35,9 +36,13 @@ CREATED_ORDER = (
 )  # fmt: skip
 
 
+# A request without a JSON body decodes as `{}` (MedusaBody.empty).
+EMPTY_CREATE_SALES_CHANNEL = MedusaBody.empty(bodies.CreateSalesChannelRequest)
+
+
 def validate_create(body: dict[str, Any]) -> dict[str, Any]:
     """AdminPostSalesChannelsReq (no metadata)."""
-    checks = Checks(body, ("name", "description", "is_disabled"))
+    checks = Checks(body, field_names(bodies.CreateSalesChannelRequest))
     checks.string("name", required=True)
     checks.string("description")
     checks.boolean("is_disabled")
@@ -60,14 +65,16 @@ class SalesChannelController(Controller):
     tags = ["Sales Channels"]
 
     @post(sync_to_thread=True, status_code=200, operation_id="PostSalesChannels",
-          responses=documented_errors(400, 401))  # fmt: skip
+          dto=MedusaBodyDTO,
+          responses=answers(shapes.SalesChannelResponse, 400, 401))  # fmt: skip
     def create_sales_channel(
-        self, body: RawBody, catalog: NamedDependency[CatalogService],
-        caller: NamedDependency[User],
+        self, *,
+        data: JSONBody[MedusaBody[bodies.CreateSalesChannelRequest]] = EMPTY_CREATE_SALES_CHANNEL,
+        catalog: NamedDependency[CatalogService], caller: NamedDependency[User],
     ) -> Response[bytes]:  # fmt: skip
-        """Create a sales channel."""
-        data = validate_create(decode_json_object(body))
-        channel, position = catalog.commands.create_sales_channel(data, caller.id)
+        """Create a sales channel (enabled unless `is_disabled`)."""
+        body = data.decode(validate_create)
+        channel, position = catalog.commands.create_sales_channel(body, caller.id)
         catalog.settle(position)
         document = json.loads(_found(catalog, channel.id))
         return envelope(
@@ -75,7 +82,8 @@ class SalesChannelController(Controller):
         )
 
     @get(sync_to_thread=True, operation_id="GetSalesChannels",
-         responses=documented_errors(400, 401))  # fmt: skip
+         operation_class=parameters.listed(LIST_PARAMETERS),
+         responses=answers(shapes.SalesChannelListResponse, 400, 401))  # fmt: skip
     def list_sales_channels(
         self, request: Request[Any, Any, Any], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],
@@ -95,7 +103,7 @@ class SalesChannelController(Controller):
         return page("sales_channels", documents, len(records), offset, limit)
 
     @get("/{channel_id:str}", sync_to_thread=True, operation_id="GetSalesChannelsSalesChannel",
-         responses=documented_errors(401, 404))  # fmt: skip
+         responses=answers(shapes.SalesChannelResponse, 401, 404))  # fmt: skip
     def get_sales_channel(
         self, channel_id: FromPath[str], catalog: NamedDependency[CatalogService],
         caller: NamedDependency[User],

@@ -12,11 +12,8 @@ from domain.errors import NotFoundError
 from domain.users import User
 from projections.catalog.query import ProductFilter
 from service.api_services.catalog import CatalogService
-from service.http.catalog.responses import (
-    documented_errors,
-    encoded,
-    raw_json,
-)
+from service.http.catalog import shapes
+from service.http.catalog.responses import answers, encoded, raw_json
 from service.http.catalog.shaping import ALL_COLUMNS
 
 LIST_LIMIT = 10  # the service's default `take`, not settable
@@ -27,7 +24,7 @@ class ShippingProfileController(Controller):
     tags = ["Shipping Profiles"]
 
     @get(sync_to_thread=True, operation_id="GetShippingProfiles",
-         responses=documented_errors(401))  # fmt: skip
+         responses=answers(shapes.ShippingProfileListResponse, 401))  # fmt: skip
     def list_shipping_profiles(
         self, catalog: NamedDependency[CatalogService], caller: NamedDependency[User]
     ) -> Response[bytes]:
@@ -42,7 +39,8 @@ class ShippingProfileController(Controller):
 
     @get(
         "/{profile_id:str}", sync_to_thread=True,
-        operation_id="GetShippingProfilesProfile", responses=documented_errors(401, 404),
+        operation_id="GetShippingProfilesProfile",
+        responses=answers(shapes.ShippingProfileResponse, 401, 404),
     )  # fmt: skip
     def get_shipping_profile(
         self, profile_id: FromPath[str], catalog: NamedDependency[CatalogService],

@@ -8,23 +8,25 @@ import structlog
 from eventsourcing.persistence import IntegrityError
 from litestar import Controller, post
 from litestar.di import NamedDependency
-from litestar.openapi.spec import OpenAPIType, Schema
-from litestar.params import RawBody
+from litestar.params import JSONBody
 
 from domain.errors import DomainError, InvalidDataError
 from domain.users import User
 from service.api_services.operator import OperatorService
 from service.http import openapi
 from service.http.errors import CONFLICT_MESSAGE
-from service.http.operator.schemas import CancelJobsError, CancelJobsResponse
-from service.http.requests import decode_json_object
+from service.http.medusa_body import MedusaBody, MedusaBodyDTO
+from service.http.operator.schemas import (
+    MAX_CANCEL_IDS,
+    CancelJobsError,
+    CancelJobsRequest,
+    CancelJobsResponse,
+)
 
 log = structlog.get_logger("http")
-MAX_IDS = 500
-CANCEL_BODY = openapi.json_body(
-    {"ids": Schema(type=OpenAPIType.ARRAY, items=openapi.STRING, max_items=MAX_IDS)},
-    ["ids"],
-)
+MAX_IDS = MAX_CANCEL_IDS
+# A request without a JSON body decodes as `{}` (MedusaBody.empty): no ids.
+EMPTY_CANCEL = MedusaBody.empty(CancelJobsRequest)
 IDS_MESSAGE = f"ids must be an array of 1 to {MAX_IDS} batch job ids (strings)"
 
 
@@ -71,17 +73,19 @@ def cancel_each(
 class BulkCancelController(Controller):
     path = "/admin/jobstream/jobs/cancel"
     tags = ["Operator: jobs"]
+    security = openapi.LOGGED_IN
 
     @post(
         status_code=200,
         sync_to_thread=True,
         operation_id="PostJobstreamJobsCancel",
-        operation_class=openapi.documented(body=CANCEL_BODY),
+        dto=MedusaBodyDTO,
         responses=openapi.errors(400, 401),
     )
     def cancel_jobs(
         self,
-        body: RawBody,
+        *,
+        data: JSONBody[MedusaBody[CancelJobsRequest]] = EMPTY_CANCEL,
         operator: NamedDependency[OperatorService],
         caller: NamedDependency[User],
     ) -> CancelJobsResponse:
@@ -90,4 +94,4 @@ class BulkCancelController(Controller):
         Admins may cancel any user's job; members and developers their own. Each
         refusal carries Medusa's error type and message for that job.
         """
-        return cancel_each(operator, cancel_ids(decode_json_object(body)), caller)
+        return cancel_each(operator, data.decode(cancel_ids), caller)

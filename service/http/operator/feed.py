@@ -105,6 +105,7 @@ async def messages(
 class FeedController(Controller):
     path = "/admin/jobstream/feed"
     tags = ["Jobstream operator"]
+    security = openapi.LOGGED_IN
     dependencies = {"feed": Provide(provide_feed, sync_to_thread=False)}
 
     @get(

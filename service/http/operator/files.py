@@ -30,6 +30,7 @@ def _chunks(reader: FileReader) -> Iterator[bytes]:
 class JobFilesController(Controller):
     path = "/admin/jobstream/jobs"
     tags = ["Operator: jobs"]
+    security = openapi.LOGGED_IN
 
     @get(
         "/{job_id:str}/files/{kind:str}",

@@ -90,6 +90,7 @@ def _version(raw: str | None) -> int:
 class OperatorJobsController(Controller):
     path = "/admin/jobstream/jobs"
     tags = ["Operator: jobs"]
+    security = openapi.LOGGED_IN
     exception_handlers = {OtherCreatorError: forbidden}
 
     # eventsourcing and the views are synchronous: handlers run in the thread pool.

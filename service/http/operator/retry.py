@@ -31,6 +31,7 @@ def provide_retries(state: State) -> RetryService:
 class RetryController(Controller):
     path = "/admin/jobstream/jobs"
     tags = ["Jobstream operator"]
+    security = openapi.LOGGED_IN
     dependencies = {"retries": Provide(provide_retries, sync_to_thread=False)}
 
     @post(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -45,6 +45,17 @@ class JobDetailResponse(msgspec.Struct, frozen=True, kw_only=True):
 class JobStateResponse(msgspec.Struct, frozen=True, kw_only=True):
     version: int
     batch_job: dict[str, Any]
+
+
+MAX_CANCEL_IDS = 500
+
+
+class CancelJobsRequest(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
+):
+    """The jobs to cancel: 1 to MAX_CANCEL_IDS batch job ids."""
+
+    ids: Annotated[list[str], msgspec.Meta(min_length=1, max_length=MAX_CANCEL_IDS)]
 
 
 class CancelJobsError(msgspec.Struct, frozen=True, kw_only=True):

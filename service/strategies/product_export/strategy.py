@@ -3,15 +3,22 @@
 Pre-processing pages through the selected products once to learn the dynamic columns
 (`context.shape`). Processing writes the header, then one line per variant a page at a
 time, updating `file_size`, `count`, `advancement_count` and `progress` as it goes
-(at most every PROGRESS_SECONDS, and after the last page). The file appears in
+(at most every PROGRESS_SECONDS, and once the file is stored). The file appears in
 storage only when complete: a cancel, a failure or a worker killed mid-way leaves
 nothing behind under the key.
+
+A rerun (a retry after an outage, a takeover) writes a file of its own, under a new
+key. The earlier attempt's file is deleted only once the new file is stored and the
+job's pointer to it saved, so whatever the job names is stored: a rerun that fails,
+or that finds another attempt took the job over (its writes are fenced), never
+deletes or overwrites another attempt's file.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, ClassVar
+import uuid
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
 
@@ -49,8 +56,15 @@ PROGRESS_SECONDS = 0.1
 
 
 def export_file_key(job_id: str) -> str:
-    """Medusa's `exports/products/product-export-<ms>`, plus the job: never shared."""
-    return f"exports/products/product-export-{int(time.time() * 1000)}-{job_id}.csv"
+    """Medusa's `exports/products/product-export-<ms>`, plus the job and a nonce.
+
+    Never shared, not even by two attempts at one job starting in one millisecond
+    (another worker's takeover): an attempt never overwrites another's file.
+    """
+    stamp = int(time.time() * 1000)
+    return (
+        f"exports/products/product-export-{stamp}-{job_id}-{uuid.uuid4().hex[:8]}.csv"
+    )
 
 
 class ProductExportStrategy(AbstractBatchJobStrategy):
@@ -114,7 +128,7 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
 
     def process_job(self, run: JobRun) -> None:
         job = run.job()
-        self._forget_earlier_file(job)
+        earlier = (job.result or {}).get("file_key")  # an earlier attempt's, if any
         catalog = self._catalog()
         catalog.catch_up()
         layout = ExportLayout(ExportShape.from_context(job.context.get("shape") or {}))
@@ -122,7 +136,8 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         key = export_file_key(job.id)
         writer = self._files_of(job).open_writer(key)
         try:
-            if not self._write(run, writer, layout, catalog, selection):
+            figures = self._write(run, writer, layout, catalog, selection)
+            if figures is None:
                 writer.abort()  # canceled: the partial file never appears
                 run.update(unset_result=("file_key", "file_size"))
                 log.info("product_export.canceled", file_key=key)
@@ -131,7 +146,17 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         except BaseException:
             writer.abort()
             raise
+        try:
+            # Fenced: fails if another attempt took the job over meanwhile.
+            run.update(result={"file_key": key, "file_size": writer.size, **figures})
+        except BaseException:
+            # Nothing completes with this file: a rerun writes its own.
+            self._discard(key, "this attempt's, unclaimed")
+            raise
         log.info("product_export.written", file_key=key, file_size=writer.size)
+        if isinstance(earlier, str) and earlier != key:
+            # Only this attempt or a later one writes the pointer now: never back.
+            self._discard(earlier, "an earlier attempt's")
 
     def _write(
         self,
@@ -140,8 +165,11 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         layout: ExportLayout,
         catalog: CatalogReadModel,
         selection: ExportSelection,
-    ) -> bool:
-        """Header and lines into `writer`; False if the job was canceled meanwhile."""
+    ) -> dict[str, Any] | None:
+        """Header and lines into `writer`: the figures not yet saved, None if canceled.
+
+        The last page's figures are left to the write that follows the file's commit.
+        """
         writer.write(layout.header())
         run.update(result={"file_key": writer.key, "file_size": writer.size})
         count = product_count(catalog.view, selection)
@@ -151,26 +179,22 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
                 writer.writelines(layout.lines(product))
             done += len(page)
             if run.is_canceled():
-                return False
-            if time.monotonic() - reported_at >= PROGRESS_SECONDS:
+                return None
+            if done < count and time.monotonic() - reported_at >= PROGRESS_SECONDS:
                 reported, reported_at = done, time.monotonic()
-                if self._progress(run, writer, count, done).status == "canceled":
-                    return False
-        if reported != done:  # the final figures, whenever the last write was
-            self._progress(run, writer, count, done)
-        return True
+                figures = self._figures(writer, count, done)
+                if run.update(result=figures).status == "canceled":
+                    return None
+        return {} if reported == done else self._figures(writer, count, done)
 
-    def _progress(
-        self, run: JobRun, writer: FileWriter, count: int, done: int
-    ) -> BatchJobSnapshot:
-        return run.update(
-            result={
-                "file_size": writer.size,
-                "count": count,
-                "advancement_count": done,
-                "progress": done / count,
-            }
-        )
+    @staticmethod
+    def _figures(writer: FileWriter, count: int, done: int) -> dict[str, Any]:
+        return {
+            "file_size": writer.size,
+            "count": count,
+            "advancement_count": done,
+            "progress": done / count,
+        }
 
     def _regions(self, catalog: CatalogReadModel) -> dict[str, Region]:
         return regions_by_id(
@@ -183,11 +207,17 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
             return self._files
         return self._owners.writes_by(self._files, job.created_by, batch_actor(job.id))
 
-    def _forget_earlier_file(self, job: BatchJobSnapshot) -> None:
-        """A takeover starts afresh: a file an earlier attempt finished is removed."""
-        earlier = (job.result or {}).get("file_key")
-        if isinstance(earlier, str) and self._files.delete(earlier):
-            log.info("product_export.removed_earlier_file", file_key=earlier)
+    def _discard(self, key: str, whose: str) -> None:
+        """Delete a file no job points at; one left behind is logged, never raised."""
+        try:
+            removed = self._files.delete(key)
+        except Exception as error:  # noqa: BLE001 - an orphan file, not the job's fault
+            log.warning(
+                "product_export.file_left", file_key=key, whose=whose, error=repr(error)
+            )
+            return
+        if removed:
+            log.info("product_export.file_removed", file_key=key, whose=whose)
 
     def handle_canceled_processing(self, run: JobRun) -> None:
         """Canceled after the file was committed, before the completion: remove it."""
@@ -200,10 +230,14 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
 
     def handle_processing_error(self, run: JobRun, error: Exception) -> None:
         """Medusa records `{message, code, err}` before the subscriber adds the text."""
-        errors = [*((run.job().result or {}).get("errors") or [])]
+        result = run.job().result or {}
+        errors = [*(result.get("errors") or [])]
         message = str(error) or f"Something went wrong with the batchJob {run.job_id}"
         errors.append(
             {"message": message, "code": getattr(error, "type", "unknown"), "err": {}}
         )
-        # The attempt's file was aborted (never stored): the result names none.
+        # Fenced: once the result names no file, a file an attempt of this one (or
+        # an earlier one) stored is nobody's, and goes.
         run.update(result={"errors": errors}, unset_result=("file_key", "file_size"))
+        if isinstance(key := result.get("file_key"), str):
+            self._discard(key, "a failed attempt's")

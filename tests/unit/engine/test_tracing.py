@@ -225,6 +225,7 @@ def test_a_created_event_stored_before_tracing_existed_still_loads() -> None:
         "created_by": "usr_1",
         "context": {"n": 1},
         "dry_run": True,
+        "retry_of": None,  # the version-1 upcast's default; no trace_parent shown
     }
     app.recorder.insert_events(
         [
@@ -246,4 +247,5 @@ def test_a_created_event_stored_before_tracing_existed_still_loads() -> None:
         "created_by": "usr_1",
         "context": {"n": 1},
         "dry_run": True,
+        "retry_of": None,  # the version-1 upcast's default; no trace_parent shown
     }
