@@ -13,6 +13,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 
 from service import db_gate
 from service.api_services.assembly import api_services
+from service.console.routes import ConsoleController
 from service.http import catalog, openapi, operator
 from service.http.auth import AuthController
 from service.http.batch_jobs import BatchJobController
@@ -90,6 +91,7 @@ def create_app(
             *operator.CONTROLLERS,
             metrics,
             system_report,
+            ConsoleController,
         ],
         dependencies={
             "jobs": Provide(provide_jobs, sync_to_thread=False),
