@@ -20,6 +20,13 @@ from tests.conftest import make_settings
 from tests.integration.conftest import free_port
 from tests.support import Caller, ScriptedStrategy, new_user, wait_for_status
 
+
+@pytest.fixture
+def processing() -> bool:
+    """A worker runs the jobs: their steps, counts and heartbeats are what is read."""
+    return True
+
+
 TOKEN = "scrape-token-0123456789abcdef"
 
 

@@ -11,12 +11,20 @@ from itertools import pairwise
 from typing import Any
 
 import psycopg
+import pytest
 from litestar.testing import TestClient
 
 from service.runtime import Runtime
 from service.settings import Settings
 from service.worker_registry import WorkerEntry
 from tests.support import Caller, wait_for_status
+
+
+@pytest.fixture
+def processing() -> bool:
+    """A worker runs the jobs: their steps, counts and heartbeats are what is read."""
+    return True
+
 
 ROUTE = "/admin/jobstream/system"
 
