@@ -71,8 +71,13 @@ def _closed_by_server(conn: socket.socket) -> bytes | None:
     if not readable:
         return None
     received = b""
-    while chunk := conn.recv(4096):
-        received += chunk
+    try:
+        while chunk := conn.recv(4096):
+            received += chunk
+    except ConnectionResetError:
+        # The byte sent as the server closed made its kernel answer with a reset,
+        # which may discard the 408 still unread here: dropped all the same.
+        pass
     return received
 
 
@@ -95,7 +100,9 @@ def test_a_client_trickling_its_headers_is_dropped_within_the_timeout(
         held = time.monotonic() - opened
 
     assert answer is not None, "the slow client kept its connection"
-    assert answer.startswith(b"HTTP/1.1 408 ")
+    # A 408, or a reset that overtook it (test_a_connection_that_sends_nothing_is_closed
+    # sees the 408 itself, with no byte of the client's racing the close).
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 408 ")
     assert held < HEADER_TIMEOUT + 0.5 + SLACK
 
 
