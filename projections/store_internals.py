@@ -24,7 +24,12 @@ from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresTrackingRecorder,
 )
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTrackingRecorder
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteConnection,
+    SQLiteDatastore,
+    SQLiteTrackingRecorder,
+)
 from eventsourcing.utils import retry
 
 if TYPE_CHECKING:
@@ -56,6 +61,23 @@ def lock_events_table(recorder: PostgresApplicationRecorder, curs: Any) -> None:
     never passes over an id that commits later.
     """
     recorder._lock_table(curs)  # noqa: SLF001
+
+
+def on_each_sqlite_connection(datastore: SQLiteDatastore, statement: str) -> None:
+    """Run `statement` (a PRAGMA) on every connection `datastore`'s pool opens from now.
+
+    eventsourcing 9.5 opens its SQLite connections in a private pool method and sets
+    only WAL mode; a per-connection pragma such as `synchronous` has no public hook.
+    """
+    pool = datastore.pool
+    open_connection = pool._create_connection  # noqa: SLF001
+
+    def open_with_statement() -> SQLiteConnection:
+        connection = open_connection()
+        connection._sqlite_conn.execute(statement)  # noqa: SLF001
+        return connection
+
+    pool._create_connection = open_with_statement  # type: ignore[method-assign]  # noqa: SLF001
 
 
 def insert_stored_events(

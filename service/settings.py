@@ -9,7 +9,14 @@ from urllib.parse import unquote, urlsplit
 
 import msgspec
 
-from service import data_dir, event_store, pg_factory, pg_timeouts, settings_checks
+from service import (
+    data_dir,
+    event_store,
+    pg_factory,
+    pg_timeouts,
+    settings_checks,
+    sqlite_factory,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -24,6 +31,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 9000
     database_url: str | None = None
+    # Embedded event log: "full" syncs every commit to disk; "normal" only at
+    # checkpoints (a power cut may lose the last commits; a crashed process cannot).
+    sqlite_synchronous: Literal["full", "normal"] = "full"
     jwt_secret: str | None = None
     cookie_secret: str | None = None
     log_level: str = "info"
@@ -153,6 +163,9 @@ def postgres_env(database_url: str) -> dict[str, str]:
     }
 
 
+EVENT_LOG = "events"  # the store that is the record (the others are derived)
+
+
 def storage_env(settings: Settings, store: str) -> dict[str, str]:
     """The eventsourcing env of one store: its own SQLite file, or the one database."""
     common = {"ORIGINATOR_ID_TYPE": "text", "CREATE_TABLE": "y"}
@@ -170,7 +183,11 @@ def storage_env(settings: Settings, store: str) -> dict[str, str]:
     data_dir.prepare(settings.data_path)
     return {
         **common,
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "PERSISTENCE_MODULE": sqlite_factory.TOPIC,
         "SQLITE_DBNAME": str(settings.data_path / f"{store}.sqlite"),
         "SQLITE_LOCK_TIMEOUT": "30",
+        # Only the log is the record; every other store is derived from it.
+        sqlite_factory.SYNCHRONOUS: (
+            settings.sqlite_synchronous if store == EVENT_LOG else "normal"
+        ),
     }

@@ -14,7 +14,7 @@ import msgspec
 from service.settings import PREFIX, Settings
 
 LOGS = ("log_level", "log_format")
-STORE = ("data_dir", "database_url")
+STORE = ("data_dir", "database_url", "sqlite_synchronous")
 NATS = (
     "nats_url", "nats_stream", "nats_subject_prefix", "nats_replicas",
     "stream_max_age_hours", "stream_max_bytes",

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import psycopg
 import pytest
 from eventsourcing.application import Application
@@ -25,7 +26,12 @@ from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresTrackingRecorder,
 )
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTrackingRecorder
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteTrackingRecorder,
+)
 from eventsourcing.utils import get_topic
 
 from domain.batch_jobs import BatchJob
@@ -78,6 +84,7 @@ SIGNATURES: list[tuple[type[Any], str, list[tuple[str, Any]]]] = [
     (SQLiteTrackingRecorder, "_insert_tracking",
      [SELF, ("c", POSITIONAL), ("tracking", POSITIONAL)]),
     (Application, "_notify", [SELF, ("recordings", POSITIONAL)]),
+    (SQLiteConnectionPool, "_create_connection", [SELF]),
 ]  # fmt: skip
 
 
@@ -142,7 +149,7 @@ def private_names() -> set[str]:
     """The private names of the eventsourcing classes Jobstream builds on."""
     owners: list[type[Any]] = [
         Application, PostgresApplicationRecorder, PostgresTrackingRecorder,
-        SQLiteApplicationRecorder, SQLiteTrackingRecorder,
+        SQLiteApplicationRecorder, SQLiteTrackingRecorder, SQLiteConnectionPool,
     ]  # fmt: skip
     return {
         name
@@ -173,6 +180,41 @@ def test_only_the_adapter_touches_eventsourcing_private_names() -> None:
         "eventsourcing's private names used outside projections/store_internals.py "
         "(add what is needed to the adapter and to this contract):\n" + "\n".join(found)
     )
+
+
+# -- behaviour on SQLite -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("mode", "pragma_value"), [("full", 2), ("normal", 1)])
+def test_each_pooled_sqlite_connection_takes_the_stores_synchronous_mode(
+    tmp_path: Path, mode: str, pragma_value: int
+) -> None:
+    settings = msgspec.structs.replace(make_settings(tmp_path), sqlite_synchronous=mode)
+    event_log = build_app(settings)
+    read_model = infrastructure(settings, "batchjobs", pool_size=2)
+    try:
+        for datastore, expected in (
+            (event_log.recorder.datastore, pragma_value),  # type: ignore[attr-defined]
+            (read_model.datastore, 1),  # derived: always NORMAL
+        ):
+            # Two connections at once: the pool opens a second one, which must
+            # take the pragma too.
+            with (
+                datastore.get_connection(commit=False) as first,
+                datastore.get_connection(commit=False) as second,
+            ):
+                for connection in (first, second):
+                    assert isinstance(connection, SQLiteConnection)
+                    with connection.transaction(commit=False) as curs:
+                        curs.execute("PRAGMA synchronous")
+                        found = curs.fetchone()[0]
+                    assert found == expected, (
+                        f"{internal(SQLiteConnectionPool, '_create_connection')}: a "
+                        f"pooled connection has synchronous={found}, not {expected}"
+                    )
+    finally:
+        event_log.close()
+        read_model.close()
 
 
 # -- behaviour on both backends ----------------------------------------------
