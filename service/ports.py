@@ -50,12 +50,15 @@ class ApiRuntime(ABC):
         """Stop background work and close connections."""
 
     @abstractmethod
-    def settle(self, position: int) -> None:
-        """After a write: wait until the caller's next read shows it."""
+    def settle(self, position: int, caller_id: str | None = None) -> None:
+        """After a write: the caller's next read shows it."""
 
     @abstractmethod
-    def catch_up_read_model(self) -> None:
-        """Before a read: wait until the view has every event stored so far."""
+    def catch_up_read_model(self, caller_id: str | None = None) -> None:
+        """Before a read: wait until the view has every event stored so far.
+
+        With `caller_id`, where its writes are known: every write of the caller's.
+        """
 
     @abstractmethod
     def health(self) -> dict[str, str]:

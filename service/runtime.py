@@ -124,13 +124,16 @@ class Runtime(ApiRuntime):
         if not self.read_models[BATCH_JOBS.name].wait_for(position):
             raise ReadModelLagError(position)
 
-    def catch_up_read_model(self) -> None:
-        """Before a read: the view reflects every event stored when the request began."""
-        self.read_models[BATCH_JOBS.name].catch_up()
+    def catch_up_read_model(self, caller_id: str | None = None) -> None:
+        """Before a read: the view reflects every event stored when the request began.
 
-    def settle(self, position: int) -> None:
-        """After a write: wait so the caller's next read of batch jobs shows it."""
-        self.read_models[BATCH_JOBS.name].settle(position)
+        With `caller_id`: every write of that caller's (HostedReadModel.catch_up).
+        """
+        self.read_models[BATCH_JOBS.name].catch_up(caller_id)
+
+    def settle(self, position: int, caller_id: str | None = None) -> None:
+        """After a write: the caller's next read of batch jobs shows it."""
+        self.read_models[BATCH_JOBS.name].settle(position, caller_id)
 
     def health(self) -> dict[str, str]:
         """Each dependency's state: "ok", or why not."""

@@ -35,15 +35,19 @@ class BatchJobsService(ABC):
     def cancel(self, job_id: str, user_id: str) -> tuple[BatchJob, int]: ...
 
     @abstractmethod
-    def settle(self, position: int) -> None:
-        """After a write: wait until the caller's next read shows it."""
+    def settle(self, position: int, caller_id: str) -> None:
+        """After a write by `caller_id`: make sure its next read shows it."""
 
     @abstractmethod
-    def catch_up(self) -> None:
-        """Before a read: wait until the view has every event stored so far."""
+    def catch_up(self, caller_id: str) -> None:
+        """Before a read by `caller_id`: wait until the view has what it must show.
 
-    def read_model_is_current(self) -> bool:
-        """Without waiting: True if the view has every event stored so far.
+        That is every write of the caller's (read-your-writes), or, where the
+        callers' writes are not known, every event stored so far.
+        """
+
+    def read_model_is_current(self, caller_id: str) -> bool:
+        """Without waiting: True if the view has what `caller_id`'s read must show.
 
         Asked on the event loop; False when it cannot tell cheaply (then catch_up).
         """
@@ -71,9 +75,9 @@ class BatchJobs(BatchJobsService):
         view: BatchJobsView,
         registry: StrategyRegistry,
         *,
-        settle: Callable[[int], None],
-        catch_up: Callable[[], None],
-        is_current: Callable[[], bool] = lambda: False,
+        settle: Callable[[int, str], None],
+        catch_up: Callable[[str], None],
+        is_current: Callable[[str], bool] = lambda _: False,
     ) -> None:
         self._app, self._view, self._registry = app, view, registry
         self._settle, self._catch_up = settle, catch_up
@@ -91,14 +95,14 @@ class BatchJobs(BatchJobsService):
     def cancel(self, job_id: str, user_id: str) -> tuple[BatchJob, int]:
         return self._app.cancel_batch_job(job_id, user_id)
 
-    def settle(self, position: int) -> None:
-        self._settle(position)
+    def settle(self, position: int, caller_id: str) -> None:
+        self._settle(position, caller_id)
 
-    def catch_up(self) -> None:
-        self._catch_up()
+    def catch_up(self, caller_id: str) -> None:
+        self._catch_up(caller_id)
 
-    def read_model_is_current(self) -> bool:
-        return self._is_current()
+    def read_model_is_current(self, caller_id: str) -> bool:
+        return self._is_current(caller_id)
 
     def get_document(self, job_id: str) -> tuple[str | None, str] | None:
         return self._view.get_document(job_id)

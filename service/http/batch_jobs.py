@@ -56,9 +56,10 @@ def _written(
     jobs: BatchJobsService,
     job: BatchJob,
     position: int,
+    caller: User,
     fields: tuple[str, ...] = ALL_FIELDS,
 ) -> BatchJobResponse:
-    jobs.settle(position)  # the caller's next GET/list shows this write
+    jobs.settle(position, caller.id)  # the caller's next GET/list shows this write
     return BatchJobResponse(render_batch_job(job, fields))
 
 
@@ -100,7 +101,7 @@ def _create(
     job, position = jobs.create(prepared, caller.id)
     log.info("batch_job.created", job_id=job.id, batch_type=job.type)
     # Medusa answers with the saved entity: every column, unset ones null.
-    return _written(jobs, job, position)
+    return _written(jobs, job, position, caller)
 
 
 class BatchJobController(Controller):
@@ -127,7 +128,9 @@ class BatchJobController(Controller):
     ) -> ASGIResponse:
         """List the caller's batch jobs, newest first; Medusa's qs-style filters."""
         listing = validate_list_query(qs.parse(_query_string(request)), caller.id)
-        return await read_when_current(jobs, lambda: _listing(jobs, listing, caller))
+        return await read_when_current(
+            jobs, caller.id, lambda: _listing(jobs, listing, caller)
+        )
 
     @post(
         status_code=201,
@@ -173,7 +176,7 @@ class BatchJobController(Controller):
     ) -> ASGIResponse:
         """One batch job of the caller's, every field."""
         return await read_when_current(
-            jobs, lambda: _job_document(jobs, job_id, caller)
+            jobs, caller.id, lambda: _job_document(jobs, job_id, caller)
         )
 
     @post(
@@ -191,7 +194,7 @@ class BatchJobController(Controller):
     ) -> BatchJobResponse:
         """Confirm a pre-processed (dry-run) job so that it is processed."""
         job, position = jobs.confirm(job_id, caller.id)
-        return _written(jobs, job, position)
+        return _written(jobs, job, position, caller)
 
     @post(
         "/{job_id:str}/cancel",
@@ -208,4 +211,4 @@ class BatchJobController(Controller):
     ) -> BatchJobResponse:
         """Cancel a job in any status but completed."""
         job, position = jobs.cancel(job_id, caller.id)
-        return _written(jobs, job, position)
+        return _written(jobs, job, position, caller)

@@ -21,13 +21,15 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-async def read_when_current(jobs: BatchJobsService, read: Callable[[], T]) -> T:
-    """`read()` once the view has every event stored when the request began."""
-    if jobs.read_model_is_current():
+async def read_when_current(
+    jobs: BatchJobsService, caller_id: str, read: Callable[[], T]
+) -> T:
+    """`read()` once the view has what the caller must see (BatchJobsService.catch_up)."""
+    if jobs.read_model_is_current(caller_id):
         return read()
 
     def caught_up_read() -> T:
-        jobs.catch_up()
+        jobs.catch_up(caller_id)
         return read()
 
     return await anyio.to_thread.run_sync(caught_up_read)

@@ -30,6 +30,11 @@ from projections.sqlite_reads import ThreadReads
 from service import parked, positions
 from service.pg_listener import NotificationListener
 from service.read_model_lag import ReadModelLagError
+from service.read_models.caller_positions import (
+    CallerPositions,
+    SharedCallerPositions,
+    UnsharedCallerPositions,
+)
 from service.read_models.head import Head, KnownHead, QueriedHead
 from service.read_models.position_notices import PositionNotices
 from service.read_models.remote_positions import (
@@ -72,6 +77,7 @@ class HostedReadModel(Generic[V]):
         remote: RemotePositions,
         on_advance: Callable[[str, int], None] | None = None,
         local_reads: bool = False,
+        callers: CallerPositions | None = None,
     ) -> None:
         self.definition = definition
         self.name = definition.name
@@ -81,6 +87,7 @@ class HostedReadModel(Generic[V]):
         self._timeout = timeout
         self._head = head
         self._remote = remote
+        self._callers = callers or UnsharedCallerPositions()
         # Head, position and view are local files, read in microseconds (is_current).
         self._local_reads = local_reads
         # Every view is a TrackingRecorder (the definition's classes are).
@@ -115,30 +122,47 @@ class HostedReadModel(Generic[V]):
             return self.runner.wait_for(position, self._timeout)
         return self._remote.wait(self.name, position, self._timeout)
 
-    def is_current(self) -> bool:
-        """Without waiting: the view has every event stored so far.
+    def _needed(self, caller_id: str | None) -> int:
+        """Where a read must find the view: the head, or the caller's last write."""
+        head = self._head()
+        mine = None if caller_id is None else self._callers.last_write(caller_id)
+        # Never past the head: a record may outlive the log it counted (a restore).
+        return head if mine is None else min(mine, head)
+
+    def is_current(self, caller_id: str | None = None) -> bool:
+        """Without waiting: the view has what a read must show (see `catch_up`).
 
         Asked on the event loop, so only where it costs no network round trip
         (embedded); False elsewhere, and then the caller waits in `catch_up`.
         """
         if not self._local_reads:
             return False
-        head = self._head()  # first: the view must be at least where the log was
+        needed = self._needed(caller_id)  # first: the view must be at least there
         if self.project:
-            return self.runner.position >= head
-        return self._remote.position(self.name) >= head
+            return self.runner.position >= needed
+        return self._remote.position(self.name) >= needed
 
-    def catch_up(self) -> None:
-        """Before a read: the view has every event stored when the request began."""
-        position = self._head()
+    def catch_up(self, caller_id: str | None = None) -> None:
+        """Before a read: the view has every event stored when the request began.
+
+        With `caller_id`, where the caller positions are known: every write of the
+        caller's instead (read-your-writes; others' writes show a round later).
+        """
+        position = self._needed(caller_id)
         if not self.wait_for(position):
             raise ReadModelLagError(position)
 
-    def settle(self, position: int) -> None:
-        """After a write: wait so the caller's next read shows it.
+    def settle(self, position: int, caller_id: str | None = None) -> None:
+        """After a write: make sure the caller's next read shows it.
 
-        The write is durable either way; a lagging view only delays the answer.
+        Where the caller's positions are shared, recording the write is enough: the
+        next read waits for it. Elsewhere the write waits for the view. The write is
+        durable either way; a lagging view only delays the answer.
         """
+        if caller_id is not None:
+            self._callers.record(caller_id, position)
+            if self._callers.shared:
+                return
         if not self.wait_for(position):
             log.warning("read_models.lag", read_model=self.name, position=position)
 
@@ -184,6 +208,13 @@ class ReadModelHost:
         )
         self.head = head or self._default_head()
         self.remote = remote or self._default_remote()
+        # Embedded, every process serving reads maps the same record of each
+        # caller's writes; elsewhere reads wait for the head (caller_positions).
+        self.callers: CallerPositions = (
+            SharedCallerPositions(settings.data_path)
+            if sqlite
+            else UnsharedCallerPositions()
+        )
         # Other processes' saves, and the positions they tell, are heard on
         # PostgreSQL, on one connection: they wake the runners here, teach the head
         # and the remote positions. `also_wake` adds the process's other runners.
@@ -209,6 +240,7 @@ class ReadModelHost:
                 remote=self.remote,
                 on_advance=on_advance,
                 local_reads=sqlite,
+                callers=self.callers,
             )
 
     def _build_listener(self, url: str) -> NotificationListener:
@@ -338,6 +370,7 @@ class ReadModelHost:
             factory.close()
         if self._head_reads is not None:
             self._head_reads.close()
+        self.callers.close()
 
     def _heard(self, topics: Sequence[str] | None) -> None:
         """Another process saved events (of `topics`; None: unknown)."""

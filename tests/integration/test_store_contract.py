@@ -195,7 +195,7 @@ def test_each_pooled_sqlite_connection_takes_the_stores_synchronous_mode(
     try:
         for datastore, expected in (
             (event_log.recorder.datastore, pragma_value),  # type: ignore[attr-defined]
-            (read_model.datastore, 1),  # derived: always NORMAL
+            (read_model.datastore, 1),  # type: ignore[attr-defined]  # derived: NORMAL
         ):
             # Two connections at once: the pool opens a second one, which must
             # take the pragma too.
