@@ -14,7 +14,7 @@ from domain.batch_jobs import BatchJob
 from domain.errors import BatchJobNotFoundError, DomainError, DuplicateError
 from domain.users import User, UserIndex
 from projections.store_internals import SaveHookApplication
-from service import tracing
+from service import protocol_checks, tracing
 from service.group_commit import GroupCommit
 
 if TYPE_CHECKING:
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Recording
 
     from domain.strategies import BatchJobDraft
+
+# eventsourcing checks every event saved and replayed against its Protocols.
+protocol_checks.install()
 
 USER_CACHE_SECONDS = 30.0
 USER_CACHE_SIZE = 10_000

@@ -75,9 +75,7 @@ def test_a_write_recorded_by_one_process_is_read_by_another(tmp_path: Path) -> N
         "from service.read_models.caller_positions import SharedCallerPositions as S;"
         "s = S(Path(sys.argv[1])); s.record('usr_1', 41); s.record('usr_1', 7); s.close()"
     )
-    subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", script, str(tmp_path)], check=True, cwd=ROOT
-    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, cwd=ROOT)
     here = SharedCallerPositions(tmp_path)
     try:
         assert here.last_write("usr_1") == 41  # a later, lower record never lowers it
@@ -92,12 +90,14 @@ def test_a_write_recorded_by_one_process_is_read_by_another(tmp_path: Path) -> N
 
 def test_slots_are_the_same_in_every_process() -> None:
     # hash() of a str is salted per process; the slot must not be.
-    printed = subprocess.run(  # noqa: S603 - our own interpreter and script
+    printed = subprocess.run(
         [
             sys.executable,
             "-c",
-            "from service.read_models.caller_positions import slot_of;"
-            "print(slot_of('usr_01ABC'))",
+            (
+                "from service.read_models.caller_positions import slot_of;"
+                "print(slot_of('usr_01ABC'))"
+            ),
         ],
         check=True,
         cwd=ROOT,
