@@ -139,6 +139,19 @@ def rss_growth(samples: Sequence[RssSample], start: float, end: float) -> Growth
     return Growth(mean(first), mean(last), len(first), len(last), window)
 
 
+def per_thousand_jobs(samples: Sequence[RssSample], start: float) -> str:
+    """RSS added per 1,000 jobs completed, first sample after the warm-up to the last."""
+    after = [s for s in samples if s.at >= start]
+    if len(after) < 2 or after[-1].completed == after[0].completed:
+        return "RSS per 1,000 jobs: no job completed after the warm-up"
+    added = after[-1].total_kib - after[0].total_kib
+    jobs = after[-1].completed - after[0].completed
+    return (
+        f"RSS {added / 1024:+,.1f} MiB over {jobs:,} jobs completed after the warm-up:"
+        f" {added / jobs * 1000 / 1024:+,.2f} MiB per 1,000 jobs"
+    )
+
+
 def minute_of(at: float, warmup: float) -> int:
     """0 for the warm-up, then 1, 2, ... (a sample at a minute's end is that minute)."""
     return 0 if at <= warmup else math.ceil((at - warmup) / 60)
@@ -518,6 +531,7 @@ def run(params: Params) -> int:
             f" ({growth.last_samples} samples): growth {growth.growth:+.1%}"
             f" (target <= {TARGET_GROWTH:.0%}): {verdict}"
         )
+        print(per_thousand_jobs(samples, start))
         if params.csv_path is not None:
             write_csv(params.csv_path, samples, primary, params.warmup)
             print(f"samples written to {params.csv_path}")
