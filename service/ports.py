@@ -54,10 +54,13 @@ class ApiRuntime(ABC):
         """After a write: the caller's next read shows it."""
 
     @abstractmethod
-    def catch_up_read_model(self, caller_id: str | None = None) -> None:
+    def catch_up_read_model(
+        self, caller_id: str | None = None, *, everything: bool = False
+    ) -> None:
         """Before a read: wait until the view has every event stored so far.
 
-        With `caller_id`, where its writes are known: every write of the caller's.
+        With `caller_id`, where its writes are known: every write of the caller's
+        instead, or with `everything` both.
         """
 
     @abstractmethod

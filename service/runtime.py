@@ -124,12 +124,15 @@ class Runtime(ApiRuntime):
         if not self.read_models[BATCH_JOBS.name].wait_for(position):
             raise ReadModelLagError(position)
 
-    def catch_up_read_model(self, caller_id: str | None = None) -> None:
+    def catch_up_read_model(
+        self, caller_id: str | None = None, *, everything: bool = False
+    ) -> None:
         """Before a read: the view reflects every event stored when the request began.
 
-        With `caller_id`: every write of that caller's (HostedReadModel.catch_up).
+        With `caller_id`: every write of that caller's, or with `everything` both
+        (HostedReadModel.catch_up).
         """
-        self.read_models[BATCH_JOBS.name].catch_up(caller_id)
+        self.read_models[BATCH_JOBS.name].catch_up(caller_id, everything=everything)
 
     def settle(self, position: int, caller_id: str | None = None) -> None:
         """After a write: the caller's next read of batch jobs shows it."""

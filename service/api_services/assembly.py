@@ -69,7 +69,9 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
             runtime.view,
             runtime.files,
             settle=runtime.settle,
-            catch_up=runtime.catch_up_read_model,
+            catch_up=lambda caller_id: runtime.catch_up_read_model(
+                caller_id, everything=True
+            ),
         ),
         retries=Retries(app, runtime.registry, runtime.settle),
         feed=feed,

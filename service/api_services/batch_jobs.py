@@ -39,11 +39,11 @@ class BatchJobsService(ABC):
         """After a write by `caller_id`: make sure its next read shows it."""
 
     @abstractmethod
-    def catch_up(self, caller_id: str) -> None:
+    def catch_up(self, caller_id: str | None) -> None:
         """Before a read by `caller_id`: wait until the view has what it must show.
 
         That is every write of the caller's (read-your-writes), or, where the
-        callers' writes are not known, every event stored so far.
+        callers' writes are not known or for None, every event stored so far.
         """
 
     def read_model_is_current(self, caller_id: str) -> bool:
@@ -76,7 +76,7 @@ class BatchJobs(BatchJobsService):
         registry: StrategyRegistry,
         *,
         settle: Callable[[int, str], None],
-        catch_up: Callable[[str], None],
+        catch_up: Callable[[str | None], None],
         is_current: Callable[[str], bool] = lambda _: False,
     ) -> None:
         self._app, self._view, self._registry = app, view, registry
@@ -98,7 +98,7 @@ class BatchJobs(BatchJobsService):
     def settle(self, position: int, caller_id: str) -> None:
         self._settle(position, caller_id)
 
-    def catch_up(self, caller_id: str) -> None:
+    def catch_up(self, caller_id: str | None) -> None:
         self._catch_up(caller_id)
 
     def read_model_is_current(self, caller_id: str) -> bool:

@@ -24,8 +24,12 @@ if TYPE_CHECKING:
 
 class OperatorService(ABC):  # an ABC: see BatchJobsService
     @abstractmethod
-    def list_jobs(self, query: BatchJobQuery) -> StatusPage:
-        """A page of stored Medusa JSON and the counts per status, once caught up."""
+    def list_jobs(self, query: BatchJobQuery, caller_id: str) -> StatusPage:
+        """A page of stored Medusa JSON and the counts per status, once caught up.
+
+        Caught up: every event stored so far as this process knows, and every
+        write of the caller's, wherever it was made.
+        """
 
     @abstractmethod
     def job(self, job_id: str, caller: User) -> BatchJob:
@@ -68,13 +72,13 @@ class Operator(OperatorService):
         files: FileStorage,
         *,
         settle: Callable[[int], None],
-        catch_up: Callable[[], None],
+        catch_up: Callable[[str], None],
     ) -> None:
         self._app, self._view, self._files = app, view, files
         self._settle, self._catch_up = settle, catch_up
 
-    def list_jobs(self, query: BatchJobQuery) -> StatusPage:
-        self._catch_up()
+    def list_jobs(self, query: BatchJobQuery, caller_id: str) -> StatusPage:
+        self._catch_up(caller_id)
         return self._view.list_documents_by_status(query)
 
     def job(self, job_id: str, caller: User) -> BatchJob:

@@ -20,7 +20,7 @@ from service.api_services.batch_jobs import BatchJobsService
 from service.http import openapi, qs
 from service.http.list_params import ListRequest, validate_list_query
 from service.http.medusa_body import MedusaBody, MedusaBodyDTO
-from service.http.read_path import read_when_current
+from service.http.read_path import read_when_complete, read_when_current
 from service.http.rendering import render_batch_job
 from service.http.requests import validate_create_batch_job
 from service.http.schemas import (
@@ -175,9 +175,15 @@ class BatchJobController(Controller):
         caller: NamedDependency[User],
     ) -> ASGIResponse:
         """One batch job of the caller's, every field."""
-        return await read_when_current(
-            jobs, caller.id, lambda: _job_document(jobs, job_id, caller)
-        )
+        try:
+            return await read_when_current(
+                jobs, caller.id, lambda: _job_document(jobs, job_id, caller)
+            )
+        except BatchJobNotFoundError:
+            # Never a 404 for a job stored and not yet projected.
+            return await read_when_complete(
+                jobs, lambda: _job_document(jobs, job_id, caller)
+            )
 
     @post(
         "/{job_id:str}/confirm",

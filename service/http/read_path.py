@@ -33,3 +33,18 @@ async def read_when_current(
         return read()
 
     return await anyio.to_thread.run_sync(caught_up_read)
+
+
+async def read_when_complete(jobs: BatchJobsService, read: Callable[[], T]) -> T:
+    """`read()` once the view has every event stored when the request began.
+
+    For a job the caller's read did not find: it may be stored (by the engine, a
+    retry, another process) and not projected yet, and a 404 must not be answered
+    for a job that exists.
+    """
+
+    def caught_up_read() -> T:
+        jobs.catch_up(None)
+        return read()
+
+    return await anyio.to_thread.run_sync(caught_up_read)

@@ -4,8 +4,9 @@ A read used to wait until the read model had every event stored when the request
 began. Under load the log's head moves on every engine step, so nearly every read
 waited for a projection round, for events that were not the caller's. Read-your-writes
 only promises a caller its own writes: a read now waits for the position of the
-caller's last write (never past the head), and a write answers as soon as that
-position is recorded where every process serving reads will find it.
+caller's last write, and a write answers as soon as that position is recorded where
+every process serving reads will find it. (The process that keeps the read models
+lowers any record past the log's end when it starts: a restored data directory.)
 
 Embedded, the record is a small file every process of the data directory maps
 (`callers.shm`): one 8-byte slot per hash of the caller's id. Two callers sharing a
@@ -55,6 +56,9 @@ class CallerPositions(ABC):
     def last_write(self, caller_id: str) -> int | None:
         """At least the position of `caller_id`'s last write; None: not known here."""
 
+    def clamp(self, head: int) -> None:  # noqa: B027 - nothing recorded by default
+        """Lower every record past `head`, the log's end (a restored data directory)."""
+
     def close(self) -> None:  # noqa: B027 - nothing to release by default
         """Release what the record holds."""
 
@@ -100,6 +104,22 @@ class SharedCallerPositions(CallerPositions):
             try:
                 if _SLOT.unpack_from(self._map, offset)[0] < position:
                     _SLOT.pack_into(self._map, offset, position)
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def clamp(self, head: int) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                slots = memoryview(self._map).cast("q")
+                try:
+                    for slot, position in enumerate(slots):
+                        if position > head:
+                            slots[slot] = head
+                finally:
+                    slots.release()
             finally:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
 

@@ -122,33 +122,38 @@ class HostedReadModel(Generic[V]):
             return self.runner.wait_for(position, self._timeout)
         return self._remote.wait(self.name, position, self._timeout)
 
-    def _needed(self, caller_id: str | None) -> int:
-        """Where a read must find the view: the head, or the caller's last write."""
-        head = self._head()
+    def _needed(self, caller_id: str | None, *, everything: bool) -> int:
+        """Where a read must find the view (see `catch_up`)."""
         mine = None if caller_id is None else self._callers.last_write(caller_id)
-        # Never past the head: a record may outlive the log it counted (a restore).
-        return head if mine is None else min(mine, head)
+        if mine is None:
+            return self._head()
+        # Not bounded by the head as this process knows it: another process's
+        # write may be newer than this process has heard of.
+        return max(mine, self._head()) if everything else mine
 
     def is_current(self, caller_id: str | None = None) -> bool:
-        """Without waiting: the view has what a read must show (see `catch_up`).
+        """Without waiting: the view has what `caller_id`'s read must show.
 
         Asked on the event loop, so only where it costs no network round trip
         (embedded); False elsewhere, and then the caller waits in `catch_up`.
         """
         if not self._local_reads:
             return False
-        needed = self._needed(caller_id)  # first: the view must be at least there
+        needed = self._needed(caller_id, everything=False)
         if self.project:
             return self.runner.position >= needed
         return self._remote.position(self.name) >= needed
 
-    def catch_up(self, caller_id: str | None = None) -> None:
+    def catch_up(
+        self, caller_id: str | None = None, *, everything: bool = False
+    ) -> None:
         """Before a read: the view has every event stored when the request began.
 
-        With `caller_id`, where the caller positions are known: every write of the
-        caller's instead (read-your-writes; others' writes show a round later).
+        With `caller_id`, where the callers' writes are known: every write of that
+        caller's instead (read-your-writes; others' writes show a round later), or
+        with `everything` both.
         """
-        position = self._needed(caller_id)
+        position = self._needed(caller_id, everything=everything)
         if not self.wait_for(position):
             raise ReadModelLagError(position)
 
@@ -356,6 +361,8 @@ class ReadModelHost:
         if self.project:
             for model in self:  # a rebuilt or restored view may be behind the file
                 shared.reset(model.name, model.recorded())
+            # A restored log may end before writes the record still counts.
+            self.callers.clamp(self.head())
             shared.listen(self._woken)
         else:
             self.app.save_listeners.append(shared.announce)

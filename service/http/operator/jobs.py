@@ -113,7 +113,7 @@ class OperatorJobsController(Controller):
         matching every filter but `status`.
         """
         listing = job_list_request(qs.parse(_query_string(request)), caller)
-        page = operator.list_jobs(listing.query)
+        page = operator.list_jobs(listing.query, caller.id)
         counts = {status.value: n for status, n in page.status_counts.items()}
         # The page is spliced from the JSON the view stores for each job.
         body = (

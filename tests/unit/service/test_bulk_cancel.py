@@ -31,7 +31,7 @@ class FakeOperator(OperatorService):
     def settle(self, position: int) -> None:
         self.settled.append(position)
 
-    def list_jobs(self, query: Any) -> Any:
+    def list_jobs(self, query: Any, caller_id: str) -> Any:
         raise AssertionError("not used")
 
     def job(self, job_id: str, caller: User) -> BatchJob:

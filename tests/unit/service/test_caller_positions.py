@@ -134,16 +134,48 @@ def test_a_read_waits_for_its_callers_writes_not_for_others(
         callers.close()
 
 
-def test_a_read_never_waits_past_the_head(app: Jobstream, tmp_path: Path) -> None:
-    # A record that outlived the log it counted (a restored data directory).
+def test_a_callers_write_newer_than_this_process_heard_of_is_waited_for(
+    app: Jobstream, tmp_path: Path
+) -> None:
+    # The write was answered by another process; the head this process knows is
+    # older. The read waits for the write anyway.
     callers = SharedCallerPositions(tmp_path)
-    callers.record("usr_1", 500)
+    callers.record("usr_1", 12)
     remote = FixedRemote(at=9)
     try:
         model = hosted(app, remote, head=9, callers=callers)
-        assert model.is_current("usr_1")
-        model.catch_up("usr_1")
-        assert remote.waits == [9]
+        assert not model.is_current("usr_1")
+        with pytest.raises(ReadModelLagError):
+            model.catch_up("usr_1")
+        assert remote.waits == [12]
+    finally:
+        callers.close()
+
+
+def test_everything_waits_for_the_head_and_the_callers_writes(
+    app: Jobstream, tmp_path: Path
+) -> None:
+    callers = SharedCallerPositions(tmp_path)
+    callers.record("usr_1", 4)
+    callers.record("usr_2", 12)
+    remote = FixedRemote(at=12)
+    try:
+        model = hosted(app, remote, head=9, callers=callers)
+        model.catch_up("usr_1", everything=True)
+        model.catch_up("usr_2", everything=True)
+        assert remote.waits == [9, 12]
+    finally:
+        callers.close()
+
+
+def test_the_keeper_lowers_records_past_a_restored_logs_end(tmp_path: Path) -> None:
+    callers = SharedCallerPositions(tmp_path)
+    try:
+        callers.record("usr_before", 40)
+        callers.record("usr_after", 500)
+        callers.clamp(100)
+        assert callers.last_write("usr_before") == 40
+        assert callers.last_write("usr_after") == 100
     finally:
         callers.close()
 

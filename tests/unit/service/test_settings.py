@@ -55,11 +55,15 @@ def test_postgres_url_becomes_eventsourcing_keys() -> None:
 
 
 def test_embedded_stores_are_files_under_the_data_dir(tmp_path: object) -> None:
-    env = storage_env(Settings(data_dir=str(tmp_path)), "events")
+    settings = Settings(data_dir=str(tmp_path))
+    env = storage_env(settings, "events")
 
-    assert env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    # eventsourcing's SQLite factory, with each store's sync mode.
+    assert env["PERSISTENCE_MODULE"] == "service.sqlite_factory:SyncingSQLiteFactory"
     assert env["SQLITE_DBNAME"] == f"{tmp_path}/events.sqlite"
     assert env["ORIGINATOR_ID_TYPE"] == "text"
+    assert env["SQLITE_SYNCHRONOUS"] == "full"  # the log: JOBSTREAM_SQLITE_SYNCHRONOUS
+    assert storage_env(settings, "batchjobs")["SQLITE_SYNCHRONOUS"] == "normal"
 
 
 def test_a_nats_url_may_name_a_cluster() -> None:
