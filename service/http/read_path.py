@@ -21,9 +21,18 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+def readable_now(jobs: BatchJobsService) -> bool:
+    """The read may be answered inline, now: the one place that decides it.
+
+    Asked by read_when_current and by the hot lane (hot_reads), which answers
+    only when this says yes and leaves every other request to the handler.
+    """
+    return jobs.read_model_is_current()
+
+
 async def read_when_current(jobs: BatchJobsService, read: Callable[[], T]) -> T:
     """`read()` once the view has every event stored when the request began."""
-    if jobs.read_model_is_current():
+    if readable_now(jobs):
         return read()
 
     def caught_up_read() -> T:
