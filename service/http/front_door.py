@@ -1,6 +1,7 @@
 """The one pure-ASGI layer every request passes: request id, NUL-free URL, origin guard.
 
-It also hands plain hot reads to the lane ahead of the router (hot_reads).
+Litestar runs it after its router, for the route found; it hands plain hot reads to
+the lane (hot_reads), which answers them without the handler machinery.
 
 Three layers used to do this one after another, each a coroutine and a closure per
 request; folded, a GET pays one. What each check decides lives in its own module
