@@ -49,12 +49,14 @@ def create_app(
     *,
     manage_runtime: bool = True,
     roles: Sequence[Lifespan] = (),
+    hot_reads: bool = True,
 ) -> Litestar:
     """The API over `runtime`; with `manage_runtime`, the app starts and stops it.
 
     `roles` run beside the API once the runtime has started, and stop before it.
     Handlers receive the narrow services built here over the runtime, never the
-    runtime itself.
+    runtime itself. Without `hot_reads`, every request goes through Litestar's
+    router (the lane's tests compare the two).
     """
     database_url = runtime.settings.database_url
     services = api_services(runtime)
@@ -108,7 +110,10 @@ def create_app(
         cors_config=cors,
         # The front door (request id, NUL-free URL, origin guard) in one layer, then
         # the partition's guard: its 503 carries the request id and is logged.
-        middleware=[front_door(cors), database_cut_guard(database_url)],
+        middleware=[
+            front_door(cors, hot_reads=hot_reads),
+            database_cut_guard(database_url),
+        ],
         request_class=JsonOnlyRequest,
         lifespan=[lifespan, *roles],
         logging_config=None,

@@ -5,20 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from litestar import Controller, MediaType, Request, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.response.base import ASGIResponse
-from litestar.serialization import encode_json
 
 from domain.batch_jobs import BatchJob
-from domain.errors import BatchJobNotFoundError, NotJobOwnerError
+from domain.errors import BatchJobNotFoundError
 from domain.users import User
 from projections.batch_jobs.document import ALL_FIELDS
 from service import tracing
 from service.api_services.batch_jobs import BatchJobsService
-from service.http import openapi, qs
-from service.http.list_params import ListRequest, validate_list_query
+from service.http import job_reads, openapi
 from service.http.medusa_body import MedusaBody, MedusaBodyDTO
 from service.http.read_path import read_when_complete, read_when_current
 from service.http.rendering import render_batch_job
@@ -30,26 +28,10 @@ from service.http.schemas import (
 )
 
 log = structlog.get_logger("http")
-EVERY_FIELD = frozenset(ALL_FIELDS)
 
 
 # A request without a JSON body decodes as `{}` (MedusaBody.empty).
 EMPTY_CREATE_BATCH_JOB = MedusaBody.empty(CreateBatchJobRequest)
-
-
-def _query_string(request: Request[Any, Any, Any]) -> str:
-    return bytes(request.scope.get("query_string", b"")).decode("utf-8", "replace")
-
-
-def _list_from_documents(
-    documents: list[str], count: int, offset: int, limit: int
-) -> ASGIResponse:
-    """The list response, spliced from stored documents (same bytes as rendering)."""
-    page = ",".join(documents)
-    body = (
-        f'{{"batch_jobs":[{page}],"count":{count},"offset":{offset},"limit":{limit}}}'
-    )
-    return ASGIResponse(body=body.encode(), media_type=MediaType.JSON)
 
 
 def _written(
@@ -61,35 +43,6 @@ def _written(
 ) -> BatchJobResponse:
     jobs.settle(position, caller.id)  # the caller's next GET/list shows this write
     return BatchJobResponse(render_batch_job(job, fields))
-
-
-def _job_document(jobs: BatchJobsService, job_id: str, caller: User) -> ASGIResponse:
-    found = jobs.get_document(job_id)
-    if found is None:
-        raise BatchJobNotFoundError(job_id)
-    created_by, document = found
-    if created_by != caller.id:
-        raise NotJobOwnerError
-    body = f'{{"batch_job":{document}}}'.encode()
-    return ASGIResponse(body=body, media_type=MediaType.JSON)
-
-
-def _listing(
-    jobs: BatchJobsService, listing: ListRequest, caller: User
-) -> ASGIResponse:
-    if set(listing.fields) == EVERY_FIELD and not listing.expand_user:
-        # What the admin UI polls: answer with the JSON stored for each row.
-        documents, count = jobs.list_documents(listing.query)
-        return _list_from_documents(documents, count, listing.offset, listing.limit)
-    rows, count = jobs.list_batch_jobs(listing.query)
-    owner = caller if listing.expand_user else None
-    body = BatchJobListResponse(
-        batch_jobs=[render_batch_job(row, listing.fields, owner) for row in rows],
-        count=count,
-        offset=listing.offset,
-        limit=listing.limit,
-    )
-    return ASGIResponse(body=encode_json(body), media_type=MediaType.JSON)
 
 
 def _create(
@@ -127,9 +80,9 @@ class BatchJobController(Controller):
         caller: NamedDependency[User],
     ) -> ASGIResponse:
         """List the caller's batch jobs, newest first; Medusa's qs-style filters."""
-        listing = validate_list_query(qs.parse(_query_string(request)), caller.id)
+        listing = job_reads.list_request(request.scope, caller)
         return await read_when_current(
-            jobs, caller.id, lambda: _listing(jobs, listing, caller)
+            jobs, caller.id, lambda: job_reads.job_list(jobs, listing, caller)
         )
 
     @post(
@@ -177,12 +130,12 @@ class BatchJobController(Controller):
         """One batch job of the caller's, every field."""
         try:
             return await read_when_current(
-                jobs, caller.id, lambda: _job_document(jobs, job_id, caller)
+                jobs, caller.id, lambda: job_reads.job_document(jobs, job_id, caller)
             )
         except BatchJobNotFoundError:
             # Never a 404 for a job stored and not yet projected.
             return await read_when_complete(
-                jobs, lambda: _job_document(jobs, job_id, caller)
+                jobs, lambda: job_reads.job_document(jobs, job_id, caller)
             )
 
     @post(

@@ -1,5 +1,8 @@
 """The one pure-ASGI layer every request passes: request id, NUL-free URL, origin guard.
 
+Litestar runs it after its router, for the route found; it hands plain hot reads to
+the lane (hot_reads), which answers them without the handler machinery.
+
 Three layers used to do this one after another, each a coroutine and a closure per
 request; folded, a GET pays one. What each check decides lives in its own module
 (`request_context`, `url_checks`, `origin_guard`); this module only orders them:
@@ -19,6 +22,7 @@ from litestar import MediaType, Request
 from litestar.enums import ScopeType
 from litestar.response.base import ASGIResponse
 
+from service.http import hot_reads as hot_reads_lane
 from service.http import origin_guard, request_context, url_checks
 from service.metrics.instruments import record_request
 
@@ -41,8 +45,12 @@ def new_request_id() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
-def front_door(cors: CORSConfig) -> Callable[[ASGIApp], ASGIApp]:
+def front_door(
+    cors: CORSConfig, *, hot_reads: bool = True
+) -> Callable[[ASGIApp], ASGIApp]:
+    """The layer; with `hot_reads`, plain hot reads are answered here (hot_reads)."""
     refused = msgspec.json.encode(origin_guard.REFUSED)
+    lane = hot_reads_lane.answer if hot_reads else None
 
     def wrap(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -72,7 +80,10 @@ def front_door(cors: CORSConfig) -> Callable[[ASGIApp], ASGIApp]:
                 await send(message)
 
             try:
-                if not await _refused(scope, receive, send_with_id, cors, refused):
+                if not (
+                    await _refused(scope, receive, send_with_id, cors, refused)
+                    or (lane is not None and await lane(scope, receive, send_with_id))
+                ):
                     await app(scope, receive, send_with_id)
             finally:
                 elapsed = time.perf_counter() - started

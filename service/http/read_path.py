@@ -21,11 +21,20 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+def readable_now(jobs: BatchJobsService, caller_id: str) -> bool:
+    """The caller's read may be answered inline, now: the one place that decides it.
+
+    Asked by read_when_current and by the hot lane (hot_reads), which answers
+    only when this says yes and leaves every other request to the handler.
+    """
+    return jobs.read_model_is_current(caller_id)
+
+
 async def read_when_current(
     jobs: BatchJobsService, caller_id: str, read: Callable[[], T]
 ) -> T:
     """`read()` once the view has what the caller must see (BatchJobsService.catch_up)."""
-    if jobs.read_model_is_current(caller_id):
+    if readable_now(jobs, caller_id):
         return read()
 
     def caught_up_read() -> T:

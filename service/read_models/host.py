@@ -88,6 +88,8 @@ class HostedReadModel(Generic[V]):
         self._head = head
         self._remote = remote
         self._callers = callers or UnsharedCallerPositions()
+        # The log's end when this process started (see `start_reading`).
+        self._floor = 0
         # Head, position and view are local files, read in microseconds (is_current).
         self._local_reads = local_reads
         # Every view is a TrackingRecorder (the definition's classes are).
@@ -122,6 +124,14 @@ class HostedReadModel(Generic[V]):
             return self.runner.wait_for(position, self._timeout)
         return self._remote.wait(self.name, position, self._timeout)
 
+    def start_reading(self) -> None:
+        """Remember where the log ended as this process starts serving reads.
+
+        A caller's read never answers from a view behind that point: after a
+        restart, or while a deleted view is rebuilt, reads wait as before.
+        """
+        self._floor = self._head()
+
     def _needed(self, caller_id: str | None, *, everything: bool) -> int:
         """Where a read must find the view (see `catch_up`)."""
         mine = None if caller_id is None else self._callers.last_write(caller_id)
@@ -129,6 +139,7 @@ class HostedReadModel(Generic[V]):
             return self._head()
         # Not bounded by the head as this process knows it: another process's
         # write may be newer than this process has heard of.
+        mine = max(mine, self._floor)
         return max(mine, self._head()) if everything else mine
 
     def is_current(self, caller_id: str | None = None) -> bool:
@@ -345,6 +356,8 @@ class ReadModelHost:
 
     def start(self) -> None:
         self.app.head_listeners.append(self.head.saved)
+        for model in self:
+            model.start_reading()
         if isinstance(self.remote, SharedPositions):
             self._share(self.remote)
         if self.project:

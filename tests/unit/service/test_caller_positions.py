@@ -206,3 +206,20 @@ def test_where_callers_are_not_shared_writes_and_reads_wait_as_before(
     with pytest.raises(ReadModelLagError):
         model.catch_up("usr_1")
     assert remote.waits == [5, 9]
+
+
+def test_no_read_answers_from_a_view_behind_where_the_log_was_at_start(
+    app: Jobstream, tmp_path: Path
+) -> None:
+    # After a restart, or while a deleted view is rebuilt: reads wait as before.
+    callers = SharedCallerPositions(tmp_path)
+    remote = FixedRemote(at=5)
+    try:
+        model = hosted(app, remote, head=9, callers=callers)
+        model.start_reading()
+        assert not model.is_current("usr_idle")  # never wrote, yet the view is behind
+        with pytest.raises(ReadModelLagError):
+            model.catch_up("usr_idle")
+        assert remote.waits == [9]
+    finally:
+        callers.close()

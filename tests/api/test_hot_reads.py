@@ -1,0 +1,182 @@
+"""The hot-read lane answers exactly as Litestar's router would, and does answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import structlog
+from litestar.testing import TestClient
+
+from service.http import front_door, read_path
+from service.http.app import create_app
+from service.runtime import Runtime
+from service.settings import Settings
+from tests.support import Caller, seed_job, wait_for_status
+
+Exchange = tuple[int, bytes, list[tuple[str, str]], list[dict[str, Any]], list[Any]]
+
+
+@pytest.fixture
+def router_only(runtime: Runtime, client: TestClient[Any]) -> Iterator[TestClient[Any]]:
+    """The same runtime's API without the lane: every request through the router."""
+    app = create_app(runtime, manage_runtime=False, hot_reads=False)
+    with TestClient(app=app) as router_client:
+        yield router_client
+
+
+@pytest.fixture
+def metrics(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    recorded: list[tuple[Any, ...]] = []
+
+    def record(method: str, template: str, status: int, elapsed: float) -> None:
+        recorded.append((method, template, status))
+
+    monkeypatch.setattr(front_door, "record_request", record)
+    return recorded
+
+
+@pytest.fixture
+def handler_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each read the batch-jobs handlers make (the lane reads without them)."""
+    reads: list[str] = []
+    original = read_path.read_when_current
+
+    async def counted(jobs: Any, caller_id: str, read: Callable[[], Any]) -> Any:
+        reads.append("read")
+        return await original(jobs, caller_id, read)
+
+    monkeypatch.setattr("service.http.batch_jobs.read_when_current", counted)
+    return reads
+
+
+def exchange(
+    client: TestClient[Any],
+    metrics: list[tuple[Any, ...]],
+    method: str,
+    path: str,
+    headers: dict[str, str],
+) -> Exchange:
+    """Status, body, headers, access log line (less its duration) and metric labels."""
+    metrics.clear()
+    with structlog.testing.capture_logs(
+        processors=[structlog.contextvars.merge_contextvars]
+    ) as logs:
+        response = client.request(method, path, headers=headers)
+    access = [dict(line) for line in logs if line["event"] == "http.request"]
+    for line in access:
+        line.pop("duration_ms", None)
+    return (
+        response.status_code,
+        response.content,
+        sorted(response.headers.multi_items()),
+        access,
+        list(metrics),
+    )
+
+
+def test_every_answer_equals_the_routers(  # noqa: PLR0917
+    client: TestClient[Any],
+    router_only: TestClient[Any],
+    runtime: Runtime,
+    admin: Caller,
+    member: Caller,
+    metrics: list[tuple[Any, ...]],
+) -> None:
+    own = seed_job(runtime, admin.user.id)
+    seed_job(runtime, admin.user.id, completed=True)
+    other = seed_job(runtime, member.user.id)
+    token = client.post(
+        "/admin/auth/token", json={"email": admin.email, "password": admin.password}
+    ).json()["access_token"]
+    session = client.post(
+        "/admin/auth", json={"email": admin.email, "password": admin.password}
+    ).cookies["connect.sid"]
+    client.cookies.clear()
+    bearer = {"authorization": f"Bearer {token}"}
+    lists = [
+        "",
+        "?limit=10&offset=0",
+        "?limit=1&offset=1",
+        "?offset=5",
+        "?fields=id,type",
+        "?fields=+result,-context",
+        "?expand=created_by_user",
+        "?order=created_at",
+        "?order=-updated_at",
+        "?created_at[gte]=2020-01-01T00:00:00Z",
+        f"?created_at[lt]={2**31}",
+        "?type[]=product-export",
+        f"?id={own}",
+        "?completed_at=null",
+        "?limit=abc",
+        "?unknown=1",
+        "?fields=nope",
+        "?order=-",
+        "?limit=10&",
+    ]
+    cases: list[tuple[str, str, dict[str, str]]] = [
+        ("GET", f"/admin/batch-jobs/{own}", admin.headers),
+        ("GET", f"/admin/batch-jobs/{own}", bearer),
+        *[("GET", f"/admin/batch-jobs{query}", admin.headers) for query in lists],
+        *[("GET", f"/admin/batch-jobs{query}", bearer) for query in lists[:4]],
+        ("GET", f"/admin/batch-jobs/{other}", admin.headers),
+        ("GET", "/admin/batch-jobs/no-such-job", admin.headers),
+        ("GET", f"/admin/batch-jobs/{own}", {}),
+        ("GET", "/admin/batch-jobs", {}),
+        ("GET", f"/admin/batch-jobs/{own}", {"x-medusa-access-token": "unknown"}),
+        ("GET", "/admin/batch-jobs", {"authorization": "Bearer not-a-jwt"}),
+        ("GET", f"/admin/batch-jobs/{own}", {"cookie": f"connect.sid={session}"}),
+        ("GET", "/admin/batch-jobs", {"cookie": f"connect.sid={session}"}),
+        ("GET", f"/admin/batch-jobs/{own}", {**admin.headers, "cookie": "a=b"}),
+        ("GET", f"/admin/batch-jobs/{own}", {**admin.headers, "origin": "http://x.io"}),
+        ("GET", "/admin/batch-jobs", {**admin.headers, "origin": "http://x.io"}),
+        ("GET", f"/admin/batch-jobs/{own}?fields=id", admin.headers),
+        ("GET", f"/admin/batch-jobs/{own}/", admin.headers),
+        ("GET", "/admin/batch-jobs/", admin.headers),
+        ("GET", f"/admin/batch-jobs/{own}/events", admin.headers),
+        ("HEAD", f"/admin/batch-jobs/{own}", admin.headers),
+        ("OPTIONS", "/admin/batch-jobs", {**admin.headers, "origin": "http://x.io"}),
+        ("GET", f"/admin/batch-jobs/{own}", {**admin.headers, "content-length": "0"}),
+    ]
+    for number, (method, path, headers) in enumerate(cases):
+        same_id = {**headers, "x-request-id": f"case-{number}"}
+        for _ in range(2):  # the first may fill the caller caches the lane reads
+            through_lane = exchange(client, metrics, method, path, same_id)
+            through_router = exchange(router_only, metrics, method, path, same_id)
+
+            assert through_lane == through_router, (method, path, headers)
+
+
+def test_the_lane_answers_plain_reads_without_the_handlers(  # noqa: PLR0917
+    client: TestClient[Any],
+    runtime: Runtime,
+    settings: Settings,
+    admin: Caller,
+    member: Caller,
+    handler_reads: list[str],
+) -> None:
+    own = seed_job(runtime, admin.user.id)
+    other = seed_job(runtime, member.user.id)
+    # Pre-processed, the jobs wait for a confirm: nothing more is written meanwhile.
+    wait_for_status(client, admin, own, {"pre_processed"})
+    wait_for_status(client, member, other, {"pre_processed"})
+    handler_reads.clear()
+    # The lane answers only where a read may run inline: the embedded backend.
+    plain_reads = 0 if settings.database_url is None else 2
+
+    got = client.get(f"/admin/batch-jobs/{own}", headers=admin.headers)
+    listed = client.get("/admin/batch-jobs?limit=10&offset=0", headers=admin.headers)
+
+    assert got.status_code == 200
+    assert got.json()["batch_job"]["id"] == own
+    assert listed.status_code == 200
+    assert [job["id"] for job in listed.json()["batch_jobs"]] == [own]
+    assert len(handler_reads) == plain_reads
+
+    not_owner = client.get(f"/admin/batch-jobs/{other}", headers=admin.headers)
+    bad_query = client.get("/admin/batch-jobs?limit=abc", headers=admin.headers)
+
+    assert (not_owner.status_code, bad_query.status_code) == (400, 400)
+    assert len(handler_reads) == plain_reads + 1  # 400 on the query: before the read
