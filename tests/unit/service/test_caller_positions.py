@@ -107,92 +107,81 @@ def test_slots_are_the_same_in_every_process() -> None:
     assert int(printed.stdout) == slot_of("usr_01ABC")
 
 
+@pytest.fixture
+def callers(tmp_path: Path) -> Iterator[SharedCallerPositions]:
+    record = SharedCallerPositions(tmp_path)
+    yield record
+    record.close()
+
+
 def test_a_read_waits_for_its_callers_writes_not_for_others(
-    app: Jobstream, tmp_path: Path
+    app: Jobstream, callers: SharedCallerPositions
 ) -> None:
-    callers = SharedCallerPositions(tmp_path)
     remote = FixedRemote(at=5)
     model = hosted(app, remote, head=9, callers=callers)
     callers.record("usr_mine", 4)
     callers.record("usr_busy", 7)
-    try:
-        # The log moved on to 9 (others' writes, the engine's steps): a read by a
-        # caller whose writes the view has answers at once.
-        assert model.is_current("usr_mine")
-        assert model.is_current("usr_idle")  # never wrote
-        model.catch_up("usr_mine")
-        assert remote.waits == [4]
-        # A caller whose last write the view has not folded yet waits for it.
-        assert not model.is_current("usr_busy")
-        with pytest.raises(ReadModelLagError):
-            model.catch_up("usr_busy")
-        # Without a caller (operator pages, the catalog): every event stored.
-        assert not model.is_current()
-        with pytest.raises(ReadModelLagError):
-            model.catch_up()
-    finally:
-        callers.close()
+    # The log moved on to 9 (others' writes, the engine's steps): a read by a
+    # caller whose writes the view has answers at once.
+    assert model.is_current("usr_mine")
+    assert model.is_current("usr_idle")  # never wrote
+    model.catch_up("usr_mine")
+    assert remote.waits == [4]
+    # A caller whose last write the view has not folded yet waits for it.
+    assert not model.is_current("usr_busy")
+    with pytest.raises(ReadModelLagError):
+        model.catch_up("usr_busy")
+    # Without a caller (operator pages, the catalog): every event stored.
+    assert not model.is_current()
+    with pytest.raises(ReadModelLagError):
+        model.catch_up()
 
 
 def test_a_callers_write_newer_than_this_process_heard_of_is_waited_for(
-    app: Jobstream, tmp_path: Path
+    app: Jobstream, callers: SharedCallerPositions
 ) -> None:
     # The write was answered by another process; the head this process knows is
     # older. The read waits for the write anyway.
-    callers = SharedCallerPositions(tmp_path)
     callers.record("usr_1", 12)
     remote = FixedRemote(at=9)
-    try:
-        model = hosted(app, remote, head=9, callers=callers)
-        assert not model.is_current("usr_1")
-        with pytest.raises(ReadModelLagError):
-            model.catch_up("usr_1")
-        assert remote.waits == [12]
-    finally:
-        callers.close()
+    model = hosted(app, remote, head=9, callers=callers)
+    assert not model.is_current("usr_1")
+    with pytest.raises(ReadModelLagError):
+        model.catch_up("usr_1")
+    assert remote.waits == [12]
 
 
 def test_everything_waits_for_the_head_and_the_callers_writes(
-    app: Jobstream, tmp_path: Path
+    app: Jobstream, callers: SharedCallerPositions
 ) -> None:
-    callers = SharedCallerPositions(tmp_path)
     callers.record("usr_1", 4)
     callers.record("usr_2", 12)
     remote = FixedRemote(at=12)
-    try:
-        model = hosted(app, remote, head=9, callers=callers)
-        model.catch_up("usr_1", everything=True)
-        model.catch_up("usr_2", everything=True)
-        assert remote.waits == [9, 12]
-    finally:
-        callers.close()
+    model = hosted(app, remote, head=9, callers=callers)
+    model.catch_up("usr_1", everything=True)
+    model.catch_up("usr_2", everything=True)
+    assert remote.waits == [9, 12]
 
 
-def test_the_keeper_lowers_records_past_a_restored_logs_end(tmp_path: Path) -> None:
-    callers = SharedCallerPositions(tmp_path)
-    try:
-        callers.record("usr_before", 40)
-        callers.record("usr_after", 500)
-        callers.clamp(100)
-        assert callers.last_write("usr_before") == 40
-        assert callers.last_write("usr_after") == 100
-    finally:
-        callers.close()
+def test_the_keeper_lowers_records_past_a_restored_logs_end(
+    callers: SharedCallerPositions,
+) -> None:
+    callers.record("usr_before", 40)
+    callers.record("usr_after", 500)
+    callers.clamp(100)
+    assert callers.last_write("usr_before") == 40
+    assert callers.last_write("usr_after") == 100
 
 
 def test_a_shared_record_lets_a_write_answer_without_waiting(
-    app: Jobstream, tmp_path: Path
+    app: Jobstream, callers: SharedCallerPositions
 ) -> None:
-    callers = SharedCallerPositions(tmp_path)
     remote = FixedRemote(at=5)
-    try:
-        model = hosted(app, remote, head=9, callers=callers)
-        model.settle(9, "usr_1")  # the view is at 5: it would time out if it waited
-        assert remote.waits == []
-        assert callers.last_write("usr_1") == 9
-        assert not model.is_current("usr_1")  # the caller's next read waits for it
-    finally:
-        callers.close()
+    model = hosted(app, remote, head=9, callers=callers)
+    model.settle(9, "usr_1")  # the view is at 5: it would time out if it waited
+    assert remote.waits == []
+    assert callers.last_write("usr_1") == 9
+    assert not model.is_current("usr_1")  # the caller's next read waits for it
 
 
 def test_where_callers_are_not_shared_writes_and_reads_wait_as_before(
@@ -209,17 +198,13 @@ def test_where_callers_are_not_shared_writes_and_reads_wait_as_before(
 
 
 def test_no_read_answers_from_a_view_behind_where_the_log_was_at_start(
-    app: Jobstream, tmp_path: Path
+    app: Jobstream, callers: SharedCallerPositions
 ) -> None:
     # After a restart, or while a deleted view is rebuilt: reads wait as before.
-    callers = SharedCallerPositions(tmp_path)
     remote = FixedRemote(at=5)
-    try:
-        model = hosted(app, remote, head=9, callers=callers)
-        model.start_reading()
-        assert not model.is_current("usr_idle")  # never wrote, yet the view is behind
-        with pytest.raises(ReadModelLagError):
-            model.catch_up("usr_idle")
-        assert remote.waits == [9]
-    finally:
-        callers.close()
+    model = hosted(app, remote, head=9, callers=callers)
+    model.start_reading()
+    assert not model.is_current("usr_idle")  # never wrote, yet the view is behind
+    with pytest.raises(ReadModelLagError):
+        model.catch_up("usr_idle")
+    assert remote.waits == [9]
