@@ -8,9 +8,10 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
-from projections import swap
+from projections import postgres_reads, swap
 from projections.batch_jobs.view import (
     SqlBatchJobsView,
+    StatusPage,
     column_definitions,
     index_statements,
 )
@@ -19,6 +20,8 @@ from projections.tracking_mark import KeepsTrackingMark
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from projections.batch_jobs.query import BatchJobQuery
 
 
 class PostgresBatchJobsView(
@@ -41,6 +44,33 @@ class PostgresBatchJobsView(
         self.sql_create_statements.extend(
             SQL(statement)  # type: ignore[misc]
             for statement in index_statements(self.table)
+        )
+
+    # The hot reads: one round trip each (projections.postgres_reads).
+
+    def get_document(self, job_id: str) -> tuple[str | None, str] | None:
+        sql = self._document_statement()
+        record = postgres_reads.one(self.datastore, sql, [job_id])
+        return None if record is None else (record["created_by"], record["document"])
+
+    def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
+        page = self._page_statements(query, "document")
+        counted, documents = postgres_reads.each(
+            self.datastore,
+            (page.count_sql, page.params),
+            (page.page_sql, page.page_params),
+        )
+        return [r["document"] for r in documents], int(counted[0]["n"])
+
+    def list_documents_by_status(self, query: BatchJobQuery) -> StatusPage:
+        page = self._page_statements(query, "document")
+        counts, documents = postgres_reads.each(
+            self.datastore,
+            self._status_counts_statement(query),
+            (page.page_sql, page.page_params),
+        )
+        return StatusPage.of(
+            [r["document"] for r in documents], {r["status"]: r["n"] for r in counts}
         )
 
     def _table_statements(self) -> list[str]:
