@@ -144,21 +144,30 @@ class BatchJob(BaseAggregate[str]):
 
         Version 2 folded the claim's lease into this event (one event, not two, per
         claim); stored version-1 events are read through `upcast_v1_v2` as no lease
-        (their `batch.lease_taken` follows them).
+        (their `batch.lease_taken` follows them). Version 3 says whether the claim
+        was saved with the job's confirmation (`with_confirmation`): then the worker
+        that pre-processed the job runs it on, and its batch.created delivery owns
+        the job until it ends (`BatchJob.runs_on_from_pre_processing`).
         """
 
         NAME = "batch.processing"
-        class_version: ClassVar[int] = 2
+        class_version: ClassVar[int] = 3
         holder: str | None
         expires_at: datetime | None
+        with_confirmation: bool
 
         @staticmethod
         def upcast_v1_v2(state: JsonObject) -> None:
             state.setdefault("holder", None)
             state.setdefault("expires_at", None)
 
+        @staticmethod
+        def upcast_v2_v3(state: JsonObject) -> None:
+            state.setdefault("with_confirmation", False)
+
         def apply(self, aggregate: BatchJob) -> None:
             aggregate.processing_at = self.timestamp
+            aggregate.runs_on_from_pre_processing = self.with_confirmation
             if self.holder is not None and self.expires_at is not None:
                 lease_taken(
                     aggregate, self.holder, LeaseStep.PROCESSING, self.timestamp,
@@ -293,6 +302,8 @@ class BatchJob(BaseAggregate[str]):
         self.lease_step: str | None = None
         self.lease_acquired_at: datetime | None = None
         self.lease_expires_at: datetime | None = None
+        # Processing was claimed with the confirmation (ProcessingStarted, version 3).
+        self.runs_on_from_pre_processing = False
         # Not part of Medusa's job: the trace its steps join (service.tracing).
         self.trace_parent = trace_parent
 
@@ -376,6 +387,19 @@ class BatchJob(BaseAggregate[str]):
         if not self.dry_run:
             self.confirm(actor)
 
+    def set_pre_processing_done_and_claim(
+        self, holder: str, now: datetime, seconds: float
+    ) -> None:
+        """Pre-processed and, unless a dry run, confirmed and claimed, in one write.
+
+        The worker that pre-processed the job runs it on under its new lease, with
+        no second delivery, read or claim write; the job's batch.confirmed delivery
+        then leaves it alone (`runs_on_from_pre_processing`).
+        """
+        self.set_pre_processing_done(holder)
+        if self.status is BatchJobStatus.CONFIRMED:
+            self.claim(holder, now, seconds, with_confirmation=True)
+
     def confirm(self, actor: str) -> None:
         if self.status is not BatchJobStatus.PRE_PROCESSED:
             raise NotAllowedError(
@@ -390,13 +414,26 @@ class BatchJob(BaseAggregate[str]):
                 "if the status is different that confirmed"
             )
         self.trigger_event(
-            self.ProcessingStarted, actor=actor, holder=None, expires_at=None
+            self.ProcessingStarted,
+            actor=actor,
+            holder=None,
+            expires_at=None,
+            with_confirmation=False,
         )
 
-    def claim(self, holder: str, now: datetime, seconds: float) -> None:
+    def claim(
+        self,
+        holder: str,
+        now: datetime,
+        seconds: float,
+        *,
+        with_confirmation: bool = False,
+    ) -> None:
         """Start processing a confirmed job under `holder`'s lease, in one event.
 
         Of workers racing to claim, optimistic concurrency lets one win.
+        `with_confirmation`: claimed in the write that confirms the job, by the
+        worker that pre-processed it (`set_pre_processing_done_and_claim`).
         """
         if self.status is not BatchJobStatus.CONFIRMED:
             raise NotAllowedError(
@@ -408,6 +445,7 @@ class BatchJob(BaseAggregate[str]):
             actor=holder,
             holder=holder,
             expires_at=now + timedelta(seconds=seconds),
+            with_confirmation=with_confirmation,
         )
 
     def complete(self, actor: str) -> None:

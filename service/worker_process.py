@@ -76,7 +76,9 @@ async def running_worker(
     if bootstrap is None:
         # Alone, the worker waits on positions `jobstream projections` tells.
         await asyncio.to_thread(parts.read_models.start)
-    steps = job_steps(settings, app, registry)
+    # Each work subject has slots of its own (jetstream_engines): processing runs
+    # in batch.confirmed's, not run on in the slots that pre-process new jobs.
+    steps = job_steps(settings, app, registry, run_on=False)
     # Every worker reaps: the read model finds lapsed leases, the job decides.
     reaper = StuckJobReaper(
         app, parts.jobs_view, stuck_after=settings.stuck_job_seconds

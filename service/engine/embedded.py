@@ -23,14 +23,20 @@ def job_steps(
     app: Jobstream,
     registry: StrategyRegistry,
     clock: Clock = SYSTEM_CLOCK,
+    *,
+    run_on: bool = True,
 ) -> JobSteps:
-    """The steps as `settings` configure them (attempts, lease length)."""
+    """The steps as `settings` configure them (attempts, lease length).
+
+    `run_on`: a job's batch.created delivery runs its processing too (JobSteps).
+    """
     return JobSteps(
         app=app,
         registry=registry,
         clock=clock,
         max_attempts=settings.max_processing_attempts,
         lease_seconds=settings.lease_seconds,
+        run_on=run_on,
     )
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 from eventsourcing.persistence import IntegrityError
@@ -20,6 +21,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.batch_jobs import BatchJob, BatchJobStatus, LeaseHeldError, LeaseLostError
 from domain.errors import BatchJobNotFoundError, NotAllowedError
 from domain.leases import LeaseStep, gave_up_message
+from domain.strategies import AbstractBatchJobStrategy
 from service import tracing
 from service.engine.clock import SYSTEM_CLOCK, Clock
 from service.engine.work import Step
@@ -36,6 +38,10 @@ if TYPE_CHECKING:
     from service.strategies.registry import StrategyRegistry
 
 log = structlog.get_logger("processor")
+T = TypeVar("T")
+# Jobs remembered as run on from their pre-processing (`JobSteps._ran_on`): far
+# more than are created between a job's two deliveries.
+RAN_ON_KEPT = 10_000
 
 
 class RetryLater(Exception):  # noqa: N818 - an instruction, not a fault
@@ -63,6 +69,12 @@ def _strategy_fence(step: LeaseStep, leased: BatchJob) -> Callable[[BatchJob], N
     return lambda job: job.check_strategy_write(step, attempt)
 
 
+def pre_processes(strategy: BatchJobStrategy) -> bool:
+    """Whether the strategy does any pre-processing (Medusa's default does none)."""
+    method = getattr(type(strategy), "pre_process_batch_job", None)
+    return method is not AbstractBatchJobStrategy.pre_process_batch_job
+
+
 def worker_actor() -> str:
     return f"worker:{socket.gethostname()}:{os.getpid()}"
 
@@ -80,6 +92,7 @@ class JobSteps:
         retry_delay: float = 1.0,
         lease_seconds: float = 30.0,
         actor: str | None = None,
+        run_on: bool = True,
     ) -> None:
         self._app = app
         self._registry = registry
@@ -88,7 +101,15 @@ class JobSteps:
         self._retry_delay = retry_delay
         self.lease_seconds = lease_seconds
         self.actor = actor or worker_actor()
+        # batch.created's delivery runs the job on once pre-processed (`pre_process`);
+        # else batch.confirmed's claims and runs it.
+        self._run_on = run_on
         self.signals = CancelSignals()  # fed by the work source from the event stream
+        # Jobs this worker claimed with their confirmation, newest last: their
+        # batch.confirmed deliveries are acked without a read (a job's flag never
+        # changes back, so a hit is exact; a miss reads the job).
+        self._ran_on: dict[str, None] = {}
+        self._ran_on_lock = threading.Lock()
 
     def batch_type_of(self, job_id: str) -> str:
         return self._app.get_batch_job(job_id).type
@@ -98,39 +119,61 @@ class JobSteps:
     ) -> float | None:
         """Run `step` of the job; None when done, else the seconds to retry after.
 
-        `trace_parent`: the trace context the delivery carried (a NATS header);
-        without one, the step joins the trace stored with the job.
+        batch.created's step runs the job on once it is pre-processed (see
+        `pre_process`), each part in a span of its own. `trace_parent`: the trace
+        context the delivery carried (a NATS header); without one, the steps join
+        the trace stored with the job.
         """
-        if tracing.enabled:
-            return self._run_traced(step, job_id, trace_parent)
-        return self._run(step, job_id)
+        try:
+            if step is Step.PROCESS:
+                if job_id in self._ran_on:
+                    return None  # not this delivery's: see `process`
+                job = self._app.get_batch_job(job_id)
+                if not job.runs_on_from_pre_processing:  # else not this delivery's
+                    self._in_span(
+                        step, job_id, trace_parent, lambda: self._process(job), job
+                    )
+                return None
+            runs_on = self._in_span(
+                step, job_id, trace_parent, lambda: self._pre_process(job_id)
+            )
+            if runs_on is not None:
+                self._in_span(
+                    Step.PROCESS,
+                    job_id,
+                    trace_parent,
+                    lambda: self._run_processing(runs_on),
+                )
+        except RetryLater as retry:
+            return retry.delay
+        return None
 
-    def _run_traced(
-        self, step: Step, job_id: str, trace_parent: str | None
-    ) -> float | None:
+    def _in_span(
+        self,
+        step: Step,
+        job_id: str,
+        trace_parent: str | None,
+        body: Callable[[], T],
+        job: BatchJob | None = None,
+    ) -> T:
+        """`body()`, in the step's span where tracing is on."""
+        if not tracing.enabled:
+            return body()
         from service.tracing import spans  # noqa: PLC0415 - only when tracing
 
         # The job gives its type and, where the delivery carried none, its trace.
         try:
-            job = self._app.get_batch_job(job_id)
+            job = job or self._app.get_batch_job(job_id)
         except BatchJobNotFoundError:
-            return self._run(step, job_id)  # not ours: the step reports it, untraced
+            return body()  # not ours: the step reports it, untraced
         parent = trace_parent or job.trace_parent
         with spans.running_step(step.value, job_id, job.type, parent) as span:
-            delay = self._run(step, job_id)
-            if delay is not None:
-                span.set_attribute("batch_job.retry_in_s", delay)
-            return delay
-
-    def _run(self, step: Step, job_id: str) -> float | None:
-        try:
-            if step is Step.PRE_PROCESS:
-                self.pre_process(job_id)
-            else:
-                self.process(job_id)
-        except RetryLater as retry:
-            return retry.delay
-        return None
+            try:
+                return body()
+            except RetryLater as retry:
+                span.set_attribute("batch_job.retry_in_s", retry.delay)
+                later = retry
+        raise later
 
     # -- leases kept fresh -------------------------------------------------------
 
@@ -181,73 +224,175 @@ class JobSteps:
     # -- the steps ---------------------------------------------------------------
 
     def pre_process(self, job_id: str) -> None:
+        """batch.created's step: pre-process the job and, unless a dry run, run it.
+
+        (Run on only with `run_on`; without, the job is confirmed and left to its
+        batch.confirmed delivery, as Medusa's subscriber does.)
+
+        The write that ends pre-processing also confirms the job and claims it for
+        processing under this worker's lease (`set_pre_processing_done_and_claim`),
+        and this delivery runs the processing: no second delivery, read or claim
+        write. It owns the job from then on: a redelivery (after a crash, a retry's
+        delay) takes it over or retries it, and batch.confirmed's leaves it alone.
+        A strategy with no pre-processing takes no lease for it: there is nothing
+        to fence, and a lost race is decided again on the job as stored.
+        """
+        runs_on = self._pre_process(job_id)
+        if runs_on is not None:
+            self._run_processing(runs_on)
+
+    def _pre_process(self, job_id: str) -> BatchJob | None:
+        """Pre-process; the job, leased for processing, if this delivery runs it on."""
         job = self._app.get_batch_job(job_id)
         if job.status is not BatchJobStatus.CREATED:
-            return  # already pre-processed, or canceled: a replayed event is a no-op
+            if job.runs_on_from_pre_processing:
+                # Processing this delivery started: a retry, or a takeover.
+                return self._lease_for_processing(job)
+            return None  # already pre-processed, or canceled: a replayed event
+        strategy = self._strategy_or_none(job.type)
+        saved: BatchJob | None
+        if strategy is not None and not pre_processes(strategy):
+            saved = self._end_pre_processing(job_id, job, fence=None)
+        else:
+            saved = self._pre_process_leased(job)
+        if saved is None or not self._runs_on(saved):
+            return None
+        with self._ran_on_lock:
+            if len(self._ran_on) >= RAN_ON_KEPT:
+                del self._ran_on[next(iter(self._ran_on))]  # the oldest
+            self._ran_on[job_id] = None
+        log.info("processor.processing", batch_type=saved.type)
+        return saved
+
+    def _pre_process_leased(self, job: BatchJob) -> BatchJob | None:
+        """The strategy's pre-processing under a lease; the job as it ended, if it did."""
         leased = self._take_lease(job, LeaseStep.PRE_PROCESSING)
         if leased is None:
-            return
+            return None
         log.info("processor.pre_processing", batch_type=job.type)
-        fence = _fence(LeaseStep.PRE_PROCESSING, leased)
-
-        def done(current: BatchJob) -> None:
-            fence(current)
-            if current.status is not BatchJobStatus.CREATED:
-                return  # this attempt's save of it was stored after all, or canceled
-            current.set_pre_processing_done(self.actor)
-
         try:
             strategy = self._registry.get(job.type)
             run = ApplicationJobRun(
                 self._app,
-                job_id,
+                job.id,
                 self.actor,
                 fence=_strategy_fence(LeaseStep.PRE_PROCESSING, leased),
             )
             with timed(job.type, Step.PRE_PROCESS):
                 self._riding_out_outages(
-                    job_id, lambda: strategy.pre_process_batch_job(run)
+                    job.id, lambda: strategy.pre_process_batch_job(run)
                 )
-            run.latest = run.latest or leased
-            self._riding_out_outages(job_id, lambda: self._end_step(run, done))
+            return self._end_pre_processing(
+                job.id,
+                run.latest or leased,
+                fence=_fence(LeaseStep.PRE_PROCESSING, leased),
+            )
         except LeaseLostError as lost:
             log.info("processor.lease_lost", reason=str(lost))
         except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
-            self._fail(job_id, error, working_on=BatchJobStatus.CREATED)
+            self._fail(job.id, error, working_on=BatchJobStatus.CREATED)
+        return None
+
+    def _end_pre_processing(
+        self,
+        job_id: str,
+        current: BatchJob,
+        fence: Callable[[BatchJob], None] | None,
+    ) -> BatchJob:
+        """Save pre_processed (and confirmed and claimed); the job as saved."""
+
+        def done(job: BatchJob) -> None:
+            if fence is not None:
+                fence(job)
+            if job.status is not BatchJobStatus.CREATED:
+                return  # this attempt's save of it was stored after all, or canceled
+            if self._run_on:
+                job.set_pre_processing_done_and_claim(
+                    self.actor, self._clock.now(), self.lease_seconds
+                )
+            else:
+                job.set_pre_processing_done(self.actor)
+
+        saved: list[BatchJob] = []
+        copy: list[BatchJob | None] = [current]
+
+        def end() -> None:
+            try:
+                saved[:] = [self._app.change_batch_job(job_id, done, copy[0])[0]]
+            except BaseException:
+                copy[0] = None  # it may hold the failed save's events: read afresh
+                raise
+
+        self._riding_out_outages(job_id, end)
+        return saved[0]
+
+    def _runs_on(self, job: BatchJob) -> bool:
+        """The job was just claimed with its confirmation, by this worker."""
+        return (
+            job.status is BatchJobStatus.PROCESSING
+            and job.runs_on_from_pre_processing
+            and job.lease_holder == self.actor
+            and job.lease_step == LeaseStep.PROCESSING.value
+        )
+
+    def _strategy_or_none(self, batch_type: str) -> BatchJobStrategy | None:
+        try:
+            return self._registry.get(batch_type)
+        except Exception:  # noqa: BLE001 - the leased path reports it, as before
+            return None
 
     def process(self, job_id: str) -> None:
-        """Claim and run a confirmed job, or take over one whose worker stopped.
+        """batch.confirmed's step: claim and run the job, or take it over.
+
+        A job claimed with its confirmation is its batch.created delivery's, for
+        good (`pre_process`: the run, a retry, a takeover, the clean-up after a
+        cancel): this one leaves it alone.
+        """
+        job = self._app.get_batch_job(job_id)
+        if not job.runs_on_from_pre_processing:
+            self._process(job)
+
+    def _process(self, job: BatchJob) -> None:
+        leased = self._lease_for_processing(job)
+        if leased is not None:
+            self._run_processing(leased)
+
+    def _lease_for_processing(self, job: BatchJob) -> BatchJob | None:
+        """Claim a confirmed job, or take over one whose worker stopped.
 
         A job found processing with a lapsed lease lost its worker (or waits for a
         retry): it is run again from the start (strategies restart). One whose lease
         is live is another worker's: RetryLater, for when that lease would lapse.
+        Returns the job leased to this worker, or None: nothing to run.
         """
-        job = self._app.get_batch_job(job_id)
         if job.status is BatchJobStatus.PROCESSING:
             leased = self._take_lease(job, LeaseStep.PROCESSING)
-            if leased is None:
-                return
-            log.info("processor.resuming", batch_type=job.type)
-        elif job.status is BatchJobStatus.CONFIRMED:
+            if leased is not None:
+                log.info("processor.resuming", batch_type=job.type)
+            return leased
+        if job.status is BatchJobStatus.CONFIRMED:
             try:
                 # The claim: one event, processing under this worker's lease.
-                leased, _ = self._app.change_batch_job(job_id, self._claim, current=job)
+                leased, _ = self._app.change_batch_job(job.id, self._claim, current=job)
             except Exception as error:  # noqa: BLE001 - any error fails the job, as in Medusa
-                self._fail(job_id, error, working_on=BatchJobStatus.CONFIRMED)
-                return
+                self._fail(job.id, error, working_on=BatchJobStatus.CONFIRMED)
+                return None
             log.info("processor.processing", batch_type=job.type)
-        else:
-            if job.status is BatchJobStatus.CANCELED and job.processing_at is not None:
-                self._after_cancel(job)
-            return
+            return leased
+        if job.status is BatchJobStatus.CANCELED and job.processing_at is not None:
+            self._after_cancel(job)
+        return None
+
+    def _run_processing(self, leased: BatchJob) -> None:
+        """Run the strategy on a job this worker has just leased for processing."""
         try:
-            strategy = self._registry.get(job.type)
+            strategy = self._registry.get(leased.type)
         except Exception as error:  # noqa: BLE001 - as above
-            self._fail(job_id, error, working_on=BatchJobStatus.PROCESSING)
+            self._fail(leased.id, error, working_on=BatchJobStatus.PROCESSING)
             return
         self._process_attempt(
             strategy,
-            job_id,
+            leased,
             _fence(LeaseStep.PROCESSING, leased),
             _strategy_fence(LeaseStep.PROCESSING, leased),
         )
@@ -302,7 +447,7 @@ class JobSteps:
     def _process_attempt(
         self,
         strategy: BatchJobStrategy,
-        job_id: str,
+        leased: BatchJob,
         fence: Callable[[BatchJob], None],
         strategy_fence: Callable[[BatchJob], None],
     ) -> None:
@@ -312,9 +457,11 @@ class JobSteps:
         the job over, this one stands down without writing (a paused or cut-off
         worker must not rewrite a job that is finished).
         """
+        job_id = leased.id
         run = ApplicationJobRun(
             self._app, job_id, self.actor, self.signals, strategy_fence
         )
+        run.latest = leased  # as just saved: the first write needs no read
 
         def complete(current: BatchJob) -> None:
             fence(current)

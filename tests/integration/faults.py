@@ -43,12 +43,14 @@ def seed_catalog(keeper: Runtime, products: int) -> None:
     keeper.catalog_reads.settle(changes.save())
 
 
-def create_exports(keeper: Runtime, jobs: int, page_size: int) -> list[str]:
+def create_exports(
+    keeper: Runtime, jobs: int, page_size: int, *, dry_run: bool = False
+) -> list[str]:
     """`jobs` product exports of the whole catalog, `page_size` products a page."""
     strategy = keeper.registry.get("product-export")
     draft = strategy.prepare_batch_job_for_processing(
         BatchJobDraft(
-            type="product-export", context={"limit": page_size}, dry_run=False
+            type="product-export", context={"limit": page_size}, dry_run=dry_run
         ),
         "usr_1",
     )

@@ -109,8 +109,10 @@ def worker_steps(
 
 
 def confirmed_export(keeper: Runtime, worker: JobSteps) -> str:
-    (job_id,) = create_exports(keeper, 1, page_size=4)
+    """An export pre-processed by `worker` and confirmed: batch.confirmed's to run."""
+    (job_id,) = create_exports(keeper, 1, page_size=4, dry_run=True)
     worker.pre_process(job_id)
+    keeper.app.confirm_batch_job(job_id, "usr_1")
     assert keeper.app.get_batch_job(job_id).status is BatchJobStatus.CONFIRMED
     return job_id
 

@@ -63,6 +63,56 @@ def test_a_stored_processing_event_of_version_1_reads_as_no_lease() -> None:
     assert state == {"holder": None, "expires_at": None}
 
 
+def test_a_stored_processing_event_of_version_2_was_not_claimed_with_a_confirmation() -> (
+    None
+):
+    state: dict[str, object] = {"holder": WORKER, "expires_at": None}
+
+    BatchJob.ProcessingStarted.upcast_v2_v3(state)
+
+    assert state == {"holder": WORKER, "expires_at": None, "with_confirmation": False}
+
+
+def test_pre_processing_done_and_claim_is_one_write_of_three_events() -> None:
+    job = BatchJob.create(
+        batch_type="t", created_by="usr_1", context={}, dry_run=False, actor="usr_1"
+    )
+    job.collect_events()
+
+    job.set_pre_processing_done_and_claim(WORKER, NOW, 30)
+
+    assert named(job.collect_events()) == [
+        ("batch.pre_processed", WORKER),
+        ("batch.confirmed", WORKER),
+        ("batch.processing", WORKER),
+    ]
+    assert job.status is BatchJobStatus.PROCESSING
+    assert job.runs_on_from_pre_processing
+    assert (job.lease_holder, job.attempts_at(LeaseStep.PROCESSING)) == (WORKER, 1)
+    assert job.lease_expires_at == NOW + timedelta(seconds=30)
+
+
+def test_a_dry_run_is_only_pre_processed_by_it() -> None:
+    job = BatchJob.create(
+        batch_type="t", created_by="usr_1", context={}, dry_run=True, actor="usr_1"
+    )
+    job.collect_events()
+
+    job.set_pre_processing_done_and_claim(WORKER, NOW, 30)
+
+    assert named(job.collect_events()) == [("batch.pre_processed", WORKER)]
+    assert job.lease_holder is None
+    assert not job.runs_on_from_pre_processing
+
+
+def test_a_claim_after_a_confirmation_of_its_own_runs_where_confirmed() -> None:
+    job = confirmed_job()
+
+    job.claim(WORKER, NOW, 30)
+
+    assert not job.runs_on_from_pre_processing
+
+
 def test_set_processing_alone_takes_no_lease() -> None:
     job = confirmed_job()
 

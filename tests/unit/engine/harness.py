@@ -64,6 +64,16 @@ class ScriptedStrategy(AbstractBatchJobStrategy):
         self.script.cleanups.append(run.job_id)
 
 
+class PlainStrategy(AbstractBatchJobStrategy):
+    """Medusa's default: no pre-processing; its processing writes one result."""
+
+    batch_type: ClassVar[str] = "plain"
+    identifier: ClassVar[str] = "plain-strategy"
+
+    def process_job(self, run: JobRun) -> None:
+        run.update(result={"done": True})
+
+
 def raises(message: str) -> Hook:
     def hook(_: JobRun) -> None:
         raise ScriptError(message)
@@ -99,14 +109,16 @@ def worker(
     name: str = "worker:a:1",
     limits: dict[str, int] | None = None,
     max_attempts: int = 3,
+    run_on: bool = True,
 ) -> Worker:
     steps = JobSteps(
         app=app,
-        registry=StrategyRegistry([ScriptedStrategy(script)]),
+        registry=StrategyRegistry([ScriptedStrategy(script), PlainStrategy()]),
         clock=clock,
         max_attempts=max_attempts,
         lease_seconds=LEASE,
         actor=name,
+        run_on=run_on,
     )
     source = InMemoryWorkSource(clock)
     engine = JobEngine(steps=steps, source=source, limits=TypeLimits(limits or {}))

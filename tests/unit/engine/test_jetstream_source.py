@@ -93,6 +93,7 @@ def engine(script: Script, fetcher: ScriptedFetcher) -> tuple[JobEngine, Any]:
         app=app,
         registry=StrategyRegistry([ScriptedStrategy(script)]),
         clock=new_clock(),
+        run_on=False,  # as workers run them (service.worker_process)
     )
     source = JetStreamWorkSource(fetcher, asyncio.get_running_loop())
     return JobEngine(steps=steps, source=source), app

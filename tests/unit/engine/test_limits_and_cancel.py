@@ -36,7 +36,7 @@ def test_a_type_at_its_limit_gives_work_back_for_later() -> None:
     assert app.get_batch_job(second).status is BatchJobStatus.CREATED
     clock.advance(LIMITED_DELAY)
     a.engine.run_pending()  # the slot is free again
-    assert app.get_batch_job(second).status is BatchJobStatus.CONFIRMED
+    assert app.get_batch_job(second).status is BatchJobStatus.COMPLETED
 
 
 def test_an_unlimited_type_runs_beside_a_limited_one() -> None:
@@ -97,3 +97,21 @@ def test_a_cancel_after_the_output_was_made_wins_over_completing() -> None:
 
     assert app.get_batch_job(job_id).status is BatchJobStatus.CANCELED
     assert script.cleanups == [job_id]
+
+
+def test_a_cancel_of_a_job_run_on_is_cleaned_up_by_its_created_delivery() -> None:
+    app, clock = new_app(), new_clock()
+    script = Script()
+    a = worker(app, clock, script)
+    job_id = create(app)
+    job = app.get_batch_job(job_id)
+    job.set_pre_processing_done_and_claim("worker:gone:1", clock.now(), 30)
+    app.save(job)
+    app.cancel_batch_job(job_id, "usr_1")
+
+    confirmed = a.source.put(job_id, Step.PROCESS)
+    created = a.source.put(job_id, Step.PRE_PROCESS)
+    a.engine.run_pending()
+
+    assert (confirmed.settled, created.settled) == ("ack", "ack")
+    assert script.cleanups == [job_id]  # once, by batch.created's delivery

@@ -40,12 +40,17 @@ def test_a_retried_job_comes_back_after_a_doubling_delay_then_completes() -> Non
     # Released for any worker to take by the retry's delay and a lease length.
     assert job.lease_holder is None
     assert job.lease_expires_at == clock.now() + timedelta(seconds=1 + LEASE)
-    assert a.source.settled[-1].settled == "nak:1"
+    # batch.created's delivery ran it and comes back; batch.confirmed's is done.
+    assert [(w.step, w.settled) for w in a.source.settled] == [
+        (Step.PRE_PROCESS, "nak:1"),
+        (Step.PROCESS, "ack"),
+    ]
 
     clock.advance(0.999)
     assert a.engine.run_pending() == 0  # not due yet
     clock.advance(0.001)
     run_until_idle(relay, a)
+    assert a.source.settled[-1].step is Step.PRE_PROCESS
     assert a.source.settled[-1].settled == "nak:2"
     assert app.get_batch_job(job_id).result == {"errors": ["first", "second"]}
 

@@ -87,8 +87,8 @@ def test_embedded_steps_join_the_trace_stored_with_the_job() -> None:
     with recording_spans() as exporter:
         job_id = create(app)
         jobs = embedded_engine(app, Script())
-        jobs.run_pending()  # batch.created: pre-processed, then confirmed
-        jobs.run_pending()  # batch.confirmed: processed
+        jobs.run_pending()  # batch.created: pre-processed, confirmed, processed
+        jobs.run_pending()  # batch.confirmed: not its delivery's, no span
         jobs.source.close()
 
     finished = exporter.get_finished_spans()
@@ -121,9 +121,8 @@ def test_a_retried_step_says_when_and_a_failed_one_is_an_error() -> None:
             max_attempts=2,
             retry_delay=1.0,
         )
-        steps.run(Step.PRE_PROCESS, job_id)
-        first = steps.run(Step.PROCESS, job_id)
-        second = steps.run(Step.PROCESS, job_id)
+        first = steps.run(Step.PRE_PROCESS, job_id)  # processed on, retried
+        second = steps.run(Step.PRE_PROCESS, job_id)  # its redelivery
 
     processes = [
         s for s in exporter.get_finished_spans() if s.name == "batch_job.process"
