@@ -16,6 +16,8 @@ import asyncio
 import structlog
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from service.http.coalesced_writes import CoalescedWrites
+
 log = structlog.get_logger("http")
 MAX_HEAD_BYTES = 64 * 1024  # request line and headers; h11's default is 16 KiB
 
@@ -26,7 +28,9 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     _head_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        # A response's head and body leave in one syscall (service.http.coalesced_writes).
+        coalesced = CoalescedWrites(transport, self.loop)
+        super().connection_made(coalesced)  # type: ignore[arg-type]
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
