@@ -32,6 +32,9 @@ STALE_SECONDS = 1.5
 # A probe statement that overruns this is cancelled by the server (and the probe
 # reconnects); a dead peer is left to STALE_SECONDS and the TCP timeouts.
 STATEMENT_TIMEOUT_MS = 1_000
+# How often a request in flight looks at the gate (service.http.database_cut, and
+# the hot lane's reads: service.api_services.awaitable_reads).
+RECHECK_SECONDS = 0.25
 
 # database URL -> (its gate, how many opened it)
 _open_gates: dict[str, tuple[DatabaseGate, int]] = {}

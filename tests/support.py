@@ -20,6 +20,7 @@ from domain.strategies import (
     JobRun,
 )
 from domain.users import User, UserRole
+from projections.read_models.known import BATCH_JOBS
 from service.auth.passwords import hash_password
 from service.runtime import Runtime
 
@@ -162,6 +163,20 @@ def wait_for_status(
         if time.monotonic() > deadline:
             raise AssertionError(f"job {job_id} stuck in {job['status']}: {job}")
         time.sleep(0.02)
+
+
+def lane_ready(runtime: Runtime, caller: Caller) -> None:
+    """Until the read model is current for `caller` as known from memory alone.
+
+    On PostgreSQL that is once the listener is connected and the head was asked
+    since (as a read on a thread does).
+    """
+    model = runtime.read_models[BATCH_JOBS.name]
+    deadline = time.monotonic() + 10
+    while not model.is_current(caller.user.id):
+        assert time.monotonic() < deadline, "the read model is never current"
+        model.catch_up()
+        time.sleep(0.01)
 
 
 def seed_job(

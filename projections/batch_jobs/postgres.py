@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from projections.batch_jobs.query import BatchJobQuery
+    from projections.postgres_reads import Statement
 
 
 class PostgresBatchJobsView(
@@ -46,32 +47,39 @@ class PostgresBatchJobsView(
             for statement in index_statements(self.table)
         )
 
-    # The hot reads: one round trip each (projections.postgres_reads).
+    # The hot reads: one round trip each (projections.postgres_reads). Their async
+    # twins (postgres_async) send the same statements and shape the same records.
 
     def get_document(self, job_id: str) -> tuple[str | None, str] | None:
-        sql = self._document_statement()
-        record = postgres_reads.one(self.datastore, sql, [job_id])
-        return None if record is None else (record["created_by"], record["document"])
+        return document_found(
+            postgres_reads.one(self.datastore, *self.document_read(job_id))
+        )
 
     def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
-        page = self._page_statements(query, "document")
         counted, documents = postgres_reads.each(
-            self.datastore,
-            (page.count_sql, page.params),
-            (page.page_sql, page.page_params),
+            self.datastore, *self.list_reads(query)
         )
-        return [r["document"] for r in documents], int(counted[0]["n"])
+        return documents_counted(documents, counted)
 
     def list_documents_by_status(self, query: BatchJobQuery) -> StatusPage:
-        page = self._page_statements(query, "document")
         counts, documents = postgres_reads.each(
-            self.datastore,
-            self._status_counts_statement(query),
-            (page.page_sql, page.page_params),
+            self.datastore, *self.status_list_reads(query)
         )
-        return StatusPage.of(
-            [r["document"] for r in documents], {r["status"]: r["n"] for r in counts}
-        )
+        return documents_by_status(documents, counts)
+
+    def document_read(self, job_id: str) -> Statement:
+        """get_document's statement (its record: `document_found`)."""
+        return self._document_statement(), [job_id]
+
+    def list_reads(self, query: BatchJobQuery) -> tuple[Statement, Statement]:
+        """list_documents' count and page (their records: `documents_counted`)."""
+        page = self._page_statements(query, "document")
+        return (page.count_sql, page.params), (page.page_sql, page.page_params)
+
+    def status_list_reads(self, query: BatchJobQuery) -> tuple[Statement, Statement]:
+        """list_documents_by_status' counts and page (`documents_by_status`)."""
+        page = self._page_statements(query, "document")
+        return self._status_counts_statement(query), (page.page_sql, page.page_params)
 
     def _table_statements(self) -> list[str]:
         columns = column_definitions("TIMESTAMPTZ", "JSONB", "BOOLEAN")
@@ -107,3 +115,25 @@ class PostgresBatchJobsView(
 
     def _decode_json(self, value: Any) -> Any:
         return value
+
+
+# How the hot reads' records become their results (sync and async alike).
+
+
+def document_found(record: Any) -> tuple[str | None, str] | None:
+    """The job's creator and document, from `_document_statement`'s record (or None)."""
+    return None if record is None else (record["created_by"], record["document"])
+
+
+def documents_counted(
+    documents: list[Any], counted: list[Any]
+) -> tuple[list[str], int]:
+    """A page's documents and the count of all that match."""
+    return [r["document"] for r in documents], int(counted[0]["n"])
+
+
+def documents_by_status(documents: list[Any], counts: list[Any]) -> StatusPage:
+    """A page's documents and the count of each status (`_status_counts_statement`)."""
+    return StatusPage.of(
+        [r["document"] for r in documents], {r["status"]: r["n"] for r in counts}
+    )

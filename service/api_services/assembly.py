@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from projections.read_models.known import BATCH_JOBS
 from service.api_services.auth import Auth, AuthService
+from service.api_services.awaitable_reads import awaitable_documents
 from service.api_services.batch_jobs import BatchJobs, BatchJobsService
 from service.api_services.catalog import CatalogParts, CatalogService
 from service.api_services.feed import EventFeed, FeedService
@@ -55,6 +56,7 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
             settle=runtime.settle,
             catch_up=runtime.catch_up_read_model,
             is_current=runtime.read_models[BATCH_JOBS.name].is_current,
+            awaitable_reads=awaitable_documents(runtime.view, settings.database_url),
         ),
         catalog=CatalogParts(runtime.catalog, runtime.catalog_reads),
         auth=Auth(app, runtime.sessions, runtime.logins, runtime.secrets, settings),

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from projections.batch_jobs.query import BatchJobQuery
     from projections.batch_jobs.row import BatchJobRow
     from projections.batch_jobs.view import BatchJobsView
+    from service.api_services.awaitable_reads import AwaitableDocuments
     from service.application import Jobstream
     from service.strategies.registry import StrategyRegistry
 
@@ -53,6 +54,15 @@ class BatchJobsService(ABC):
         """
         return False
 
+    @property
+    def awaitable_reads(self) -> AwaitableDocuments | None:
+        """The hot reads as coroutines, where the view is across the network.
+
+        On PostgreSQL the sync reads below are round trips: they never run on the
+        event loop, these do. None where the view is local (embedded).
+        """
+        return None
+
     @abstractmethod
     def get_document(self, job_id: str) -> tuple[str | None, str] | None:
         """The job's creator and its stored Medusa JSON; None if there is no such job."""
@@ -78,10 +88,12 @@ class BatchJobs(BatchJobsService):
         settle: Callable[[int, str], None],
         catch_up: Callable[[str | None], None],
         is_current: Callable[[str], bool] = lambda _: False,
+        awaitable_reads: AwaitableDocuments | None = None,
     ) -> None:
         self._app, self._view, self._registry = app, view, registry
         self._settle, self._catch_up = settle, catch_up
         self._is_current = is_current
+        self._awaitable_reads = awaitable_reads
 
     def strategy(self, batch_type: str) -> BatchJobStrategy:
         return self._registry.get(batch_type)
@@ -103,6 +115,10 @@ class BatchJobs(BatchJobsService):
 
     def read_model_is_current(self, caller_id: str) -> bool:
         return self._is_current(caller_id)
+
+    @property
+    def awaitable_reads(self) -> AwaitableDocuments | None:
+        return self._awaitable_reads
 
     def get_document(self, job_id: str) -> tuple[str | None, str] | None:
         return self._view.get_document(job_id)

@@ -74,6 +74,9 @@ def create_app(
             yield
         finally:
             services.feed.close()  # if the server did not end the streams first
+            awaitable = services.jobs.awaitable_reads
+            if awaitable is not None:  # its pool, opened in this loop by the lane
+                await awaitable.close()
             if database_url is not None:
                 db_gate.close_gate(database_url)
             if manage_runtime:

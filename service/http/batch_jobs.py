@@ -63,7 +63,7 @@ class BatchJobController(Controller):
     security = openapi.LOGGED_IN
 
     # eventsourcing is synchronous: writes run in the thread pool. GET by id and the
-    # list answer inline when the read model is current (read_path), and return
+    # list answer inline when the read model is current and local (read_path), and return
     # Litestar's ASGIResponse itself: its Response object costs a tenth of a GET.
     @get(
         operation_id="GetBatchJobs",

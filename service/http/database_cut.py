@@ -19,7 +19,7 @@ import msgspec
 import structlog
 from litestar.enums import ScopeType
 
-from service.db_gate import gate_on
+from service.db_gate import RECHECK_SECONDS, gate_on
 from service.http.schemas import ErrorResponse, HealthResponse
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("http")
 
-RECHECK_SECONDS = 0.25  # how often a request in flight looks at the gate
 MESSAGE = "The database is unreachable. Retry the request."
 _ERROR_BODY = msgspec.json.encode(
     ErrorResponse(type="unexpected_state", message=MESSAGE)

@@ -11,9 +11,13 @@ handler's own code (job_reads); anything else goes on to Litestar untouched, whi
 answers it, errors included, exactly as without the lane. The lane never answers
 an error itself.
 
-It answers only where `read_path.readable_now` says a read may run inline, which
-is never on PostgreSQL; so the database-cut guard behind the front door still
-sees every request that touches the database.
+It answers only where `read_path.readable_now` says the read model is current
+(known without I/O). Embedded, it reads with the handler's own sync code; on
+PostgreSQL it awaits the view's async twins (BatchJobsService.awaitable_reads)
+and renders what they found with the handler's code. A read that fails, or that
+the database gate gives up (service.api_services.awaitable_reads), has sent
+nothing: the request goes on to Litestar, so the database-cut guard behind the
+front door sees every request whose read fails, and answers it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     from litestar.types import HTTPScope, Receive, Send
 
     from domain.users import User
+    from service.api_services.awaitable_reads import AwaitableDocuments
     from service.api_services.batch_jobs import BatchJobsService
 
 # The templates Litestar's router sets in scope["path_template"] for the two routes.
@@ -53,7 +58,11 @@ async def answer(scope: HTTPScope, receive: Receive, send: Send) -> bool:
     caller = authenticate_from_memory(Request(scope), services.auth)
     if caller is None or not read_path.readable_now(services.jobs, caller.id):
         return False
-    response = _read(services.jobs, scope, caller)
+    awaitable = services.jobs.awaitable_reads
+    if awaitable is None:
+        response = _read(services.jobs, scope, caller)
+    else:
+        response = await _awaited_read(awaitable, scope, caller)
     if response is None:
         return False
     await response(scope, receive, send)
@@ -73,4 +82,24 @@ def _read(
         job_id = scope["path_params"]["job_id"]
         return job_reads.job_document(jobs, job_id, caller)
     except Exception:  # noqa: BLE001 - a 400, 404, 403 or worse: Litestar answers it
+        return None
+
+
+async def _awaited_read(
+    reads: AwaitableDocuments, scope: HTTPScope, caller: User
+) -> ASGIResponse | None:
+    """As `_read`, fetched by `reads` (documents only: other lists go to Litestar)."""
+    try:
+        if scope["path_template"] == LIST_TEMPLATE:
+            listing = job_reads.list_request(scope, caller)
+            if not job_reads.lists_documents(listing):
+                return None
+            documents, count = await reads.list_documents(listing.query)
+            return job_reads.documents_response(documents, count, listing)
+        if scope["query_string"]:
+            return None
+        job_id = scope["path_params"]["job_id"]
+        found = await reads.get_document(job_id)
+        return job_reads.document_response(found, job_id, caller)
+    except Exception:  # noqa: BLE001 - also the database down or cut: Litestar answers
         return None

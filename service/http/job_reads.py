@@ -2,6 +2,9 @@
 
 Both answer with Litestar's ASGIResponse over the stored JSON, so the hot lane
 (hot_reads) and the controller (batch_jobs) send the same bytes from the same code.
+Each read is a fetch from the view and a render of what it found; the renders
+(`document_response`, `documents_response`) also serve the lane's awaited fetches
+on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -36,7 +39,13 @@ def list_request(scope: Scope, caller: User) -> ListRequest:
 
 def job_document(jobs: BatchJobsService, job_id: str, caller: User) -> ASGIResponse:
     """`{"batch_job": …}` from the stored JSON; 404 if none, NotJobOwner if not the caller's."""
-    found = jobs.get_document(job_id)
+    return document_response(jobs.get_document(job_id), job_id, caller)
+
+
+def document_response(
+    found: tuple[str | None, str] | None, job_id: str, caller: User
+) -> ASGIResponse:
+    """job_document's answer to what the view found (read sync or awaited)."""
     if found is None:
         raise BatchJobNotFoundError(job_id)
     created_by, document = found
@@ -50,10 +59,9 @@ def job_list(
     jobs: BatchJobsService, listing: ListRequest, caller: User
 ) -> ASGIResponse:
     """One page of the caller's jobs, with the count of all that match."""
-    if set(listing.fields) == EVERY_FIELD and not listing.expand_user:
-        # What the admin UI polls: answer with the JSON stored for each row.
+    if lists_documents(listing):
         documents, count = jobs.list_documents(listing.query)
-        return _list_from_documents(documents, count, listing.offset, listing.limit)
+        return documents_response(documents, count, listing)
     rows, count = jobs.list_batch_jobs(listing.query)
     owner = caller if listing.expand_user else None
     body = BatchJobListResponse(
@@ -65,12 +73,18 @@ def job_list(
     return ASGIResponse(body=encode_json(body), media_type=MediaType.JSON)
 
 
-def _list_from_documents(
-    documents: list[str], count: int, offset: int, limit: int
+def lists_documents(listing: ListRequest) -> bool:
+    """The list is of whole stored documents: what the admin UI polls."""
+    return set(listing.fields) == EVERY_FIELD and not listing.expand_user
+
+
+def documents_response(
+    documents: list[str], count: int, listing: ListRequest
 ) -> ASGIResponse:
     """The list response, spliced from stored documents (same bytes as rendering)."""
     page = ",".join(documents)
     body = (
-        f'{{"batch_jobs":[{page}],"count":{count},"offset":{offset},"limit":{limit}}}'
+        f'{{"batch_jobs":[{page}],"count":{count},'
+        f'"offset":{listing.offset},"limit":{listing.limit}}}'
     )
     return ASGIResponse(body=body.encode(), media_type=MediaType.JSON)

@@ -1,10 +1,12 @@
-"""GET by id: answer on the event loop when the read model is current, else on a thread.
+"""GET by id and the list: answer on the event loop when the read model is current.
 
-A thread hop costs about a fifth of a GET's CPU. When the view is embedded (a local
-SQLite file: reads take tens of microseconds and never wait for a writer in WAL
-mode) and already has every stored event, the read runs inline; otherwise, or on
-PostgreSQL (a network round trip would stall the loop), the catch-up wait and the
-read run on a worker thread as before.
+A thread hop costs about a fifth of a GET's CPU. When the view already has what the
+caller's read must show (known without I/O: `readable_now`), the read need not
+wait. Embedded (a local SQLite file: reads take tens of microseconds and never wait
+for a writer in WAL mode), the handler's own sync read then runs inline. On
+PostgreSQL a sync read is a network round trip that would stall the loop: the
+handler's reads, the catch-up wait and the read, always run on a worker thread; only
+the hot lane (hot_reads) reads inline there, through the view's awaitable reads.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ T = TypeVar("T")
 
 
 def readable_now(jobs: BatchJobsService, caller_id: str) -> bool:
-    """The caller's read may be answered inline, now: the one place that decides it.
+    """The caller's read may run now, without waiting: the one place that decides it.
 
     Asked by read_when_current and by the hot lane (hot_reads), which answers
     only when this says yes and leaves every other request to the handler.
@@ -33,8 +35,11 @@ def readable_now(jobs: BatchJobsService, caller_id: str) -> bool:
 async def read_when_current(
     jobs: BatchJobsService, caller_id: str, read: Callable[[], T]
 ) -> T:
-    """`read()` once the view has what the caller must see (BatchJobsService.catch_up)."""
-    if readable_now(jobs, caller_id):
+    """`read()` once the view has what the caller must see (BatchJobsService.catch_up).
+
+    Inline only where the view is local (it has no awaitable reads).
+    """
+    if jobs.awaitable_reads is None and readable_now(jobs, caller_id):
         return read()
 
     def caught_up_read() -> T:

@@ -8,6 +8,9 @@ processes' saves (their NOTIFY names it). It asks the store only when it cannot 
 before it learnt anything, after a save that did not say its position, and whenever
 `complete()` says saves may go unheard (no LISTEN connection, or writers it is not
 told of, as SQLite with writers in other processes: then use `QueriedHead`).
+
+`known()` is the head without asking: what the event loop may use (the hot lane on
+PostgreSQL), None whenever a call would query.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ class Head(ABC):
 
     def saved(self, position: int | None) -> None:  # noqa: B027 - nothing to learn by default
         """A save ended at `position` (None: at a position not known)."""
+
+    def known(self) -> int | None:
+        """The head if known without I/O; None if only a query would tell."""
+        return None
 
 
 class QueriedHead(Head):
@@ -61,6 +68,10 @@ class KnownHead(Head):
                 self._unknown_saves += 1
             else:
                 self._head = max(self._head, position)
+
+    def known(self) -> int | None:
+        with self._lock:
+            return self._head if self._known and self._complete() else None
 
     def __call__(self) -> int:
         with self._lock:

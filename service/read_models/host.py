@@ -77,6 +77,7 @@ class HostedReadModel(Generic[V]):
         remote: RemotePositions,
         on_advance: Callable[[str, int], None] | None = None,
         local_reads: bool = False,
+        heard_positions: bool = False,
         callers: CallerPositions | None = None,
     ) -> None:
         self.definition = definition
@@ -92,6 +93,8 @@ class HostedReadModel(Generic[V]):
         self._floor = 0
         # Head, position and view are local files, read in microseconds (is_current).
         self._local_reads = local_reads
+        # Or head and position are heard (PostgreSQL's NOTIFY) and kept in memory.
+        self._heard_positions = heard_positions
         # Every view is a TrackingRecorder (the definition's classes are).
         self._tracking: Any = view
         name = self.name
@@ -132,28 +135,46 @@ class HostedReadModel(Generic[V]):
         """
         self._floor = self._head()
 
-    def _needed(self, caller_id: str | None, *, everything: bool) -> int:
-        """Where a read must find the view (see `catch_up`)."""
+    def _needed(
+        self,
+        caller_id: str | None,
+        *,
+        everything: bool,
+        head: Callable[[], int] | None = None,
+    ) -> int:
+        """Where a read must find the view (see `catch_up`); `head` if not the Head."""
+        head = head or self._head
         mine = None if caller_id is None else self._callers.last_write(caller_id)
         if mine is None:
-            return self._head()
+            return head()
         # Not bounded by the head as this process knows it: another process's
         # write may be newer than this process has heard of.
         mine = max(mine, self._floor)
-        return max(mine, self._head()) if everything else mine
+        return max(mine, head()) if everything else mine
 
     def is_current(self, caller_id: str | None = None) -> bool:
         """Without waiting: the view has what `caller_id`'s read must show.
 
-        Asked on the event loop, so only where it costs no network round trip
-        (embedded); False elsewhere, and then the caller waits in `catch_up`.
+        Asked on the event loop, so never at the cost of a network round trip.
+        Embedded, head and position are local files, read in microseconds. On
+        PostgreSQL both must be known in memory: the head as this process heard it
+        (Head.known: listener connected, no save of unknown position) and the
+        view's position as its runner, or its keeper's notices, told it. Else
+        False, and the caller waits in `catch_up`.
         """
-        if not self._local_reads:
+        if self._local_reads:
+            needed = self._needed(caller_id, everything=False)
+            if self.project:
+                return self.runner.position >= needed
+            return self._remote.position(self.name) >= needed
+        head = self._head.known() if self._heard_positions else None
+        if head is None:
             return False
-        needed = self._needed(caller_id, everything=False)
+        needed = self._needed(caller_id, everything=False, head=lambda: head)
         if self.project:
             return self.runner.position >= needed
-        return self._remote.position(self.name) >= needed
+        position = self._remote.known(self.name)
+        return position is not None and position >= needed
 
     def catch_up(
         self, caller_id: str | None = None, *, everything: bool = False
@@ -256,6 +277,7 @@ class ReadModelHost:
                 remote=self.remote,
                 on_advance=on_advance,
                 local_reads=sqlite,
+                heard_positions=postgres,
                 callers=self.callers,
             )
 

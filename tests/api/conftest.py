@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
 from domain.users import UserRole
+from service.http import read_path
 from service.http.app import create_app
 from service.runtime import Runtime
 from service.settings import Settings
@@ -40,3 +41,17 @@ def admin(runtime: Runtime, client: TestClient[Any]) -> Caller:
 @pytest.fixture
 def member(runtime: Runtime, client: TestClient[Any]) -> Caller:
     return new_user(runtime, "member-user", UserRole.MEMBER)
+
+
+@pytest.fixture
+def handler_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each read the batch-jobs handlers make (the lane reads without them)."""
+    reads: list[str] = []
+    original = read_path.read_when_current
+
+    async def counted(jobs: Any, caller_id: str, read: Callable[[], Any]) -> Any:
+        reads.append("read")
+        return await original(jobs, caller_id, read)
+
+    monkeypatch.setattr("service.http.batch_jobs.read_when_current", counted)
+    return reads

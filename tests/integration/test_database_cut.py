@@ -21,8 +21,7 @@ import httpx
 import msgspec
 import pytest
 
-from service.db_gate import PROBE_SECONDS, STALE_SECONDS
-from service.http.database_cut import RECHECK_SECONDS
+from service.db_gate import PROBE_SECONDS, RECHECK_SECONDS, STALE_SECONDS
 from service.settings import Settings
 from tests.conftest import create_database, drop_database, make_settings
 from tests.integration.blackhole import BlackHole
