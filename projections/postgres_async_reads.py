@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
 MIN_SIZE = 1  # one kept open: a process serving few reads holds few connections
-MAX_SIZE = 8
+# A read holds a connection for one round trip; 4 answered as fast as 8 here, and each
+# process already holds some 20 others (PostgreSQL's default allows 100 in all).
+MAX_SIZE = 4
 
 
 class AsyncReads:
