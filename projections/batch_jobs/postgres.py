@@ -81,6 +81,10 @@ class PostgresBatchJobsView(
         page = self._page_statements(query, "document")
         return self._status_counts_statement(query), (page.page_sql, page.page_params)
 
+    def position_read(self) -> Statement:
+        """The view's position: every fold moves it, and commits with its rows."""
+        return f"SELECT MAX(notification_id) AS n FROM {self.tracking_table}", []  # noqa: S608
+
     def _table_statements(self) -> list[str]:
         columns = column_definitions("TIMESTAMPTZ", "JSONB", "BOOLEAN")
         return [

@@ -17,6 +17,7 @@ import pytest
 from litestar.testing import TestClient
 
 from projections.batch_jobs.postgres_async import APPLICATION_NAME
+from projections.postgres_async_reads import AsyncReads
 from service import db_gate
 from service.http.database_cut import MESSAGE
 from service.runtime import Runtime
@@ -185,3 +186,33 @@ def test_a_read_in_flight_when_the_database_is_cut_is_given_up_for_the_guards_50
     assert handlers_run == 0
     assert again.status_code == 200
     assert again.json()["batch_job"]["id"] == own
+
+
+def test_a_lists_count_is_asked_again_only_once_the_view_moved(
+    client: TestClient[Any], runtime: Runtime, admin: Caller, own: str,
+    *, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    sent: list[str] = []  # the lane's statements: none if the handler answered
+    each = AsyncReads.each
+
+    async def recorded(self: AsyncReads, *statements: Any) -> list[list[Any]]:
+        sent.extend(sql for sql, _ in statements)
+        return await each(self, *statements)
+
+    monkeypatch.setattr(AsyncReads, "each", recorded)
+
+    def counts() -> int:
+        return sum("COUNT(*)" in sql for sql in sent)
+
+    first = client.get("/admin/batch-jobs?limit=1", headers=admin.headers)
+    again = client.get("/admin/batch-jobs?limit=1", headers=admin.headers)
+    asked_twice = counts()
+    other = seed_job(runtime, admin.user.id)
+    wait_for_status(client, admin, other, {"pre_processed"})
+    lane_ready(runtime, admin)
+    after_a_write = client.get("/admin/batch-jobs?limit=1", headers=admin.headers)
+
+    assert (first.json()["count"], again.json()["count"]) == (1, 1)
+    assert asked_twice == 1  # the second list took its count from memory
+    assert after_a_write.json()["count"] == 2
+    assert counts() >= 2  # asked again once the view had folded the new job
