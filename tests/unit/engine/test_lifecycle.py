@@ -64,6 +64,18 @@ def test_a_job_not_a_dry_run_runs_through_with_one_event_per_change() -> None:
     ]
 
 
+# A job of a strategy with no pre-processing, from create to completed: no lease
+# event for a pre-processing it does not do.
+PLAIN_JOB_EVENTS = [
+    "batch.created",
+    "batch.pre_processed",
+    "batch.confirmed",
+    "batch.processing",
+    "batch.updated",
+    "batch.completed",
+]
+
+
 def count_reads(app: Jobstream) -> list[str]:
     """The ids of the jobs read from the application from now on."""
     reads: list[str] = []
@@ -116,14 +128,7 @@ def test_a_strategy_without_pre_processing_takes_no_lease_for_it() -> None:
     assert job.status is BatchJobStatus.COMPLETED
     assert job.result == {"done": True}
     assert job.attempts == {"processing": 1}
-    assert event_names(app, job_id) == [
-        "batch.created",
-        "batch.pre_processed",
-        "batch.confirmed",
-        "batch.processing",
-        "batch.updated",
-        "batch.completed",
-    ]
+    assert event_names(app, job_id) == PLAIN_JOB_EVENTS
 
 
 def test_a_plain_dry_run_stops_at_pre_processed_and_runs_once_confirmed() -> None:
@@ -169,14 +174,7 @@ def test_without_run_on_batch_confirmed_claims_and_runs_the_job() -> None:
     job = app.get_batch_job(job_id)
     assert job.status is BatchJobStatus.COMPLETED
     assert not job.runs_on_from_pre_processing
-    assert event_names(app, job_id) == [
-        "batch.created",
-        "batch.pre_processed",
-        "batch.confirmed",
-        "batch.processing",
-        "batch.updated",
-        "batch.completed",
-    ]
+    assert event_names(app, job_id) == PLAIN_JOB_EVENTS
     assert [(w.step, w.settled) for w in a.source.settled] == [
         (Step.PRE_PROCESS, "ack"),
         (Step.PROCESS, "ack"),
