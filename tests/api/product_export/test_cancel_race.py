@@ -123,9 +123,12 @@ def test_a_redelivery_takes_back_the_file_of_a_job_canceled_after_its_commit(
     try:
         assert gate.reached.wait(GATE_SECONDS), "the export never reached its commit"
         canceled = post(client, admin, f"/admin/batch-jobs/{job_id}/cancel", {})
-        # Another worker, or this one restarted, gets batch.created again: the
-        # delivery that ran the job on from its pre-processing owns it.
-        JobSteps(app=runtime.app, registry=runtime.registry).pre_process(job_id)
+        # Another worker, or this one restarted, gets the job's events again; the
+        # delivery that ran it (batch.created's in `serve`, batch.confirmed's in a
+        # worker) takes the output back, the other leaves the job alone.
+        again = JobSteps(app=runtime.app, registry=runtime.registry)
+        again.pre_process(job_id)
+        again.process(job_id)
         result = runtime.app.get_batch_job(job_id).result or {}
         left = [key for key in gate.committed if runtime.files.exists(key)]
     finally:
