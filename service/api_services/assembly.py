@@ -22,6 +22,7 @@ from service.api_services.history import EventHistory, HistoryService
 from service.api_services.operator import Operator, OperatorService
 from service.api_services.retries import Retries, RetryService
 from service.api_services.system import System, SystemService
+from service.read_models.shared_positions import SharedPositions
 
 if TYPE_CHECKING:
     from service.ports import ApiRuntime
@@ -48,6 +49,11 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
     # Saves in this process, and those heard from others, wake the feed's readers.
     app.save_listeners.append(feed.wakeups.wake_for)
     runtime.read_models.also_wake.append(feed.wakeups.wake_for)
+    remote = runtime.read_models.remote
+    if isinstance(remote, SharedPositions) and not runtime.read_models.project:
+        # Embedded, a process that does not keep the read models hears no saves but
+        # its own: the batch-jobs position in the mapped file follows the others'.
+        feed.wakeups.watch_moves(lambda: remote.position(BATCH_JOBS.name))
     return ApiServices(
         jobs=BatchJobs(
             app,

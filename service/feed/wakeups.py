@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("feed")
 POLL_SECONDS = 1.0
+MOVES_POLL_SECONDS = 0.005  # a memory read on the loop, while anyone reads the feed
 
 
 class Waiter:
@@ -69,6 +70,8 @@ class Wakeups:
         self._topics = frozenset(topics)
         self._head = head
         self._poll_seconds = poll_seconds
+        # A position read from memory that moves with the log (`watch_moves`).
+        self._moved: Callable[[], int] | None = None
         # Reentrant: `close` runs in a signal handler, maybe inside `add` on the loop.
         self._lock = threading.RLock()
         self._waiters: set[Waiter] = set()
@@ -118,16 +121,39 @@ class Wakeups:
         if self._watcher_wake is not None:
             self._watcher_wake.set()
 
+    def watch_moves(self, position: Callable[[], int]) -> None:
+        """Also wake the readers when `position` moves, looked at every few ms.
+
+        For a process told of no other's saves but able to read, for free, a
+        position that follows them (embedded: the batch-jobs read model's, in the
+        mapped positions file): its readers hear the engine's steps within
+        MOVES_POLL_SECONDS of their projection, not at the next look at the head.
+        """
+        self._moved = position
+
     async def _watch_head(self, wake: Waiter) -> None:
         seen: int | None = None
+        moved = self._moved
+        moved_seen = None if moved is None else moved()
+        loop = asyncio.get_running_loop()
+        next_look = 0.0
         while self._waiters and not self.closed:
-            try:
-                head = await anyio.to_thread.run_sync(self._head)
-            except Exception as error:  # noqa: BLE001 - the next look may succeed
-                log.warning("feed.head_unreadable", error=repr(error))
-            else:
-                if seen is not None and head != seen:
-                    self.wake_all()
-                seen = head
+            if loop.time() >= next_look:
+                next_look = loop.time() + self._poll_seconds
+                try:
+                    head = await anyio.to_thread.run_sync(self._head)
+                except Exception as error:  # noqa: BLE001 - the next look may succeed
+                    log.warning("feed.head_unreadable", error=repr(error))
+                else:
+                    if seen is not None and head != seen:
+                        self.wake_all()
+                    seen = head
             wake.clear()
-            await wake.wait(self._poll_seconds)
+            if moved is None:
+                await wake.wait(self._poll_seconds)
+                continue
+            await wake.wait(MOVES_POLL_SECONDS)
+            position = moved()
+            if position != moved_seen:
+                moved_seen = position
+                self.wake_all()

@@ -58,6 +58,23 @@ async def test_a_head_that_moved_unheard_wakes_readers_within_a_poll() -> None:
     hub.discard(waiter)
 
 
+async def test_a_watched_position_that_moves_wakes_readers_long_before_a_poll() -> None:
+    hub = wakeups(poll=60.0)  # the head is looked at once a minute
+    projected = [5]
+    hub.watch_moves(lambda: projected[0])
+    waiter = hub.add()
+    await asyncio.sleep(0.02)  # the watcher has seen 5
+    waiter.clear()
+    assert not await waiter.wait(0.05)  # nothing moved: the reader sleeps
+
+    projected[0] = 7  # another process's save, projected
+    started = asyncio.get_running_loop().time()
+
+    assert await waiter.wait(2)
+    assert asyncio.get_running_loop().time() - started < 0.5
+    hub.discard(waiter)
+
+
 async def test_closing_wakes_every_reader_and_the_last_one_gone_stops_the_watch() -> (
     None
 ):
