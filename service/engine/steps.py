@@ -226,16 +226,15 @@ class JobSteps:
     def pre_process(self, job_id: str) -> None:
         """batch.created's step: pre-process the job and, unless a dry run, run it.
 
-        (Run on only with `run_on`; without, the job is confirmed and left to its
-        batch.confirmed delivery, as Medusa's subscriber does.)
-
         The write that ends pre-processing also confirms the job and claims it for
         processing under this worker's lease (`set_pre_processing_done_and_claim`),
         and this delivery runs the processing: no second delivery, read or claim
         write. It owns the job from then on: a redelivery (after a crash, a retry's
         delay) takes it over or retries it, and batch.confirmed's leaves it alone.
         A strategy with no pre-processing takes no lease for it: there is nothing
-        to fence, and a lost race is decided again on the job as stored.
+        to fence, and a lost race is decided again on the job as stored. Without
+        `run_on` the job is only confirmed, and its batch.confirmed delivery runs
+        it, as Medusa's subscriber does.
         """
         runs_on = self._pre_process(job_id)
         if runs_on is not None:
