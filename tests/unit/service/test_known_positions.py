@@ -86,9 +86,17 @@ def test_a_remote_position_is_known_once_told_and_forgotten_on_reconnect() -> No
 
 
 def hosted(
-    app: Jobstream, store: Store, *, listening: list[bool], project: bool = False
+    app: Jobstream,
+    store: Store,
+    *,
+    listening: list[bool],
+    project: bool = False,
+    heard_positions: bool = True,
 ) -> tuple[HostedReadModel[object], KnownHead, NotifiedRemotePositions]:
-    """The batch-jobs model as on PostgreSQL: head and positions heard, not asked."""
+    """The batch-jobs model as on PostgreSQL: head and positions heard, not asked.
+
+    `heard_positions` False: as the host builds it elsewhere (never current from memory).
+    """
     head = KnownHead(store.query_head, complete=lambda: listening[0])
     remote = NotifiedRemotePositions(store.read_position)
     view = in_memory_view(BATCH_JOBS.name, BATCH_JOBS.view_class("memory"))
@@ -100,7 +108,7 @@ def hosted(
         timeout=1.0,
         head=head,
         remote=remote,
-        heard_positions=True,
+        heard_positions=heard_positions,
     )
     return model, head, remote
 
@@ -152,16 +160,8 @@ def test_without_heard_positions_a_read_is_never_current_from_memory(
     app: Jobstream,
 ) -> None:
     store = Store(head=0)
-    head = KnownHead(store.query_head)
-    head()
-    view = in_memory_view(BATCH_JOBS.name, BATCH_JOBS.view_class("memory"))
-    model: HostedReadModel[object] = HostedReadModel(
-        BATCH_JOBS,
-        view,
-        app=app,
-        project=True,
-        timeout=1.0,
-        head=head,
-        remote=NotifiedRemotePositions(store.read_position),
+    model, head, _ = hosted(
+        app, store, listening=[True], project=True, heard_positions=False
     )
+    head()
     assert not model.is_current("usr_1")
