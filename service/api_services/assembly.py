@@ -54,6 +54,12 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
         # Embedded, a process that does not keep the read models hears no saves but
         # its own: the batch-jobs position in the mapped file follows the others'.
         feed.wakeups.watch_moves(lambda: remote.position(BATCH_JOBS.name))
+
+    def operator_catch_up(caller_id: str) -> None:
+        # Operator pages read the whole system: every event stored so far, and the
+        # caller's own writes.
+        runtime.catch_up_read_model(caller_id, everything=True)
+
     return ApiServices(
         jobs=BatchJobs(
             app,
@@ -77,9 +83,7 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
             runtime.view,
             runtime.files,
             settle=runtime.settle,
-            catch_up=lambda caller_id: runtime.catch_up_read_model(
-                caller_id, everything=True
-            ),
+            catch_up=operator_catch_up,
         ),
         retries=Retries(app, runtime.registry, runtime.settle),
         feed=feed,
@@ -90,5 +94,6 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
             read_models=runtime.read_models,
             workers=runtime.worker_registry,
             relay_position=runtime.relay_position,
+            catch_up=operator_catch_up,
         ),
     )

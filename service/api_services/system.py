@@ -43,7 +43,8 @@ class SystemService(ABC):  # an ABC: see BatchJobsService
     settings: Settings
 
     @abstractmethod
-    def report(self) -> SystemReport: ...
+    def report(self, caller_id: str) -> SystemReport:
+        """The state now; the caller's own writes are in its job counts."""
 
     @abstractmethod
     def workers(self, now: datetime) -> list[WorkerInfo]: ...
@@ -77,8 +78,10 @@ class System(SystemService):
         read_models: ReadModelHost,
         workers: Callable[[], WorkerRegistry],
         relay_position: Callable[[], int | None],
+        catch_up: Callable[[str], None],
     ) -> None:
         self.settings = settings
+        self._catch_up = catch_up
         self._app = app
         self._view = view
         self._read_models = read_models
@@ -87,7 +90,8 @@ class System(SystemService):
         self._nats = None if settings.nats_url is None else NatsPendingProbe(settings)
         self._scraper = Scraper(self)
 
-    def report(self) -> SystemReport:
+    def report(self, caller_id: str) -> SystemReport:
+        self._catch_up(caller_id)  # an operator who just canceled sees it counted
         now = datetime.now(UTC)
         models = self.read_models()
         head = models[0].head if models else self._head()

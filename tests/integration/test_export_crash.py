@@ -22,7 +22,7 @@ from service.worker_process import running_worker
 from tests.integration.processes import start_role
 
 pytestmark = pytest.mark.integration
-PRODUCTS = 300
+PRODUCTS = 1500
 
 
 def seed_catalog(runtime: Runtime) -> None:

@@ -29,4 +29,4 @@ def system_report(
     refusal = refusal_unless_admin(caller, "the system's state")
     if refusal is not None:
         return refusal
-    return system.report()
+    return system.report(caller.id)
