@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.utils import get_topic
 
@@ -49,6 +50,7 @@ class StoredWork:
     source: EventStoreWorkSource
     attempt: int = 1
     trace_parent: str | None = None  # batch.created's: the job's trace
+    created: BatchJob | None = None  # the job as batch.created made it
 
     def ack(self) -> None:
         self.source.done(self.position)
@@ -132,7 +134,7 @@ class EventStoreWorkSource:
             self,
             work.attempt + 1,
             work.trace_parent,
-        )
+        )  # without the copy: a redelivery reads the job as stored
         with self._changed:
             self._delayed.push(again, self._clock.monotonic() + delay)
             self._changed.notify_all()
@@ -167,6 +169,7 @@ class EventStoreWorkSource:
                     work = StoredWork(job_id, step, notification.id, self)
                     if isinstance(event, BatchJob.Created):
                         work.trace_parent = event.trace_parent
+                        work.created = project_aggregate(None, [event])
                     self._ready.append(work)
             if isinstance(event, BatchJob.Canceled):
                 self._on_cancel(event.originator_id)  # for a job running here

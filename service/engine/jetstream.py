@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from nats.js.client import JetStreamContext
 
+    from domain.batch_jobs import BatchJob
     from service.engine.steps import JobSteps
     from service.settings import Settings
 
@@ -74,6 +75,7 @@ class JetStreamWork:
     delivery: Delivery
     loop: asyncio.AbstractEventLoop
     trace_parent: str | None = None  # the message's `traceparent` header
+    created: BatchJob | None = None  # messages are not decoded into jobs
 
     def ack(self) -> None:
         self._send(self.delivery.ack())

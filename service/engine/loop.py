@@ -91,7 +91,9 @@ class JobEngine:
             with self._lock:
                 self._running[id(work)] = work
             try:
-                return self.steps.run(work.step, work.job_id, work.trace_parent)
+                return self.steps.run(
+                    work.step, work.job_id, work.trace_parent, work.created
+                )
             finally:
                 with self._lock:
                     self._running.pop(id(work), None)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from service.engine.delayed import DelayedQueue
 
 if TYPE_CHECKING:
+    from domain.batch_jobs import BatchJob
     from service.engine.clock import Clock
     from service.engine.work import Step
 
@@ -28,6 +29,7 @@ class MemoryWork:
     heartbeats: int = 0
     history: list[str] = field(default_factory=list)
     trace_parent: str | None = None
+    created: BatchJob | None = None  # a copy a test gives, as the event store's source
 
     def ack(self) -> None:
         self._settle("ack")
@@ -58,8 +60,10 @@ class InMemoryWorkSource:
         self._lock = threading.Lock()
         self.settled: list[MemoryWork] = []
 
-    def put(self, job_id: str, step: Step) -> MemoryWork:
-        work = MemoryWork(job_id, step, self)
+    def put(
+        self, job_id: str, step: Step, created: BatchJob | None = None
+    ) -> MemoryWork:
+        work = MemoryWork(job_id, step, self, created=created)
         with self._lock:
             self._ready.append(work)
         return work

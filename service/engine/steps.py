@@ -115,14 +115,19 @@ class JobSteps:
         return self._app.get_batch_job(job_id).type
 
     def run(
-        self, step: Step, job_id: str, trace_parent: str | None = None
+        self,
+        step: Step,
+        job_id: str,
+        trace_parent: str | None = None,
+        created: BatchJob | None = None,
     ) -> float | None:
         """Run `step` of the job; None when done, else the seconds to retry after.
 
         batch.created's step runs the job on once it is pre-processed (see
         `pre_process`), each part in a span of its own. `trace_parent`: the trace
         context the delivery carried (a NATS header); without one, the steps join
-        the trace stored with the job.
+        the trace stored with the job. `created`: the job as its batch.created event
+        made it, if the delivery decoded it (see `_pre_process`).
         """
         try:
             if step is Step.PROCESS:
@@ -135,7 +140,11 @@ class JobSteps:
                     )
                 return None
             runs_on = self._in_span(
-                step, job_id, trace_parent, lambda: self._pre_process(job_id)
+                step,
+                job_id,
+                trace_parent,
+                lambda: self._pre_process(job_id, created),
+                created,
             )
             if runs_on is not None:
                 self._in_span(
@@ -240,8 +249,22 @@ class JobSteps:
         if runs_on is not None:
             self._run_processing(runs_on)
 
-    def _pre_process(self, job_id: str) -> BatchJob | None:
-        """Pre-process; the job, leased for processing, if this delivery runs it on."""
+    def _pre_process(
+        self, job_id: str, created: BatchJob | None = None
+    ) -> BatchJob | None:
+        """Pre-process; the job, leased for processing, if this delivery runs it on.
+
+        `created`, the job as batch.created made it, spares the read where the
+        strategy does no pre-processing: its save conflicts if the job has moved
+        on since (a replay, a cancel), and the step is then decided again on the
+        job as stored, as if no copy had come.
+        """
+        if created is not None:
+            strategy = self._strategy_or_none(created.type)
+            if strategy is not None and not pre_processes(strategy):
+                ended = self._end_pre_processing(job_id, created, fence=None)
+                if ended is created or self._runs_on(ended):
+                    return self._ran_on_here(ended)
         job = self._app.get_batch_job(job_id)
         if job.status is not BatchJobStatus.CREATED:
             if job.runs_on_from_pre_processing:
@@ -254,8 +277,15 @@ class JobSteps:
             saved = self._end_pre_processing(job_id, job, fence=None)
         else:
             saved = self._pre_process_leased(job)
-        if saved is None or not self._runs_on(saved):
+        if saved is None:
             return None
+        return self._ran_on_here(saved)
+
+    def _ran_on_here(self, saved: BatchJob) -> BatchJob | None:
+        """`saved` if this worker just claimed it with its confirmation, noted; else None."""
+        if not self._runs_on(saved):
+            return None
+        job_id = saved.id
         with self._ran_on_lock:
             if len(self._ran_on) >= RAN_ON_KEPT:
                 del self._ran_on[next(iter(self._ran_on))]  # the oldest

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from domain.batch_jobs import BatchJob
+
 
 class Step(StrEnum):
     """What a delivery asks of the engine (Medusa's subscriber: created, confirmed)."""
@@ -33,6 +35,14 @@ class Work(Protocol):
     @property
     def trace_parent(self) -> str | None:
         """The W3C traceparent the delivery came with, if any (service.tracing)."""
+        ...
+
+    @property
+    def created(self) -> BatchJob | None:
+        """The job as its batch.created event made it, where the delivery decoded it.
+
+        A copy that spares pre-processing a read; it may be stale (JobSteps).
+        """
         ...
 
     def ack(self) -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from eventsourcing.application import project_aggregate
+
 from domain.batch_jobs import BatchJob
 from domain.strategies import AbstractBatchJobStrategy, BatchJobDraft, JobRun
 from service.application import Jobstream
@@ -128,8 +130,11 @@ def worker(
 class Relay:
     """What the relay and broker do: new work events to workers, cancels to all."""
 
-    def __init__(self, app: Jobstream, *workers: Worker) -> None:
+    def __init__(self, app: Jobstream, *workers: Worker, copies: bool = True) -> None:
         self._app, self._workers, self._position = app, workers, 0
+        # batch.created's delivery carries the job as the event made it, as the
+        # event store's source does (JetStream's does not).
+        self._copies = copies
 
     def __call__(self, to: Worker | None = None) -> int:
         """Deliver new events (work to `to`, or the first worker); return how many."""
@@ -142,7 +147,8 @@ class Relay:
             event = self._app.mapper.to_domain_event(notification)
             job_id = str(notification.originator_id)
             if isinstance(event, BatchJob.Created):
-                target.source.put(job_id, Step.PRE_PROCESS)
+                copy = project_aggregate(None, [event]) if self._copies else None
+                target.source.put(job_id, Step.PRE_PROCESS, copy)
             elif isinstance(event, BatchJob.Confirmed):
                 target.source.put(job_id, Step.PROCESS)
             else:
