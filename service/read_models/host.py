@@ -182,13 +182,23 @@ class HostedReadModel(Generic[V]):
         """After a write: make sure the caller's next read shows it.
 
         Where the caller's positions are shared, recording the write is enough: the
-        next read waits for it. Elsewhere the write waits for the view. The write is
-        durable either way; a lagging view only delays the answer.
+        next read waits for it. Elsewhere, or if the record fails, the write waits
+        for the view. The write is durable either way: a lagging view or a failed
+        record only delays the answer, never turns it into an error.
         """
         if caller_id is not None:
-            self._callers.record(caller_id, position)
-            if self._callers.shared:
-                return
+            try:
+                self._callers.record(caller_id, position)
+            except Exception as error:  # noqa: BLE001 - the write is stored: answer it
+                # Not recorded: this write waits for the view instead, as where
+                # records are not shared.
+                log.warning(
+                    "read_models.caller_not_recorded", read_model=self.name,
+                    position=position, error=repr(error),
+                )  # fmt: skip
+            else:
+                if self._callers.shared:
+                    return
         if not self.wait_for(position):
             log.warning("read_models.lag", read_model=self.name, position=position)
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.utils import retry
+
 from service.leader_batches import LeaderBatches
 from service.read_models.caller_positions import CallerPositions
 
@@ -37,6 +40,9 @@ RECORD_SQL = (
 )
 LAST_WRITE_SQL = f"SELECT position FROM {TABLE} WHERE caller_id = %s"  # noqa: S608
 CLAMP_SQL = f"UPDATE {TABLE} SET position = %s WHERE position > %s"  # noqa: S608
+# As eventsourcing's recorders do: a pooled connection found broken (the database
+# restarted, a cut healed) is dropped by the pool, and the statement sent again.
+_reconnecting = retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
 
 
 def last_write_read(caller_id: str) -> tuple[str, list[Any]]:
@@ -51,6 +57,7 @@ class PostgresCallerPositions(CallerPositions):
         self._datastore = datastore
         self._batches = LeaderBatches(self._write)
 
+    @_reconnecting
     def create_table(self) -> None:
         """Create the table if it is missing (under the schema lock: see host)."""
         with self._datastore.transaction(commit=True) as curs:
@@ -63,6 +70,7 @@ class PostgresCallerPositions(CallerPositions):
     def record(self, caller_id: str, position: int) -> None:
         self._batches.run((caller_id, position))
 
+    @_reconnecting
     def _write(self, batch: list[tuple[str, int]]) -> None:
         with self._datastore.transaction(commit=True) as curs:
             curs.execute(
@@ -70,12 +78,14 @@ class PostgresCallerPositions(CallerPositions):
                 ([caller for caller, _ in batch], [position for _, position in batch]),
             )
 
+    @_reconnecting
     def last_write(self, caller_id: str) -> int | None:
         with self._datastore.transaction(commit=False) as curs:
             curs.execute(LAST_WRITE_SQL, (caller_id,))
             row = curs.fetchone()
         return 0 if row is None else int(row["position"])
 
+    @_reconnecting
     def clamp(self, head: int) -> None:
         with self._datastore.transaction(commit=True) as curs:
             curs.execute(CLAMP_SQL, (head, head))

@@ -11,6 +11,7 @@ import asyncio
 import threading
 from typing import Any
 
+import psycopg
 import pytest
 from litestar.testing import TestClient
 
@@ -26,6 +27,7 @@ from service.read_models.postgres_caller_positions import (
     last_write_read,
 )
 from service.runtime import Runtime
+from service.settings import Settings
 from tests.support import Caller, wait_for_status
 
 pytestmark = [
@@ -125,3 +127,22 @@ def test_an_awaited_read_refuses_a_view_behind_the_caller_or_the_start(
     floor[0] = ahead  # a process started after the log reached `ahead`
     with pytest.raises(ViewBehindError):
         asyncio.run(read(admin.user.id))
+
+
+def test_records_and_reads_reconnect_after_their_connections_were_cut(
+    runtime: Runtime, client: TestClient[Any], settings: Settings
+) -> None:
+    # As after a database restart or a healed network cut: the pooled connections
+    # are dead, and the first statement on each finds out.
+    callers = runtime.read_models.callers
+    callers.record("usr_cut", 5)
+    assert settings.database_url is not None
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        cut = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    assert cut
+
+    callers.record("usr_cut", 7)
+    assert callers.last_write("usr_cut") == 7
