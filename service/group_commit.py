@@ -4,8 +4,8 @@ Every save on PostgreSQL takes a table lock and a commit (about 375 single-event
 a second, stack notes); SQLite pays an fsync per commit. Saves that arrive while another
 is being written wait and then go together in one `Application.save(*aggregates)`.
 
-The batching is service.leader_batches' (no extra thread: the first caller writes
-what is pending, then hands over to the next waiting one). A batch that fails
+No extra thread: the first caller becomes the leader and writes what is pending; when
+it is done, it hands leadership to the next waiting caller, if any. A batch that fails
 with a conflict is retried one writer at a time, so the conflict reaches the caller
 whose write lost the race, and nobody else.
 
@@ -16,13 +16,12 @@ nothing to retry with.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
-
-from service.leader_batches import LeaderBatches
 
 # Application.save: aggregates in, a Recording per event out (typed loosely for fakes).
 Save = Callable[..., Sequence[Any]]
@@ -31,6 +30,8 @@ Save = Callable[..., Sequence[Any]]
 @dataclass
 class _Write:
     events: list[Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
     position: int = 0
     error: BaseException | None = None
 
@@ -38,7 +39,10 @@ class _Write:
 class GroupCommit:
     def __init__(self, save: Save, max_batch: int = 200) -> None:
         self._save = save
-        self._batches = LeaderBatches(self._write, max_batch)
+        self._max_batch = max_batch
+        self._lock = threading.Lock()
+        self._pending: list[_Write] = []
+        self._leading = False
 
     def save(self, *aggregates: Any) -> int:
         """Save these aggregates' pending events; return the last one's position.
@@ -48,10 +52,33 @@ class GroupCommit:
         write = _Write([event for a in aggregates for event in a.collect_events()])
         if not write.events:
             return 0
-        self._batches.run(write)
+        with self._lock:
+            self._pending.append(write)
+            write.lead = not self._leading
+            self._leading = True
+        if not write.lead:
+            write.done.wait()
+        if write.lead:
+            self._lead()
         if write.error is not None:
             raise write.error
         return write.position
+
+    def _lead(self) -> None:
+        with self._lock:
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+        try:
+            self._write(batch)
+        finally:
+            with self._lock:
+                successor = self._pending[0] if self._pending else None
+                self._leading = successor is not None
+            for write in batch:
+                write.done.set()
+            if successor is not None:
+                successor.lead = True
+                successor.done.set()
 
     def _write(self, batch: list[_Write]) -> None:
         if len(batch) == 1:

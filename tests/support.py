@@ -166,16 +166,12 @@ def wait_for_status(
 
 
 def lane_ready(runtime: Runtime, caller: Caller) -> None:
-    """Until the hot lane answers `caller`'s reads.
+    """Until the read model is current for `caller` as known from memory alone.
 
-    Embedded: once the read model is current for `caller` as known from memory
-    alone. On PostgreSQL the lane's read checks the view itself: once the view has
-    every event stored so far.
+    On PostgreSQL that is once the listener is connected and the head was asked
+    since (as a read on a thread does).
     """
     model = runtime.read_models[BATCH_JOBS.name]
-    if runtime.settings.database_url is not None:
-        model.catch_up(caller.user.id, everything=True)
-        return
     deadline = time.monotonic() + 10
     while not model.is_current(caller.user.id):
         assert time.monotonic() < deadline, "the read model is never current"

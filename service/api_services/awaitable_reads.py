@@ -19,10 +19,9 @@ from projections.batch_jobs.postgres import PostgresBatchJobsView
 from projections.batch_jobs.postgres_async import AsyncPostgresBatchJobsReads
 from service import pg_timeouts
 from service.db_gate import RECHECK_SECONDS, gate_on
-from service.read_models.postgres_caller_positions import last_write_read
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine
+    from collections.abc import Coroutine
 
     from projections.batch_jobs.query import BatchJobQuery
     from projections.batch_jobs.view import BatchJobsView
@@ -33,20 +32,10 @@ _given_up: set[asyncio.Task[Any]] = set()
 
 
 class AwaitableDocuments(Protocol):
-    """Hot reads as coroutines, each answered only if the view has the caller's writes.
-
-    Else a read raises ViewBehindError (projections.batch_jobs.postgres_async),
-    having answered nothing: the caller's read must wait for its last write.
-    """
-
-    async def get_document(
-        self, job_id: str, caller_id: str
-    ) -> tuple[str | None, str] | None:
+    async def get_document(self, job_id: str) -> tuple[str | None, str] | None:
         """The job's creator and its stored Medusa JSON; None if there is no such job."""
 
-    async def list_documents(
-        self, query: BatchJobQuery, caller_id: str
-    ) -> tuple[list[str], int]:
+    async def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
         """One page of stored Medusa JSON, and the count of all matching jobs."""
 
     async def close(self) -> None:
@@ -64,15 +53,11 @@ class GatedDocuments:
         self._reads = reads
         self._url = database_url
 
-    async def get_document(
-        self, job_id: str, caller_id: str
-    ) -> tuple[str | None, str] | None:
-        return await self._unless_cut(self._reads.get_document(job_id, caller_id))
+    async def get_document(self, job_id: str) -> tuple[str | None, str] | None:
+        return await self._unless_cut(self._reads.get_document(job_id))
 
-    async def list_documents(
-        self, query: BatchJobQuery, caller_id: str
-    ) -> tuple[list[str], int]:
-        return await self._unless_cut(self._reads.list_documents(query, caller_id))
+    async def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
+        return await self._unless_cut(self._reads.list_documents(query))
 
     async def close(self) -> None:
         await self._reads.close()
@@ -98,22 +83,12 @@ class GatedDocuments:
 
 
 def awaitable_documents(
-    view: BatchJobsView, database_url: str | None, floor: Callable[[], int]
+    view: BatchJobsView, database_url: str | None
 ) -> AwaitableDocuments | None:
-    """The view's hot reads as coroutines where they cross the network; else None.
-
-    Each checks the caller's last write in the same round trip (the record of
-    service.read_models.postgres_caller_positions), and `floor()`: where the log
-    ended when the process started.
-    """
+    """The view's hot reads as coroutines where they cross the network; else None."""
     if database_url is None or not isinstance(view, PostgresBatchJobsView):
         return None
-    reads = AsyncPostgresBatchJobsReads(
-        view,
-        timeout=pg_timeouts.POOL_WAIT_SECONDS,
-        caller_read=last_write_read,
-        floor=floor,
-    )
+    reads = AsyncPostgresBatchJobsReads(view, timeout=pg_timeouts.POOL_WAIT_SECONDS)
     return GatedDocuments(reads, database_url)
 
 

@@ -11,13 +11,12 @@ handler's own code (job_reads); anything else goes on to Litestar untouched, whi
 answers it, errors included, exactly as without the lane. The lane never answers
 an error itself.
 
-Embedded, it answers only where `read_path.readable_now` says the read model is
-current (known without I/O), with the handler's own sync code. On PostgreSQL it
-awaits the view's async twins (BatchJobsService.awaitable_reads), which find in
-the same round trip whether the view has the caller's last write, and renders
-what they found with the handler's code. A read that fails, that finds the view
-behind, or that the database gate gives up (service.api_services.awaitable_reads),
-has sent nothing: the request goes on to Litestar, so the database-cut guard behind the
+It answers only where `read_path.readable_now` says the read model is current
+(known without I/O). Embedded, it reads with the handler's own sync code; on
+PostgreSQL it awaits the view's async twins (BatchJobsService.awaitable_reads)
+and renders what they found with the handler's code. A read that fails, or that
+the database gate gives up (service.api_services.awaitable_reads), has sent
+nothing: the request goes on to Litestar, so the database-cut guard behind the
 front door sees every request whose read fails, and answers it.
 """
 
@@ -57,17 +56,13 @@ async def answer(scope: HTTPScope, receive: Receive, send: Send) -> bool:
         return False
     services = services_of(scope["app"].state)
     caller = authenticate_from_memory(Request(scope), services.auth)
-    if caller is None:
+    if caller is None or not read_path.readable_now(services.jobs, caller.id):
         return False
     awaitable = services.jobs.awaitable_reads
-    if awaitable is not None:
-        # It checks, in the read's own round trip, that the view has the caller's
-        # writes: nothing in this process's memory can say so on PostgreSQL.
-        response = await _awaited_read(awaitable, scope, caller)
-    elif read_path.readable_now(services.jobs, caller.id):
+    if awaitable is None:
         response = _read(services.jobs, scope, caller)
     else:
-        return False
+        response = await _awaited_read(awaitable, scope, caller)
     if response is None:
         return False
     await response(scope, receive, send)
@@ -99,12 +94,12 @@ async def _awaited_read(
             listing = job_reads.list_request(scope, caller)
             if not job_reads.lists_documents(listing):
                 return None
-            documents, count = await reads.list_documents(listing.query, caller.id)
+            documents, count = await reads.list_documents(listing.query)
             return job_reads.documents_response(documents, count, listing)
         if scope["query_string"]:
             return None
         job_id = scope["path_params"]["job_id"]
-        found = await reads.get_document(job_id, caller.id)
+        found = await reads.get_document(job_id)
         return job_reads.document_response(found, job_id, caller)
     except Exception:  # noqa: BLE001 - also the database down or cut: Litestar answers
         return None

@@ -31,6 +31,10 @@ class Head(ABC):
     def saved(self, position: int | None) -> None:  # noqa: B027 - nothing to learn by default
         """A save ended at `position` (None: at a position not known)."""
 
+    def known(self) -> int | None:
+        """The head if known without I/O; None if only a query would tell."""
+        return None
+
 
 class QueriedHead(Head):
     """Asks the store each time."""
@@ -64,6 +68,10 @@ class KnownHead(Head):
                 self._unknown_saves += 1
             else:
                 self._head = max(self._head, position)
+
+    def known(self) -> int | None:
+        with self._lock:
+            return self._head if self._known and self._complete() else None
 
     def __call__(self) -> int:
         with self._lock:

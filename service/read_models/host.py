@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import structlog
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from projections.read_models.known import BATCH_JOBS, READ_MODELS, definition_of
+from projections.read_models.known import READ_MODELS, definition_of
 from projections.rebuild import LiveRebuild, Progress
 from projections.runner import CatchUpRunner
 from projections.sqlite_reads import ThreadReads
@@ -37,7 +37,6 @@ from service.read_models.caller_positions import (
 )
 from service.read_models.head import Head, KnownHead, QueriedHead
 from service.read_models.position_notices import PositionNotices
-from service.read_models.postgres_caller_positions import PostgresCallerPositions
 from service.read_models.remote_positions import (
     POSITIONS_CHANNEL,
     NotifiedRemotePositions,
@@ -78,6 +77,7 @@ class HostedReadModel(Generic[V]):
         remote: RemotePositions,
         on_advance: Callable[[str, int], None] | None = None,
         local_reads: bool = False,
+        heard_positions: bool = False,
         callers: CallerPositions | None = None,
     ) -> None:
         self.definition = definition
@@ -93,6 +93,8 @@ class HostedReadModel(Generic[V]):
         self._floor = 0
         # Head, position and view are local files, read in microseconds (is_current).
         self._local_reads = local_reads
+        # Or head and position are heard (PostgreSQL's NOTIFY) and kept in memory.
+        self._heard_positions = heard_positions
         # Every view is a TrackingRecorder (the definition's classes are).
         self._tracking: Any = view
         name = self.name
@@ -133,14 +135,15 @@ class HostedReadModel(Generic[V]):
         """
         self._floor = self._head()
 
-    @property
-    def floor(self) -> int:
-        """Where the log ended when this process started serving reads."""
-        return self._floor
-
-    def _needed(self, caller_id: str | None, *, everything: bool) -> int:
-        """Where a read must find the view (see `catch_up`)."""
-        head = self._head
+    def _needed(
+        self,
+        caller_id: str | None,
+        *,
+        everything: bool,
+        head: Callable[[], int] | None = None,
+    ) -> int:
+        """Where a read must find the view (see `catch_up`); `head` if not the Head."""
+        head = head or self._head
         mine = None if caller_id is None else self._callers.last_write(caller_id)
         if mine is None:
             return head()
@@ -152,18 +155,26 @@ class HostedReadModel(Generic[V]):
     def is_current(self, caller_id: str | None = None) -> bool:
         """Without waiting: the view has what `caller_id`'s read must show.
 
-        Asked on the event loop, so never at the cost of a network round trip:
-        only where head, position and record are local files, read in microseconds
-        (embedded). Elsewhere False, and the caller waits in `catch_up`; on
-        PostgreSQL the hot lane's reads check the view in their own round trip
-        (projections.batch_jobs.postgres_async).
+        Asked on the event loop, so never at the cost of a network round trip.
+        Embedded, head and position are local files, read in microseconds. On
+        PostgreSQL both must be known in memory: the head as this process heard it
+        (Head.known: listener connected, no save of unknown position) and the
+        view's position as its runner, or its keeper's notices, told it. Else
+        False, and the caller waits in `catch_up`.
         """
-        if not self._local_reads:
+        if self._local_reads:
+            needed = self._needed(caller_id, everything=False)
+            if self.project:
+                return self.runner.position >= needed
+            return self._remote.position(self.name) >= needed
+        head = self._head.known() if self._heard_positions else None
+        if head is None:
             return False
-        needed = self._needed(caller_id, everything=False)
+        needed = self._needed(caller_id, everything=False, head=lambda: head)
         if self.project:
             return self.runner.position >= needed
-        return self._remote.position(self.name) >= needed
+        position = self._remote.known(self.name)
+        return position is not None and position >= needed
 
     def catch_up(
         self, caller_id: str | None = None, *, everything: bool = False
@@ -182,23 +193,13 @@ class HostedReadModel(Generic[V]):
         """After a write: make sure the caller's next read shows it.
 
         Where the caller's positions are shared, recording the write is enough: the
-        next read waits for it. Elsewhere, or if the record fails, the write waits
-        for the view. The write is durable either way: a lagging view or a failed
-        record only delays the answer, never turns it into an error.
+        next read waits for it. Elsewhere the write waits for the view. The write is
+        durable either way; a lagging view only delays the answer.
         """
         if caller_id is not None:
-            try:
-                self._callers.record(caller_id, position)
-            except Exception as error:  # noqa: BLE001 - the write is stored: answer it
-                # Not recorded: this write waits for the view instead, as where
-                # records are not shared.
-                log.warning(
-                    "read_models.caller_not_recorded", read_model=self.name,
-                    position=position, error=repr(error),
-                )  # fmt: skip
-            else:
-                if self._callers.shared:
-                    return
+            self._callers.record(caller_id, position)
+            if self._callers.shared:
+                return
         if not self.wait_for(position):
             log.warning("read_models.lag", read_model=self.name, position=position)
 
@@ -244,6 +245,13 @@ class ReadModelHost:
         )
         self.head = head or self._default_head()
         self.remote = remote or self._default_remote()
+        # Embedded, every process serving reads maps the same record of each
+        # caller's writes; elsewhere reads wait for the head (caller_positions).
+        self.callers: CallerPositions = (
+            SharedCallerPositions(settings.data_path)
+            if sqlite
+            else UnsharedCallerPositions()
+        )
         # Other processes' saves, and the positions they tell, are heard on
         # PostgreSQL, on one connection: they wake the runners here, teach the head
         # and the remote positions. `also_wake` adds the process's other runners.
@@ -251,11 +259,9 @@ class ReadModelHost:
         self.also_wake: list[Callable[[Sequence[str] | None], None]] = []
         if postgres and settings.database_url is not None:
             self._listener = self._build_listener(settings.database_url)
-        views = {d.name: self._build_view(d, pool_size) for d in definitions}
-        self.callers = self._caller_positions(views)
         self._models: dict[str, HostedReadModel[Any]] = {}
         for definition in definitions:
-            view = views[definition.name]
+            view = self._build_view(definition, pool_size)
             # The keeper of a PostgreSQL view tells other processes where it stands.
             notices = PositionNotices(view.datastore) if project and postgres else None
             on_advance = None if notices is None else notices.tell
@@ -271,25 +277,9 @@ class ReadModelHost:
                 remote=self.remote,
                 on_advance=on_advance,
                 local_reads=sqlite,
+                heard_positions=postgres,
                 callers=self.callers,
             )
-
-    def _caller_positions(self, views: dict[str, Any]) -> CallerPositions:
-        """The record of each caller's writes that every process serving reads sees.
-
-        Embedded, a file the data directory's processes map; on PostgreSQL a table
-        beside the batch-jobs view, which hosts on every machine read. Elsewhere
-        (in memory) none is kept, and reads wait for the head.
-        """
-        if self.backend == "sqlite":
-            return SharedCallerPositions(self.settings.data_path)
-        view = views.get(BATCH_JOBS.name)
-        if self.backend != "postgres" or view is None:
-            return UnsharedCallerPositions()
-        callers = PostgresCallerPositions(view.datastore)
-        with schema_lock(self.settings):
-            callers.create_table()
-        return callers
 
     def _build_listener(self, url: str) -> NotificationListener:
         channel = getattr(self.app.recorder, "channel_name", "jobstream_events")
@@ -390,9 +380,6 @@ class ReadModelHost:
         self.app.head_listeners.append(self.head.saved)
         for model in self:
             model.start_reading()
-        if self.project:
-            # A restored log may end before writes the record still counts.
-            self.callers.clamp(self.head())
         if isinstance(self.remote, SharedPositions):
             self._share(self.remote)
         if self.project:
@@ -409,6 +396,8 @@ class ReadModelHost:
         if self.project:
             for model in self:  # a rebuilt or restored view may be behind the file
                 shared.reset(model.name, model.recorded())
+            # A restored log may end before writes the record still counts.
+            self.callers.clamp(self.head())
             shared.listen(self._woken)
         else:
             self.app.save_listeners.append(shared.announce)

@@ -59,6 +59,10 @@ class RemotePositions(ABC):
     def wait(self, name: str, position: int, timeout: float) -> bool:
         """True once `name` reached `position`; False if `timeout` passed first."""
 
+    def known(self, name: str) -> int | None:
+        """`name`'s position if known here without I/O; None if only the store tells."""
+        return None
+
     def start(self) -> None:  # noqa: B027 - a transport without a thread has nothing to start
         """Begin listening, where the transport listens."""
 
@@ -126,6 +130,11 @@ class NotifiedRemotePositions(RemotePositions):
         with self._changed:
             known = self._known.get(name)
         return self._look(name) if known is None else known
+
+    def known(self, name: str) -> int | None:
+        # The newest position told or read: it may be behind, never ahead.
+        with self._changed:
+            return self._known.get(name)
 
     def wait(self, name: str, position: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout

@@ -1,7 +1,7 @@
 """On PostgreSQL the lane awaits the view's async reads, and steps aside when it must.
 
-It answers only when its read finds the view has the caller's last write (else the
-handler's thread path waits for it), and a read that fails or is cut off has sent
+It answers only when head and position are known from memory (else the handler's
+thread path waits, as before), and a read that fails or is cut off has sent
 nothing: Litestar's path answers it, behind the database-cut guard.
 """
 
@@ -18,7 +18,6 @@ from litestar.testing import TestClient
 
 from projections.batch_jobs.postgres_async import APPLICATION_NAME
 from projections.postgres_async_reads import AsyncReads
-from projections.read_models.known import BATCH_JOBS
 from service import db_gate
 from service.http.database_cut import MESSAGE
 from service.runtime import Runtime
@@ -91,34 +90,27 @@ def table_locked(settings: Settings, runtime: Runtime) -> Iterator[threading.Eve
         holder.join(30)
 
 
-def test_the_lane_steps_aside_while_the_view_lacks_the_callers_last_write(
+def test_the_lane_answers_from_memory_and_declines_while_the_head_is_unknown(
     client: TestClient[Any], runtime: Runtime, admin: Caller, own: str,
     handler_reads: list[str],
 ) -> None:  # fmt: skip
     path = f"/admin/batch-jobs/{own}"
     answered = client.get(path, headers=admin.headers)
     by_lane = len(handler_reads)
-    # As if the caller's write had just ended where no event is stored yet: the
-    # view cannot have it. Another user's job, stored a moment later, moves the
-    # view past it.
-    ahead = (runtime.app.recorder.max_notification_id() or 0) + 1
-    runtime.read_models.callers.record(admin.user.id, ahead)
-    threading.Timer(0.3, seed_job, (runtime, "usr_someone_else")).start()
-    waited = client.get(path, headers=admin.headers)
-    after_waiting = len(handler_reads)
-    lane_again = client.get(path, headers=admin.headers)
+    runtime.read_models.head.saved(None)  # a save heard without its position
+    unknown = client.get(path, headers=admin.headers)
+    after_unknown = len(handler_reads)
+    known_again = client.get(path, headers=admin.headers)  # the handler asked it
 
-    assert answered.status_code == waited.status_code == lane_again.status_code == 200
-    assert answered.content == waited.content == lane_again.content
-    assert (by_lane, after_waiting, len(handler_reads)) == (0, 1, 1)
-    assert runtime.read_models[BATCH_JOBS.name].recorded() >= ahead
+    assert answered.status_code == unknown.status_code == known_again.status_code
+    assert answered.content == unknown.content == known_again.content
+    assert (by_lane, after_unknown, len(handler_reads)) == (0, 1, 1)
 
 
-def test_the_lane_answers_while_the_listener_is_not_connected(
+def test_the_lane_declines_while_the_listener_is_not_connected(
     client: TestClient[Any], runtime: Runtime, admin: Caller, own: str,
     handler_reads: list[str],
 ) -> None:  # fmt: skip
-    # The lane's read finds the view's position itself: it needs no notice.
     path = f"/admin/batch-jobs/{own}"
     before = client.get(path, headers=admin.headers)
     runtime.read_models._listener.stop()  # type: ignore[union-attr]
@@ -128,7 +120,7 @@ def test_the_lane_answers_while_the_listener_is_not_connected(
     assert (before.status_code, got.status_code, listed.status_code) == (200,) * 3
     assert got.content == before.content
     assert own in {job["id"] for job in listed.json()["batch_jobs"]}
-    assert handler_reads == []
+    assert len(handler_reads) == 2  # both on the handler's thread path
 
 
 def test_a_failed_awaited_read_is_answered_by_the_handler_as_before(

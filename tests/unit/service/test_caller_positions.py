@@ -13,7 +13,6 @@ from projections.read_models.known import BATCH_JOBS
 from service.application import Jobstream
 from service.read_model_lag import ReadModelLagError
 from service.read_models.caller_positions import (
-    CallerPositions,
     SharedCallerPositions,
     UnsharedCallerPositions,
     slot_of,
@@ -25,6 +24,8 @@ from service.stores import in_memory_view
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from service.read_models.caller_positions import CallerPositions
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -206,27 +207,4 @@ def test_no_read_answers_from_a_view_behind_where_the_log_was_at_start(
     assert not model.is_current("usr_idle")  # never wrote, yet the view is behind
     with pytest.raises(ReadModelLagError):
         model.catch_up("usr_idle")
-    assert remote.waits == [9]
-
-
-class UnreachableRecord(CallerPositions):
-    """A shared record whose store is away: every record fails."""
-
-    @property
-    def shared(self) -> bool:
-        return True
-
-    def record(self, caller_id: str, position: int) -> None:
-        raise OSError("the database is away")
-
-    def last_write(self, caller_id: str) -> int | None:
-        return None
-
-
-def test_a_write_whose_record_fails_is_answered_after_the_view_instead(
-    app: Jobstream,
-) -> None:
-    remote = FixedRemote(at=9)
-    model = hosted(app, remote, head=9, callers=UnreachableRecord())
-    model.settle(9, "usr_1")  # the events are stored: no error reaches the caller
     assert remote.waits == [9]
