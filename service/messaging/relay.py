@@ -51,7 +51,10 @@ class Relay:
         subject_prefix: str,
         leadership: Leadership,
         batch_size: int = 500,
-        ack_timeout: float = 10.0,
+        # A leader node lost with acks in flight: they never come. Waiting longer
+        # than an election (a few seconds) only delays the page's re-publish,
+        # which the stream deduplicates by Nats-Msg-Id.
+        ack_timeout: float = 5.0,
         idle_seconds: float = 1.0,
     ) -> None:
         self._app = app
