@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import faulthandler
 import functools
 import os
 import signal
@@ -32,6 +33,10 @@ log = structlog.get_logger("http")
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app's startup fails
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 WORKER_STOP_SECONDS = 15.0  # uvicorn's graceful shutdown (10 s) and the app's stop
+# A stop that outlasts this (a stuck thread, a lost wake-up) still ends the process,
+# with every thread's stack on stderr to say where it hung: an operator's SIGTERM
+# must never wait on the SIGKILL that follows it.
+STOP_DEADLINE_SECONDS = 45.0
 
 
 class AppFactory(Protocol):
@@ -49,9 +54,14 @@ class _Server(uvicorn.Server):
 
     workers: tuple[int, ...] = ()
     on_exit: Callable[[], None] | None = None  # ends responses that would hold it
+    # Set where the server is the whole process (`run`), never in a host process.
+    stop_deadline: float | None = None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
+        if self.stop_deadline is not None:
+            faulthandler.dump_traceback_later(self.stop_deadline, exit=True)
+            self.stop_deadline = None  # a second signal keeps the first deadline
         if self.on_exit is not None:
             self.on_exit()
         for pid in self.workers:
@@ -111,6 +121,7 @@ def run(
     A client gets `header_timeout_seconds` to send a request's head (slow clients).
     """
     server = build_server(app, header_timeout_seconds, workers)
+    server.stop_deadline = STOP_DEADLINE_SECONDS
     try:
         server.run(sockets=[sock])
     except (
