@@ -63,6 +63,12 @@ class AsyncReads:
             cursor = await conn.execute(sql, params)
             return await cursor.fetchone()
 
+    async def all(self, sql: str, params: Any) -> list[Any]:
+        """Every record `sql` selects."""
+        async with (await self._pool()).connection() as conn:
+            cursor = await conn.execute(sql, params)
+            return await cursor.fetchall()
+
     async def each(self, *statements: Statement) -> list[list[Any]]:
         """The records of each statement, all sent before the first answer is awaited."""
         async with (await self._pool()).connection() as conn:

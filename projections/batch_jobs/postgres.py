@@ -71,6 +71,13 @@ class PostgresBatchJobsView(
         """get_document's statement (its record: `document_found`)."""
         return self._document_statement(), [job_id]
 
+    def documents_read(self, job_ids: list[str]) -> Statement:
+        """Many jobs' get_document in one statement (its records: `documents_found`)."""
+        return (
+            f"SELECT id, created_by, document FROM {self.table} WHERE id = ANY(%s)",  # noqa: S608
+            [job_ids],
+        )
+
     def list_reads(self, query: BatchJobQuery) -> tuple[Statement, Statement]:
         """list_documents' count and page (their records: `documents_counted`)."""
         page = self._page_statements(query, "document")
@@ -127,6 +134,11 @@ class PostgresBatchJobsView(
 def document_found(record: Any) -> tuple[str | None, str] | None:
     """The job's creator and document, from `_document_statement`'s record (or None)."""
     return None if record is None else (record["created_by"], record["document"])
+
+
+def documents_found(records: list[Any]) -> dict[str, tuple[str | None, str]]:
+    """Each job's creator and document by id, from `documents_read`'s records."""
+    return {r["id"]: (r["created_by"], r["document"]) for r in records}
 
 
 def documents_counted(

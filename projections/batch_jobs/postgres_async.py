@@ -12,13 +12,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from projections.batch_jobs.postgres import (
-    document_found,
     documents_by_status,
     documents_counted,
+    documents_found,
 )
+from projections.batched_lookups import BatchedLookups
 from projections.postgres_async_reads import AsyncReads
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from projections.batch_jobs.postgres import PostgresBatchJobsView
     from projections.batch_jobs.query import BatchJobQuery
     from projections.batch_jobs.view import StatusPage
@@ -27,13 +30,24 @@ if TYPE_CHECKING:
 # Its connections' application_name, as pg_stat_activity shows them.
 APPLICATION_NAME = "jobstream-hot-reads"
 COUNT_CACHE_SIZE = 1024  # list counts kept (projections.batch_jobs.sqlite's too)
+# GETs by id in flight together go as one statement (projections.batched_lookups);
+# two such reads at a time leave the pool's other connections to the lists.
+DOCUMENT_READS_IN_FLIGHT = 2
+DOCUMENTS_PER_READ = 64
 
 
 class AsyncPostgresBatchJobsReads:
     """`view`'s hot reads, awaited; a caller waits `timeout` s at most for a connection."""
 
-    def __init__(self, view: PostgresBatchJobsView, *, timeout: float) -> None:
+    def __init__(
+        self,
+        view: PostgresBatchJobsView,
+        *,
+        timeout: float,
+        known_position: Callable[[], int | None] = lambda: None,
+    ) -> None:
         self._view = view
+        self._known_position = known_position
         self._counts: dict[tuple[Any, ...], list[Any]] = {}
         kwargs = view.datastore.pool.kwargs  # the sync pool's, timeouts included
         self._reads = AsyncReads(
@@ -41,9 +55,21 @@ class AsyncPostgresBatchJobsReads:
             name=APPLICATION_NAME,
             timeout=timeout,
         )
+        self._documents = BatchedLookups(
+            self._documents_of,
+            in_flight=DOCUMENT_READS_IN_FLIGHT,
+            max_batch=DOCUMENTS_PER_READ,
+        )
 
     async def get_document(self, job_id: str) -> tuple[str | None, str] | None:
-        return document_found(await self._reads.one(*self._view.document_read(job_id)))
+        return await self._documents.get(job_id)
+
+    async def _documents_of(
+        self, job_ids: list[str]
+    ) -> dict[str, tuple[str | None, str]]:
+        return documents_found(
+            await self._reads.all(*self._view.documents_read(job_ids))
+        )
 
     async def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
         counted, documents = await self._counted_page(*self._view.list_reads(query))
@@ -63,17 +89,36 @@ class AsyncPostgresBatchJobsReads:
         A list's count walks every row the caller may see (most of the database's
         work for a list); it is kept per statement and view position, which every
         fold moves, so it is asked again only once the rows may have changed. The
-        position and the page go in one pipeline; a miss costs one more round trip.
+        position is the one this process knows (`known_position`: it may be behind
+        the view, never ahead, so a count kept under it is never older than it);
+        where it knows none, the view's own goes in one pipeline with the page.
         """
-        positioned, documents = await self._reads.each(self._view.position_read(), page)
-        key = (positioned[0]["n"], count[0], *count[1])
+        position = self._known_position()
+        if position is None:
+            positioned, documents = await self._reads.each(
+                self._view.position_read(), page
+            )
+            return await self._count_at(positioned[0]["n"], count), documents
+        key = (position, count[0], *count[1])
+        counted = self._counts.get(key)
+        if counted is not None:
+            return counted, await self._reads.all(*page)  # one statement, no pipeline
+        counted, documents = await self._reads.each(count, page)
+        self._keep(key, counted)
+        return counted, documents
+
+    async def _count_at(self, position: Any, count: Statement) -> list[Any]:
+        key = (position, count[0], *count[1])
         counted = self._counts.get(key)
         if counted is None:
             counted = (await self._reads.each(count))[0]
-            if len(self._counts) >= COUNT_CACHE_SIZE:
-                self._counts.clear()  # older positions' entries are never hit again
-            self._counts[key] = counted
-        return counted, documents
+            self._keep(key, counted)
+        return counted
+
+    def _keep(self, key: tuple[Any, ...], counted: list[Any]) -> None:
+        if len(self._counts) >= COUNT_CACHE_SIZE:
+            self._counts.clear()  # older positions' entries are never hit again
+        self._counts[key] = counted
 
     async def close(self) -> None:
         """Close its pool (in the loop that opened it)."""
