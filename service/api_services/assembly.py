@@ -68,7 +68,11 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
             settle=runtime.settle,
             catch_up=runtime.catch_up_read_model,
             is_current=runtime.read_models[BATCH_JOBS.name].is_current,
-            awaitable_reads=awaitable_documents(runtime.view, settings.database_url),
+            awaitable_reads=awaitable_documents(
+                runtime.view,
+                settings.database_url,
+                runtime.read_models[BATCH_JOBS.name].known_position,
+            ),
         ),
         catalog=CatalogParts(runtime.catalog, runtime.catalog_reads),
         auth=Auth(app, runtime.sessions, runtime.logins, runtime.secrets, settings),

@@ -21,7 +21,7 @@ from service import pg_timeouts
 from service.db_gate import RECHECK_SECONDS, gate_on
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
+    from collections.abc import Callable, Coroutine
 
     from projections.batch_jobs.query import BatchJobQuery
     from projections.batch_jobs.view import BatchJobsView
@@ -83,12 +83,19 @@ class GatedDocuments:
 
 
 def awaitable_documents(
-    view: BatchJobsView, database_url: str | None
+    view: BatchJobsView,
+    database_url: str | None,
+    known_position: Callable[[], int | None] = lambda: None,
 ) -> AwaitableDocuments | None:
-    """The view's hot reads as coroutines where they cross the network; else None."""
+    """The view's hot reads as coroutines where they cross the network; else None.
+
+    `known_position`: the view's position as this process knows it without I/O.
+    """
     if database_url is None or not isinstance(view, PostgresBatchJobsView):
         return None
-    reads = AsyncPostgresBatchJobsReads(view, timeout=pg_timeouts.POOL_WAIT_SECONDS)
+    reads = AsyncPostgresBatchJobsReads(
+        view, timeout=pg_timeouts.POOL_WAIT_SECONDS, known_position=known_position
+    )
     return GatedDocuments(reads, database_url)
 
 

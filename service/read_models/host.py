@@ -176,6 +176,17 @@ class HostedReadModel(Generic[V]):
         position = self._remote.known(self.name)
         return position is not None and position >= needed
 
+    def known_position(self) -> int | None:
+        """The view's position as known in memory (it may be behind, never ahead).
+
+        None where only a read of its store would tell. Asked on the event loop.
+        """
+        if self.project:
+            return self.runner.position
+        if self._local_reads:
+            return self._remote.position(self.name)  # a mapped file: no round trip
+        return self._remote.known(self.name)
+
     def catch_up(
         self, caller_id: str | None = None, *, everything: bool = False
     ) -> None:

@@ -57,6 +57,21 @@ def test_pages_do_not_overlap(
     assert (third["offset"], third["limit"]) == (4, 2)
 
 
+def test_a_page_down_the_list_follows_its_order_and_filters(
+    client: TestClient[Any], admin: Caller, five_jobs: list[str]
+) -> None:
+    by_id = sorted(five_jobs, reverse=True)
+
+    ascending = listed(client, admin, "?order=created_at&limit=2&offset=1")
+    descending_ids = listed(client, admin, "?order=-id&limit=3&offset=2")
+    filtered = listed(client, admin, "?type[]=product-export&limit=2&offset=3")
+
+    assert ids(ascending) == five_jobs[1:3]
+    assert ids(descending_ids) == by_id[2:5]
+    assert (filtered["count"], len(filtered["batch_jobs"])) == (5, 2)
+    assert ids(filtered) == five_jobs[::-1][3:5]
+
+
 def test_ordering_ascending_and_by_another_field(
     client: TestClient[Any], admin: Caller, five_jobs: list[str]
 ) -> None:
