@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 
@@ -32,7 +34,7 @@ from service.http.dependencies import (
 from service.http.dependency_order import resolve_dependencies_in_order
 from service.http.downloads import download
 from service.http.errors import EXCEPTION_HANDLERS
-from service.http.front_door import front_door
+from service.http.front_door import answer_before_routing, front_door
 from service.http.health import health, health_details
 from service.http.history import HistoryController
 from service.http.json_request import JsonOnlyRequest
@@ -42,6 +44,29 @@ from service.http.uploads import UploadController
 from service.ports import ApiRuntime
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+
+
+class JobstreamApp(Litestar):
+    """Litestar, with plain hot reads answered before its middleware and router.
+
+    front_door.answer_before_routing takes them when `hot_reads` is on; everything
+    else, and whatever the lane declines, is Litestar's as usual.
+    """
+
+    hot_reads = True
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (
+            self.hot_reads
+            and scope["type"] == ScopeType.HTTP
+            and await self._answered_early(scope, receive, send)
+        ):
+            return
+        await super().__call__(scope, receive, send)
+
+    async def _answered_early(self, scope: Any, receive: Any, send: Any) -> bool:
+        scope["app"] = scope["litestar_app"] = self  # as Litestar sets them
+        return await answer_before_routing(scope, receive, send)
 
 
 def create_app(
@@ -83,7 +108,7 @@ def create_app(
                 runtime.stop()
 
     cors = admin_cors(runtime.settings.admin_cors)
-    return Litestar(
+    app = JobstreamApp(
         route_handlers=[
             BatchJobController,
             AuthController,
@@ -114,7 +139,9 @@ def create_app(
         # The front door (request id, NUL-free URL, origin guard) in one layer, then
         # the partition's guard: its 503 carries the request id and is logged.
         middleware=[
-            front_door(cors, hot_reads=hot_reads),
+            # The lane answers ahead of Litestar (JobstreamApp); what it declines is
+            # not asked again here.
+            front_door(cors, hot_reads=False),
             database_cut_guard(database_url),
         ],
         request_class=JsonOnlyRequest,
@@ -132,6 +159,8 @@ def create_app(
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         ),
     )
+    app.hot_reads = hot_reads
+    return app
 
 
 def end_streams(app: Litestar) -> None:

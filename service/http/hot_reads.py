@@ -2,9 +2,10 @@
 
 GET /admin/batch-jobs/{id} and the list are most of the API's traffic (the admin UI
 polls them), and Litestar's dependencies, signature model and response handling are
-most of such a GET's cost. Litestar runs the app's middleware after its router (on
-the route it found), so the front door sees the route's template and path
-parameters; it hands the request here first. When the request is the plain case
+most of such a GET's cost; its middleware and router, another fifth. The app
+(service.http.app.JobstreamApp) hands a GET of either path here before Litestar
+sees it, routed exactly by front_door.answer_before_routing, which also gives it
+the front door's request id, access log and metrics. When the request is the plain case
 (a GET with no body and no Origin, a caller known from memory, a read model already
 current, and, for one job, the caller's own), the lane answers it with the
 handler's own code (job_reads); anything else goes on to Litestar untouched, which
