@@ -5,12 +5,15 @@ Issue 12's target: RSS over a 10-minute soak at half the sustained rate stays fl
 postgres` on a scratch database), measures the sustained no-op job rate with the
 wrk phase of `api_lifecycle.py` (`--measure-seconds` of creates from 16 connections,
 then until every job is done) unless `--rate` gives it, then drives half of it for a
-warm-up and `--minutes`: an open-loop httpx generator sends no-op job creates at that
-rate, with GETs by id (`--gets-per-job`) and list pages (`--lists-per-job`) beside
-them. Every `--sample-every` seconds it reads VmRSS of the server's processes (the
-primary and its forked HTTP workers) from /proc and the job counts from
-`GET /admin/jobstream/jobs`. It prints one row a minute, then the growth of the mean
-total RSS from the first minute after the warm-up to the last, against the target.
+warm-up and `--minutes`. The load is wrk's, one process per kind of request (no-op
+job creates at the rate, GETs by id at `--gets-per-job` times it, list pages at
+`--lists-per-job` times it), each paced by a Lua `delay()` to its rate, run afresh
+for the warm-up and for every minute so that each minute has wrk's own latency
+histogram. Every `--sample-every` seconds the bench reads VmRSS of the server's
+processes (the primary and its forked HTTP workers) from /proc and the job counts
+from `GET /admin/jobstream/jobs`. It prints one row a minute, then the growth of the
+mean total RSS from the first minute after the warm-up to the last, against the
+target.
 
 Run: `.venv/bin/python bench/soak.py [--minutes 10] [--backend postgres] [--csv f]`.
 """
@@ -18,36 +21,42 @@ Run: `.venv/bin/python bench/soak.py [--minutes 10] [--backend postgres] [--csv 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import csv
 import io
+import json
 import math
 import os
-import random
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from string import Template
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from api_lifecycle import (
     BATCH_TYPE,
     HEADERS,
+    WRK_TIMEOUT,
     CpuMeter,
     Server,
     Wrk,
     child_pids,
+    children_cpu_seconds,
     create_body,
     create_user,
     drained_phase,
     free_port,
     job_counts,
     log_tail,
+    lua_script,
+    lua_string,
     print_problems,
     running_server,
     scratch_database,
@@ -58,14 +67,20 @@ from api_lifecycle import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
 TARGET_GROWTH = 0.10  # issue 12: RSS flat, <= 10% growth
 WINDOW = 60.0  # s: the first and the last minute compared (halves, if shorter)
-MAX_IN_FLIGHT = 256  # requests; beyond it a due request is skipped and counted
 RECENT_IDS = 1000  # the GETs by id draw from the newest created jobs
 MEASURE_CONNECTIONS = 16  # wrk connections of the sustained-rate phase (issue 12's)
 DRAIN_AFTER = 120.0  # s to wait for the backlog once the load stops
+SEGMENT = 60.0  # s: one wrk run per kind for the warm-up, then one per minute
+WRK_THREADS = 1  # per wrk process: one event loop paces a few hundred requests/s
+CONNECTION_SECONDS = 0.2  # s between one connection's requests, on schedule
+MAX_CONNECTIONS = 64  # per kind: at most this many of its requests in flight
+KINDS = ("create", "get", "list")
+EXPECTED = {"create": 201, "get": 200, "list": 200}
+PAGE = 10  # list pages: ?limit=10&offset=<random>
 
 
 # --------------------------------------------------------------------------- RSS
@@ -94,9 +109,11 @@ class RssSample:
     rss_kib: dict[int, int]  # per server process
     completed: int  # jobs completed so far (every job the admin sees)
     backlog: int  # jobs created, pre-processed, confirmed or processing
+    # The counters below come from wrk, which reports when a run ends: they are
+    # those of the runs finished by then (a sample at a minute's end includes it).
     creates: int  # creates answered 201 so far
     failures: int  # requests that did not answer as expected so far
-    skipped: int  # due requests not sent (MAX_IN_FLIGHT reached) so far
+    skipped: int  # due requests never sent (every connection was waiting) so far
     server_cpu: float  # s, every server process so far
 
     @property
@@ -160,91 +177,366 @@ def minute_of(at: float, warmup: float) -> int:
 # --------------------------------------------------------------------------- load
 
 
-@dataclass
-class Load:
-    """What the open-loop generator sent, by kind, with create latencies per minute."""
+def connections_for(rate: float) -> int:
+    """wrk connections for one kind of request at `rate` a second.
 
-    sent: Counter[str] = field(default_factory=Counter)
-    ok: Counter[str] = field(default_factory=Counter)
-    failures: Counter[str] = field(default_factory=Counter)
-    skipped: int = 0
-    in_flight: int = 0
-    create_latencies: list[float] = field(default_factory=list)  # since last row
-    ids: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_IDS))
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
-
-    def failed(self) -> int:
-        return sum(self.failures.values())
+    The connections share one schedule (see `_PACING`), so their number only caps
+    the requests in flight: each connection sends about every CONNECTION_SECONDS
+    while the server keeps up, so answers up to that slow keep the schedule. At
+    least one a wrk thread, at most MAX_CONNECTIONS.
+    """
+    wanted = math.ceil(rate * CONNECTION_SECONDS)
+    return max(WRK_THREADS, min(MAX_CONNECTIONS, wanted))
 
 
-async def send(
-    load: Load, kind: str, request: Awaitable[httpx.Response], expected: int
-) -> None:
-    started = time.perf_counter()
-    load.sent[kind] += 1
-    load.in_flight += 1
-    try:
-        response = await request
-    except httpx.HTTPError as error:
-        load.failures[f"{kind} {type(error).__name__}"] += 1
-        return
-    finally:
-        load.in_flight -= 1
-    if response.status_code != expected:
-        load.failures[f"{kind} HTTP {response.status_code}"] += 1
-        return
-    load.ok[kind] += 1
+def slot_interval(rate: float, threads: int = WRK_THREADS) -> float:
+    """s between the slots of one wrk thread: its threads share the rate."""
+    return threads / rate
+
+
+# One schedule per wrk thread, from its first delay(): slot k is due at
+# start + k * interval. A connection ready to send claims the next slot and waits
+# for it, so requests leave on time while a connection is free; a slot that came
+# due while every connection was waiting for an answer leaves as soon as one is
+# (the lag is recorded), and a slot not sent when the run ends is not sent.
+# Latency is wrk's own (from the write to the answer), its histogram of the run.
+_PACING = Template("""\
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } soak_timespec;
+int clock_gettime(int clock_id, soak_timespec *tp);
+]]
+local timespec = ffi.new("soak_timespec")
+local function now()
+  ffi.C.clock_gettime(1, timespec) -- CLOCK_MONOTONIC
+  return tonumber(timespec.tv_sec) + tonumber(timespec.tv_nsec) / 1e9
+end
+
+local interval = $interval
+local expected = $expected
+local start, slot = nil, 0
+sent, answered, ok, max_lag, statuses = 0, 0, 0, 0, {}
+
+function delay()
+  local t = now()
+  start = start or t
+  local due = start + slot * interval
+  slot = slot + 1
+  if due <= t then
+    max_lag = math.max(max_lag, t - due)
+    return 0
+  end
+  return math.floor((due - t) * 1000)
+end
+
+function response(status, headers, body)
+  answered = answered + 1
+  if status == expected then
+    ok = ok + 1
+  else
+    statuses[status] = (statuses[status] or 0) + 1
+  end
+end
+
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function done(summary, latency, requests)
+  local sums, lag, seen = {sent = 0, answered = 0, ok = 0}, 0, {}
+  for _, thread in ipairs(threads) do
+    for name, n in pairs(sums) do
+      sums[name] = n + thread:get(name)
+    end
+    lag = math.max(lag, thread:get("max_lag"))
+    for status, n in pairs(thread:get("statuses")) do
+      seen[status] = (seen[status] or 0) + n
+    end
+  end
+  local unexpected = {}
+  for status, n in pairs(seen) do
+    unexpected[#unexpected + 1] = string.format('"%d":%d', status, n)
+  end
+  local errors = summary.errors
+  io.write(string.format(
+    'SOAK {"duration_us":%d,"sent":%d,"answered":%d,"ok":%d,"max_lag_s":%.6f,'
+      .. '"p50_us":%d,"p99_us":%d,"statuses":{%s},"socket":{"connect":%d,'
+      .. '"read":%d,"write":%d,"timeout":%d}}\\n',
+    summary.duration, sums.sent, sums.answered, sums.ok, lag,
+    latency:percentile(50), latency:percentile(99), table.concat(unexpected, ","),
+    errors.connect, errors.read, errors.write, errors.timeout))
+end
+""")
+
+_CREATE = """
+local prepared
+function init(args)
+  prepared = wrk.format()
+end
+
+function request()
+  sent = sent + 1
+  return prepared
+end
+"""
+
+_GET = Template("""
+local ids = {
+$ids
+}
+math.randomseed(os.time())
+
+function request()
+  sent = sent + 1
+  return wrk.format(nil, "/admin/batch-jobs/" .. ids[math.random(#ids)])
+end
+""")
+
+_LIST = Template("""
+local max_offset = $max_offset
+math.randomseed(os.time())
+
+function request()
+  sent = sent + 1
+  local offset = math.random(0, max_offset)
+  return wrk.format(nil, "/admin/batch-jobs?limit=$page&offset=" .. offset)
+end
+""")
+
+
+def wrk_script(kind: str, rate: float, ids: Sequence[str] = ()) -> str:
+    """The Lua script of one kind's wrk run at `rate` requests/s.
+
+    GETs draw their ids from `ids` (the newest jobs), list pages their offsets
+    from 0 to `len(ids) - PAGE`.
+    """
+    pacing = _PACING.substitute(
+        interval=repr(slot_interval(rate)), expected=EXPECTED[kind]
+    )
     if kind == "create":
-        load.create_latencies.append(time.perf_counter() - started)
-        load.ids.append(response.json()["batch_job"]["id"])
+        body = json.dumps(create_body(dry_run=False), separators=(",", ":"))
+        return lua_script("POST", body, request=pacing + _CREATE)
+    if kind == "get":
+        if not ids:
+            raise ValueError("GETs by id need ids")
+        table = ",\n".join(f"  {lua_string(job_id)}" for job_id in ids)
+        return lua_script("GET", request=pacing + _GET.substitute(ids=table))
+    if kind == "list":
+        last = max(0, len(ids) - PAGE)
+        requests = _LIST.substitute(max_offset=last, page=PAGE)
+        return lua_script("GET", request=pacing + requests)
+    raise ValueError(f"unknown kind of request: {kind!r}")
 
 
-async def open_loop(
-    load: Load,
-    rate: float,
-    until: float,
-    request: Callable[[], tuple[str, Awaitable[httpx.Response], int] | None],
-) -> None:
-    """Start a request every 1/rate s until `until` (loop time), however long each
-    takes: a late request does not delay the next (open loop)."""
-    if rate <= 0:
-        return
-    loop = asyncio.get_running_loop()
-    interval, due = 1 / rate, loop.time()
-    while due < until:
-        await asyncio.sleep(max(0.0, due - loop.time()))
-        due += interval
-        if load.in_flight >= MAX_IN_FLIGHT:
-            load.skipped += 1
+_SOAK_LINE = re.compile(r"^SOAK (\{.*\})\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    """One kind's wrk run, from the line its script's `done()` prints."""
+
+    kind: str
+    rate: float  # asked, requests/s
+    duration: float  # s, wrk's own: from its start to its threads' end
+    sent: int
+    answered: int
+    ok: int  # answered with the expected status
+    p50: float  # s, every answer (wrk's histogram of the run); nan: none
+    p99: float
+    max_lag: float  # s: the latest a request left after its slot
+    failures: Counter[str]  # "HTTP <status>", "socket <error>"
+
+    @property
+    def skipped(self) -> int:
+        """Slots due over the run that were never sent (one slot of slack for its
+        edges: the schedule starts at the first connection, wrk's clock before)."""
+        return max(0, math.floor(self.rate * self.duration) - 1 - self.sent)
+
+
+def parse_run(kind: str, rate: float, output: str) -> WrkRun:
+    found = _SOAK_LINE.search(output)
+    if found is None:
+        raise RuntimeError(f"no SOAK line in wrk's output:\n{output}")
+    data = json.loads(found.group(1))
+    failures: Counter[str] = Counter()
+    for status, count in data["statuses"].items():
+        failures[f"HTTP {status}"] += int(count)
+    for error, count in data["socket"].items():
+        if count:
+            failures[f"socket {error}"] += int(count)
+    answered = int(data["answered"])
+
+    def seconds(us: Any) -> float:
+        return int(us) / 1e6 if answered else math.nan
+
+    return WrkRun(
+        kind=kind,
+        rate=rate,
+        duration=int(data["duration_us"]) / 1e6,
+        sent=int(data["sent"]),
+        answered=answered,
+        ok=int(data["ok"]),
+        p50=seconds(data["p50_us"]),
+        p99=seconds(data["p99_us"]),
+        max_lag=float(data["max_lag_s"]),
+        failures=failures,
+    )
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The wrk runs (one per kind) from `start` to `end` s of the load, as planned."""
+
+    start: float
+    end: float
+    runs: dict[str, WrkRun]
+
+    def ok_per_second(self, kind: str) -> float:
+        run = self.runs.get(kind)
+        return run.ok / run.duration if run is not None and run.duration else 0.0
+
+
+def segment_ends(warmup: float, minutes: float) -> list[float]:
+    """Where the wrk runs end: the warm-up, then every minute (the last may be
+    shorter, and at least 1 s: wrk runs whole seconds)."""
+    end = warmup + minutes * 60
+    ends = [warmup] if warmup > 0 else []
+    minute = 1
+    while (at := warmup + minute * SEGMENT) < end - 1:
+        ends.append(at)
+        minute += 1
+    return [*ends, end]
+
+
+def sample_times(every: float, ends: Sequence[float]) -> list[tuple[float, bool]]:
+    """(s, starts or ends a wrk run): a sample every `every` s and at each end."""
+    marks = dict.fromkeys([0.0, *ends], True)
+    tick = 1
+    while (at := round(tick * every, 6)) < ends[-1] - 1e-6:
+        marks.setdefault(at, False)
+        tick += 1
+    return sorted(marks.items())
+
+
+@dataclass
+class Launched:
+    """One segment's wrk processes, running."""
+
+    start: float
+    end: float
+    processes: dict[str, tuple[subprocess.Popen[str], float]]  # kind: (wrk, rate)
+
+    def collect(self, timeout: float) -> Segment:
+        runs = {}
+        for kind, (process, rate) in self.processes.items():
+            out, err = process.communicate(timeout=timeout)
+            if process.returncode != 0:
+                raise RuntimeError(
+                    f"wrk ({kind}) exited {process.returncode}:\n{out}{err}"
+                )
+            runs[kind] = parse_run(kind, rate, out + err)
+        return Segment(self.start, self.end, runs)
+
+    def kill(self) -> None:
+        for process, _ in self.processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+@dataclass(frozen=True)
+class Load:
+    """Launches a segment's wrk runs: one process a kind, paced to its rate."""
+
+    wrk: str
+    base_url: str
+    rates: Mapping[str, float]  # asked, requests/s by kind
+    scripts: Path
+
+    def command(self, kind: str, seconds: int, script: Path) -> list[str]:
+        connections = connections_for(self.rates[kind])
+        return [
+            *(self.wrk, "-t", str(WRK_THREADS), "-c", str(connections)),
+            *("-d", f"{seconds}s", "--timeout", WRK_TIMEOUT, "-s", str(script)),
+            f"{self.base_url}/admin/batch-jobs",
+        ]
+
+    def launch(
+        self, start: float, end: float, seconds: int, ids: Sequence[str]
+    ) -> Launched:
+        self.scripts.mkdir(exist_ok=True)
+        launched = Launched(start, end, {})
+        try:
+            for kind in KINDS:
+                rate = self.rates[kind]
+                if rate <= 0 or (kind == "get" and not ids):
+                    continue
+                script = self.scripts / f"{kind}.lua"
+                script.write_text(wrk_script(kind, rate, ids))
+                process = subprocess.Popen(
+                    self.command(kind, seconds, script),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                launched.processes[kind] = (process, rate)
+        except BaseException:
+            launched.kill()
+            raise
+        return launched
+
+
+def newest_ids(client: httpx.Client) -> list[str]:
+    """The ids of the RECENT_IDS newest batch jobs (the list's default order)."""
+    params = {"limit": str(RECENT_IDS), "fields": "id"}
+    response = client.get("/admin/batch-jobs", params=params)
+    if response.status_code != 200:
+        raise RuntimeError(f"listing ids answered {response.status_code}")
+    return [job["id"] for job in response.json()["batch_jobs"]]
+
+
+def wrk_totals(segments: Sequence[Segment]) -> tuple[int, int, int]:
+    """Creates answered 201, failures and skipped slots over the runs so far."""
+    runs = [run for segment in segments for run in segment.runs.values()]
+    creates = sum(run.ok for run in runs if run.kind == "create")
+    failures = sum(sum(run.failures.values()) for run in runs)
+    return creates, failures, sum(run.skipped for run in runs)
+
+
+def spread(values: Sequence[float]) -> str:
+    """The lowest and the highest of the runs' figures (s), in ms."""
+    known = [value for value in values if not math.isnan(value)]
+    if not known:
+        return "-"
+    low, high = min(known) * 1000, max(known) * 1000
+    return f"{low:.1f}ms" if low == high else f"{low:.1f}-{high:.1f}ms"
+
+
+def load_summary(segments: Sequence[Segment], warmup: float) -> list[str]:
+    """Asked against achieved, by kind, over the runs after the warm-up."""
+    lines = []
+    after = [s for s in segments if s.start >= warmup - 1e-6]
+    for kind in KINDS:
+        runs = [s.runs[kind] for s in after if kind in s.runs]
+        duration = sum(run.duration for run in runs)
+        if not duration:
             continue
-        made = request()
-        if made is None:
-            continue
-        task = asyncio.create_task(send(load, *made))
-        load.tasks.add(task)
-        task.add_done_callback(load.tasks.discard)
-
-
-def requests_for(
-    client: httpx.AsyncClient, load: Load
-) -> dict[str, Callable[[], tuple[str, Awaitable[httpx.Response], int] | None]]:
-    body = create_body(dry_run=False)
-
-    def create() -> tuple[str, Awaitable[httpx.Response], int]:
-        return "create", client.post("/admin/batch-jobs", json=body), 201
-
-    def get() -> tuple[str, Awaitable[httpx.Response], int] | None:
-        if not load.ids:
-            return None
-        job_id = random.choice(load.ids)
-        return "get", client.get(f"/admin/batch-jobs/{job_id}"), 200
-
-    def page() -> tuple[str, Awaitable[httpx.Response], int]:
-        offset = random.randint(0, max(0, len(load.ids) - 10))
-        params = {"limit": "10", "offset": str(offset)}
-        return "list", client.get("/admin/batch-jobs", params=params), 200
-
-    return {"create": create, "get": get, "list": page}
+        asked = sum(run.rate * run.duration for run in runs)
+        failures: Counter[str] = sum((run.failures for run in runs), Counter())
+        shown = ", ".join(f"{k} x{n}" for k, n in failures.most_common(5)) or "none"
+        lines.append(
+            f"{kind}: asked {asked / duration:.1f}/s, sent"
+            f" {sum(run.sent for run in runs) / duration:.1f}/s, answered"
+            f" {EXPECTED[kind]} {sum(run.ok for run in runs) / duration:.1f}/s"
+            f" over {duration:.0f} s ({len(runs)} wrk run{'s' * (len(runs) > 1)}"
+            f" of {connections_for(runs[0].rate)} connections);"
+            f" skipped {sum(run.skipped for run in runs):,};"
+            f" latest send {max(run.max_lag for run in runs) * 1000:.0f} ms after"
+            f" its slot; p50 {spread([run.p50 for run in runs])}, p99"
+            f" {spread([run.p99 for run in runs])} by run; failed: {shown}"
+        )
+    return lines
 
 
 # --------------------------------------------------------------------------- soak
@@ -279,16 +571,9 @@ def in_ms(seconds: float) -> str:
     return "-" if math.isnan(seconds) else f"{seconds * 1000:.1f}ms"
 
 
-def quantile(values: Sequence[float], q: float) -> float:
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
 @dataclass
 class Table:
-    """The per-minute rows, printed as each minute ends."""
+    """The rows: at the start, then as the warm-up and each minute end."""
 
     primary: int
     warmup: float
@@ -303,32 +588,33 @@ class Table:
             + "  ".join(f"{c:>13}" for c in columns)
             + f"  {'total MiB':>10}  {'completed':>9}  {'backlog':>7}"
             f"  {'creates/s':>9}  {'create p50':>10}  {'p99':>8}"
+            f"  {'GET/s':>6}  {'list/s':>6}"
             f"  {'CPU ms/job':>10}  {'failed':>6}  {'skipped':>7}"
         )
 
-    def row(self, sample: RssSample, load: Load) -> None:
+    def row(self, sample: RssSample, segment: Segment | None) -> None:
         previous = self.previous
         self.previous = sample
         if previous is None:
             self.header(sample)
-        span = sample.at - previous.at if previous else 0.0
-        created = sample.creates - previous.creates if previous else sample.creates
         done = sample.completed - previous.completed if previous else 0
         cpu = sample.server_cpu - previous.server_cpu if previous else 0.0
-        latencies, load.create_latencies = load.create_latencies, []
+        creates = segment.runs.get("create") if segment else None
         minute = minute_of(sample.at, self.warmup)
-        label = "warm-up" if minute == 0 else str(minute)
+        label = "start" if segment is None else "warm-up" if minute == 0 else minute
         cells = [
             f"{mib(sample.rss_kib[pid]) if pid in sample.rss_kib else '-':>13}"
             for pid in self.names
         ]
+        rates = [segment.ok_per_second(k) if segment else 0.0 for k in KINDS]
         print(
             f"{label:>7}  {sample.at:>6.0f}  "
             + "  ".join(cells)
             + f"  {mib(sample.total_kib):>10}  {sample.completed:>9,}"
-            f"  {sample.backlog:>7,}  {created / span if span else 0.0:>9.1f}"
-            f"  {in_ms(quantile(latencies, 0.5)):>10}"
-            f"  {in_ms(quantile(latencies, 0.99)):>8}"
+            f"  {sample.backlog:>7,}  {rates[0]:>9.1f}"
+            f"  {in_ms(creates.p50 if creates else math.nan):>10}"
+            f"  {in_ms(creates.p99 if creates else math.nan):>8}"
+            f"  {rates[1]:>6.1f}  {rates[2]:>6.1f}"
             f"  {f'{cpu / done * 1000:.1f}' if done else '-':>10}"
             f"  {sample.failures:>6}  {sample.skipped:>7}"
         )
@@ -372,65 +658,55 @@ def write_csv(
             )
 
 
-async def soak(server: Server, params: Params, rate: float) -> list[RssSample]:
-    """The warm-up and the soak; a sample every `sample_every` s, a row a minute."""
-    load = Load()
+def soak(
+    server: Server, params: Params, load: Load
+) -> tuple[list[RssSample], list[Segment]]:
+    """The warm-up and the soak; a sample every `sample_every` s, a row a minute.
+
+    At each end of a segment the samples read the server first, then collect the
+    segment's wrk runs and launch the next ones (GETs on the newest ids then).
+    """
     samples: list[RssSample] = []
+    segments: list[Segment] = []
     table = Table(server.pid, params.warmup)
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(
-        base_url=server.base_url, headers=HEADERS, limits=limits, timeout=60
-    ) as client:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        until = started + params.warmup + params.minutes * 60
-        kinds = requests_for(client, load)
-        rates = {
-            "create": rate,
-            "get": rate * params.gets_per_job,
-            "list": rate * params.lists_per_job,
-        }
-        generators = [
-            asyncio.create_task(open_loop(load, rates[kind], until, kinds[kind]))
-            for kind in kinds
-        ]
-        with httpx.Client(
-            base_url=server.base_url, headers=HEADERS, timeout=60
-        ) as counts_client:
-            end = params.warmup + params.minutes * 60
-            tick = 0
-            while True:
-                at = tick * params.sample_every
-                await asyncio.sleep(max(0.0, started + at - loop.time()))
+    ends = segment_ends(params.warmup, params.minutes)
+    launched: Launched | None = None
+    with httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=60) as client:
+        started = time.monotonic()
+        try:
+            for at, boundary in sample_times(params.sample_every, ends):
+                time.sleep(max(0.0, started + at - time.monotonic()))
                 rss, cpu = server_rss(server.pid), server.cpu_seconds()
-                counts = await asyncio.to_thread(job_counts, counts_client)
+                counts = job_counts(client)
+                if boundary:
+                    if launched is not None:
+                        segments.append(launched.collect(timeout=SEGMENT + 120))
+                        launched = None
+                    following = [end for end in ends if end > at + 1e-6]
+                    if following:
+                        ids = newest_ids(client)
+                        if not ids and load.rates["get"] > 0:
+                            print(f"t={at:.0f} s: no job to GET yet, no GETs by id")
+                        seconds = round(started + following[0] - time.monotonic())
+                        launched = load.launch(at, following[0], max(1, seconds), ids)
+                creates, failures, skipped = wrk_totals(segments)
                 sample = RssSample(
                     at=at,  # as scheduled, so that minutes line up
                     rss_kib=rss,
                     completed=counts.by_status.get("completed", 0),
                     backlog=counts.unfinished,
-                    creates=load.ok["create"],
-                    failures=load.failed(),
-                    skipped=load.skipped,
+                    creates=creates,
+                    failures=failures,
+                    skipped=skipped,
                     server_cpu=cpu,
                 )
                 samples.append(sample)
-                last = at + params.sample_every > end + 1e-6
-                next_minute = minute_of(at + params.sample_every, params.warmup)
-                if tick == 0 or last or next_minute != minute_of(at, params.warmup):
-                    table.row(sample, load)
-                if last:
-                    break
-                tick += 1
-        await asyncio.gather(*generators)
-        if load.tasks:
-            await asyncio.wait(list(load.tasks), timeout=60)
-    sent = ", ".join(f"{kind} {n:,}" for kind, n in load.sent.items())
-    print(f"sent: {sent}; skipped (over {MAX_IN_FLIGHT} in flight): {load.skipped}")
-    if load.failures:
-        shown = ", ".join(f"{k} x{n}" for k, n in load.failures.most_common(5))
-        print(f"failed: {shown}")
-    return samples
+                if boundary:
+                    table.row(sample, segments[-1] if at > 0 else None)
+        finally:
+            if launched is not None:
+                launched.kill()
+    return samples, segments
 
 
 def wait_drained(server: Server, timeout: float) -> tuple[int, float]:
@@ -445,10 +721,9 @@ def wait_drained(server: Server, timeout: float) -> tuple[int, float]:
             time.sleep(0.25)
 
 
-def sustained_rate(server: Server, params: Params, scratch: Path) -> float:
-    wrk_path = shutil.which("wrk")
-    if wrk_path is None:
-        raise SystemExit("no wrk on PATH to measure the sustained rate: give --rate")
+def sustained_rate(
+    server: Server, params: Params, wrk_path: str, scratch: Path
+) -> float:
     wrk = Wrk(
         wrk_path, wrk_version(wrk_path), MEASURE_CONNECTIONS, params.measure_seconds
     )
@@ -476,7 +751,21 @@ def database(backend: str) -> Iterator[str | None]:
         yield None
 
 
-def run(params: Params) -> int:
+def describe_load(params: Params, rates: Mapping[str, float], *, measured: bool) -> str:
+    connections = ", ".join(
+        f"{connections_for(rates[kind])} {kind}" for kind in KINDS if rates[kind] > 0
+    )
+    return (
+        f"soak: {rates['create']:.1f} creates/s"
+        + (" (half the sustained rate)" if measured else " (--rate)")
+        + f" + {rates['get']:.1f} GETs by id/s + {rates['list']:.1f} list pages/s,"
+        f" wrk paced by Lua (connections: {connections}; a wrk run a kind for the"
+        f" warm-up and each minute); {params.warmup:.0f} s warm-up, then"
+        f" {params.minutes:g} min; a sample every {params.sample_every:g} s"
+    )
+
+
+def run(params: Params, wrk_path: str) -> int:
     with tempfile.TemporaryDirectory(prefix=f"jobstream-soak-{params.backend}-") as tmp:
         scratch = Path(tmp)
         (scratch / "entry_points").mkdir()
@@ -488,22 +777,28 @@ def run(params: Params) -> int:
             try:
                 with running_server(env, log) as server:
                     print(f"startup to /health 200: {server.startup:.1f} s")
-                    measured = params.rate is None
                     rate = (
-                        sustained_rate(server, params, scratch) / 2
+                        sustained_rate(server, params, wrk_path, scratch) / 2
                         if params.rate is None
                         else params.rate
                     )
+                    rates = {
+                        "create": rate,
+                        "get": rate * params.gets_per_job,
+                        "list": rate * params.lists_per_job,
+                    }
+                    print(describe_load(params, rates, measured=params.rate is None))
+                    load = Load(wrk_path, server.base_url, rates, scratch / "soak")
+                    wall, generator = time.perf_counter(), children_cpu_seconds()
+                    samples, segments = soak(server, params, load)
+                    wall = time.perf_counter() - wall
+                    generator = children_cpu_seconds() - generator
+                    for line in load_summary(segments, params.warmup):
+                        print(f"after the warm-up, {line}")
                     print(
-                        f"soak: {rate:.1f} creates/s"
-                        + (" (half the sustained rate)" if measured else " (--rate)")
-                        + f" + {rate * params.gets_per_job:.1f} GETs by id/s"
-                        f" + {rate * params.lists_per_job:.1f} list pages/s, open loop;"
-                        f" {params.warmup:.0f} s warm-up, then {params.minutes:g} min;"
-                        f" a sample every {params.sample_every:g} s"
-                        f" (the row shows each minute's last)"
+                        f"wrk CPU {generator:.1f} s over {wall:.0f} s"
+                        f" ({generator / wall:.0%} of a core)"
                     )
-                    samples = asyncio.run(soak(server, params, rate))
                     unfinished, waited = wait_drained(server, DRAIN_AFTER)
                     print(
                         "after the load: "
@@ -598,17 +893,21 @@ def parse_args(argv: Sequence[str] | None) -> Params:
 
 def main(argv: Sequence[str] | None = None) -> int:
     params = parse_args(argv)
+    wrk_path = shutil.which("wrk")
+    if wrk_path is None:
+        raise SystemExit("no wrk on PATH: `sudo apt-get install wrk` (Debian/Ubuntu)")
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)
     print(
         f"machine: nproc={len(os.sched_getaffinity(0))} (load generator and server"
-        f" share them), python {sys.version.split()[0]}; load average {load_average()}"
+        f" share them), python {sys.version.split()[0]}, wrk"
+        f" {wrk_version(wrk_path)}; load average {load_average()}"
     )
     print(
         f"soak: backend={params.backend} http-workers={params.workers}"
         f" batch type {BATCH_TYPE}; target: RSS growth <= {TARGET_GROWTH:.0%}"
     )
-    return run(params)
+    return run(params, wrk_path)
 
 
 if __name__ == "__main__":
