@@ -141,7 +141,7 @@ def create_app(
         middleware=[
             # The lane answers ahead of Litestar (JobstreamApp); what it declines is
             # not asked again here.
-            front_door(cors, hot_reads=False),
+            front_door(cors),
             database_cut_guard(database_url),
         ],
         request_class=JsonOnlyRequest,

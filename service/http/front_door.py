@@ -46,63 +46,71 @@ def new_request_id() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
-def front_door(
-    cors: CORSConfig, *, hot_reads: bool = True
-) -> Callable[[ASGIApp], ASGIApp]:
-    """The layer; with `hot_reads`, plain hot reads are answered here (hot_reads)."""
+def front_door(cors: CORSConfig) -> Callable[[ASGIApp], ASGIApp]:
+    """The layer (plain hot reads were answered before it: answer_before_routing)."""
     refused = msgspec.json.encode(origin_guard.REFUSED)
-    lane = hot_reads_lane.answer if hot_reads else None
 
     def wrap(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
-            request_id = request_context.incoming_id(scope) or new_request_id()
-            _clear()
             path = scope["path"]
             job = request_context.JOB_PATH.match(path)
-            if job is None:
-                _bind(request_id=request_id)
-            else:
-                _bind(request_id=request_id, job_id=job.group(1))
-            status = 500
+            stamped = _IdStamped(scope, send, None if job is None else job.group(1))
             started = time.perf_counter()
-            id_header = (
-                request_context.REQUEST_ID_HEADER,
-                request_id.encode("latin-1"),
-            )
-
-            async def send_with_id(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    message = request_context.with_header(message, id_header)
-                await send(message)
-
             try:
-                if not (
-                    await _refused(scope, receive, send_with_id, cors, refused)
-                    or (lane is not None and await lane(scope, receive, send_with_id))
-                ):
-                    await app(scope, receive, send_with_id)
+                if not await _refused(scope, receive, stamped, cors, refused):
+                    await app(scope, receive, stamped)
             finally:
-                elapsed = time.perf_counter() - started
-                method = scope["method"]
                 # The route's template, set by the router: a few label values, not ids.
-                record_request(method, scope.get("path_template", ""), status, elapsed)
-                log.info(
-                    "http.request",
-                    method=method,
-                    path=path,
-                    status=status,
-                    duration_ms=round(elapsed * 1000, 2),
-                )
-                _clear()
+                _logged(scope, scope.get("path_template", ""), stamped.status, started)
 
         return middleware
 
     return wrap
+
+
+class _IdStamped:
+    """`send` with the request id on the response's head; binds it to the logs.
+
+    The id is the caller's `x-request-id`, or a new one. `status` is what the
+    response's head said (500 until then).
+    """
+
+    __slots__ = ("_header", "_send", "status")
+
+    def __init__(self, scope: HTTPScope, send: Send, job_id: str | None) -> None:
+        request_id = request_context.incoming_id(scope) or new_request_id()
+        _clear()
+        if job_id is None:
+            _bind(request_id=request_id)
+        else:
+            _bind(request_id=request_id, job_id=job_id)
+        self._send = send
+        self._header = (request_context.REQUEST_ID_HEADER, request_id.encode("latin-1"))
+        self.status = 500
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            message = request_context.with_header(message, self._header)
+        await self._send(message)
+
+
+def _logged(scope: HTTPScope, template: str, status: int, started: float) -> None:
+    """The access log line and the request metrics; the log context ends here."""
+    elapsed = time.perf_counter() - started
+    method = scope["method"]
+    record_request(method, template, status, elapsed)
+    log.info(
+        "http.request",
+        method=method,
+        path=scope["path"],
+        status=status,
+        duration_ms=round(elapsed * 1000, 2),
+    )
+    _clear()
 
 
 async def answer_before_routing(scope: HTTPScope, receive: Receive, send: Send) -> bool:
@@ -118,41 +126,18 @@ async def answer_before_routing(scope: HTTPScope, receive: Receive, send: Send) 
         return False
     if url_checks.nul_in_url(scope["path"], scope.get("query_string", b"")):
         return _unrouted(scope)  # the front door refuses it
-    request_id = request_context.incoming_id(scope) or new_request_id()
-    _clear()
     path_params = scope["path_params"]
-    if path_params:
-        _bind(request_id=request_id, job_id=path_params["job_id"])
-    else:
-        _bind(request_id=request_id)
+    stamped = _IdStamped(scope, send, path_params.get("job_id"))
     started = time.perf_counter()
-    id_header = (request_context.REQUEST_ID_HEADER, request_id.encode("latin-1"))
-    status = 500
-
-    async def send_with_id(message: Message) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-            message = request_context.with_header(message, id_header)
-        await send(message)
-
     try:
-        if not await hot_reads_lane.answer(scope, receive, send_with_id):
-            _clear()
-            return _unrouted(scope)
+        answered = await hot_reads_lane.answer(scope, receive, stamped)
     except BaseException:
         _clear()
         raise
-    elapsed = time.perf_counter() - started
-    record_request("GET", scope["path_template"], status, elapsed)
-    log.info(
-        "http.request",
-        method="GET",
-        path=scope["path"],
-        status=status,
-        duration_ms=round(elapsed * 1000, 2),
-    )
-    _clear()
+    if not answered:
+        _clear()
+        return _unrouted(scope)
+    _logged(scope, scope["path_template"], stamped.status, started)
     return True
 
 
