@@ -26,4 +26,4 @@ class TimeoutPostgresFactory(PostgresFactory):
         super().__init__(env)
         kwargs = self.datastore.pool.kwargs
         assert isinstance(kwargs, dict)  # noqa: S101 - eventsourcing sets a dict
-        kwargs.update(pg_timeouts.connection_kwargs())
+        kwargs.update(pg_timeouts.connection_kwargs(options=kwargs.get("options", "")))

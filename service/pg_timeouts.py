@@ -9,6 +9,14 @@ database does. With them, a connection is given up within a few seconds:
 - `tcp_user_timeout`: data sent and not acknowledged by the peer (a query, a commit);
 - keepalives: an idle connection, or one waiting on an answer, whose peer went quiet.
 
+The server's side has the same problem the other way round: a session whose client
+was cut off mid-transaction stays open on the server, holding its row locks, until
+the server's own keepalives (two hours by default) notice. The client reconnects
+within seconds and its next transaction waits on those locks for good (a projection
+that never moves again). So each session also asks the server for the same
+keepalives (`options`: `tcp_keepalives_*`, settable per session): the server ends a
+session whose client went silent, and frees its locks, as fast as the client gives up.
+
 Every connection Jobstream opens uses them: eventsourcing's pools
 (`service.pg_factory`), the sessions' pool, the relay's leadership lease, /health's
 probe and the LISTEN connections.
@@ -16,7 +24,7 @@ probe and the LISTEN connections.
 
 from __future__ import annotations
 
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 CONNECT_TIMEOUT_SECONDS = 2
 TCP_USER_TIMEOUT_MS = 3_000
@@ -27,8 +35,18 @@ KEEPALIVES_COUNT = 2
 POOL_WAIT_SECONDS = 5
 
 
-def connection_kwargs(connect_timeout: int = CONNECT_TIMEOUT_SECONDS) -> dict[str, int]:
-    """The libpq keywords, for a pool's `kwargs`."""
+# The server's keepalives for this session, as the client's (libpq's `options`).
+SERVER_KEEPALIVES = (
+    f"-c tcp_keepalives_idle={KEEPALIVES_IDLE_SECONDS}"
+    f" -c tcp_keepalives_interval={KEEPALIVES_INTERVAL_SECONDS}"
+    f" -c tcp_keepalives_count={KEEPALIVES_COUNT}"
+)
+
+
+def connection_kwargs(
+    connect_timeout: int = CONNECT_TIMEOUT_SECONDS, options: str = ""
+) -> dict[str, int | str]:
+    """The libpq keywords, for a pool's `kwargs`; `options`: the caller's own, kept."""
     return {
         "connect_timeout": connect_timeout,
         "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
@@ -36,9 +54,11 @@ def connection_kwargs(connect_timeout: int = CONNECT_TIMEOUT_SECONDS) -> dict[st
         "keepalives_idle": KEEPALIVES_IDLE_SECONDS,
         "keepalives_interval": KEEPALIVES_INTERVAL_SECONDS,
         "keepalives_count": KEEPALIVES_COUNT,
+        "options": f"{options} {SERVER_KEEPALIVES}".strip(),
     }
 
 
 def with_timeouts(conninfo: str, connect_timeout: int = CONNECT_TIMEOUT_SECONDS) -> str:
     """`conninfo` (a URL or key=value string) with the timeouts above added."""
-    return make_conninfo(conninfo, **connection_kwargs(connect_timeout))
+    options = conninfo_to_dict(conninfo).get("options") or ""
+    return make_conninfo(conninfo, **connection_kwargs(connect_timeout, str(options)))
