@@ -136,7 +136,8 @@ def test_the_reaper_fails_a_job_left_with_a_lapsed_lease(
     reaped = runtime.reaper.reap()
 
     assert reaped == [abandoned]
-    failed = get(client, admin, abandoned)
+    # The reaper's write is not the caller's: it shows a projection round later.
+    failed = wait_for_status(client, admin, abandoned)
     assert failed["status"] == "failed"
     (error,) = failed["result"]["errors"]
     assert error.startswith(
