@@ -8,7 +8,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
-from projections import postgres_reads, swap
+from projections import json_text, postgres_reads, swap
 from projections.batch_jobs.view import (
     SqlBatchJobsView,
     StatusPage,
@@ -122,7 +122,7 @@ class PostgresBatchJobsView(
         return value  # type: ignore[no-any-return]
 
     def _encode_json(self, value: dict[str, Any] | None) -> object:
-        return Jsonb(value)
+        return Jsonb(value, dumps=json_text.dumps)
 
     def _decode_json(self, value: Any) -> Any:
         return value

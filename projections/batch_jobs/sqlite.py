@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from projections import swap
+from projections import json_text, swap
 from projections.batch_jobs.view import (
     SqlBatchJobsView,
     StatusPage,
@@ -133,7 +132,7 @@ class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJob
         return datetime.fromisoformat(value)  # 50x faster than strptime; rows have many
 
     def _encode_json(self, value: dict[str, Any] | None) -> object:
-        return json.dumps(value, separators=(",", ":"))
+        return json_text.dumps(value)
 
     def _decode_json(self, value: Any) -> Any:
-        return json.loads(value)
+        return json_text.loads(value)
