@@ -19,6 +19,7 @@ from projections.parking import parked_ddl
 from projections.tracking_mark import KeepsTrackingMark
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from projections.batch_jobs.query import BatchJobQuery
@@ -59,13 +60,13 @@ class PostgresBatchJobsView(
         counted, documents = postgres_reads.each(
             self.datastore, *self.list_reads(query)
         )
-        return documents_counted(documents, counted)
+        return documents_counted(documents_of(documents), counted)
 
     def list_documents_by_status(self, query: BatchJobQuery) -> StatusPage:
         counts, documents = postgres_reads.each(
             self.datastore, *self.status_list_reads(query)
         )
-        return documents_by_status(documents, counts)
+        return documents_by_status(documents_of(documents), counts)
 
     def document_read(self, job_id: str) -> Statement:
         """get_document's statement (its record: `document_found`)."""
@@ -87,6 +88,35 @@ class PostgresBatchJobsView(
         """list_documents_by_status' counts and page (`documents_by_status`)."""
         page = self._page_statements(query, "document")
         return self._status_counts_statement(query), (page.page_sql, page.page_params)
+
+    def pages_read(
+        self, page_sql: str, each_params: Sequence[Sequence[Any]]
+    ) -> Statement:
+        """Pages of one shape (one `page_sql`, each its parameters) in one statement.
+
+        A record a page, in `each_params`' order: its index `i` and its `documents`
+        in the page's order. Each page's parameters are a row of a VALUES list that
+        its copy of the page reads by column; ARRAY(...) keeps the page's ORDER BY.
+        Its records: `pages_found`.
+        """
+        width = page_sql.count("%s")
+        if any(len(params) != width for params in each_params):
+            raise ValueError("each page needs one parameter per placeholder")
+        pieces = page_sql.split("%s")
+        page = pieces[0] + "".join(
+            f"q.p{j}{piece}" for j, piece in enumerate(pieces[1:])
+        )
+        row = "".join([", %s"] * width)
+        rows = ", ".join(f"({i}{row})" for i in range(len(each_params)))
+        names = ", ".join(["i", *(f"p{j}" for j in range(width))])
+        # The page's SQL is the view's own; every value is still a parameter.
+        sql = (
+            f"SELECT q.i, ARRAY({page}) AS documents FROM (VALUES {rows}) AS q({names})"  # noqa: S608
+        )
+        return (
+            sql,
+            [value for params in each_params for value in params],
+        )
 
     def position_read(self) -> Statement:
         """The view's position: every fold moves it, and commits with its rows."""
@@ -141,15 +171,23 @@ def documents_found(records: list[Any]) -> dict[str, tuple[str | None, str]]:
     return {r["id"]: (r["created_by"], r["document"]) for r in records}
 
 
+def documents_of(page: list[Any]) -> list[str]:
+    """A page's documents, from the records of its statement."""
+    return [r["document"] for r in page]
+
+
+def pages_found(records: list[Any]) -> list[list[str]]:
+    """Each page's documents, in `pages_read`'s order, from its records."""
+    return [list(r["documents"]) for r in sorted(records, key=lambda r: r["i"])]
+
+
 def documents_counted(
-    documents: list[Any], counted: list[Any]
+    documents: list[str], counted: list[Any]
 ) -> tuple[list[str], int]:
     """A page's documents and the count of all that match."""
-    return [r["document"] for r in documents], int(counted[0]["n"])
+    return documents, int(counted[0]["n"])
 
 
-def documents_by_status(documents: list[Any], counts: list[Any]) -> StatusPage:
+def documents_by_status(documents: list[str], counts: list[Any]) -> StatusPage:
     """A page's documents and the count of each status (`_status_counts_statement`)."""
-    return StatusPage.of(
-        [r["document"] for r in documents], {r["status"]: r["n"] for r in counts}
-    )
+    return StatusPage.of(documents, {r["status"]: r["n"] for r in counts})

@@ -6,6 +6,7 @@ from typing import Any
 
 from projections.batch_jobs.postgres_async import AsyncPostgresBatchJobsReads
 from projections.batch_jobs.query import BatchJobQuery
+from projections.batched_lookups import BatchedLookups
 
 COUNT = ("SELECT COUNT(*) AS n FROM rows WHERE created_by = %s", ["usr_1"])
 PAGE = ("SELECT document FROM rows WHERE created_by = %s LIMIT %s", ["usr_1", 10])
@@ -55,6 +56,7 @@ def reads_with(
     reads._reads = fake  # type: ignore[assignment]
     reads._counts = {}
     reads._known_position = lambda: known[0]
+    reads._pages = BatchedLookups(reads._pages_of, in_flight=2, max_batch=32)
     return reads, fake
 
 
