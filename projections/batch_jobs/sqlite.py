@@ -37,6 +37,9 @@ class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJob
     )
     unlimited = " LIMIT -1"
     postgres = False
+    # Measured on 4,000 rows of one creator: the plain page costs 12 us at offset 0,
+    # 35 at 400 and 86 at 1,250; the deferred join 20, 35 and 66.
+    deferred_from = 400
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)

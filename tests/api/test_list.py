@@ -72,6 +72,30 @@ def test_a_page_down_the_list_follows_its_order_and_filters(
     assert ids(filtered) == five_jobs[::-1][3:5]
 
 
+@pytest.fixture(params=[1, 3, 10**9])
+def deferred_from(
+    request: pytest.FixtureRequest, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> int:
+    """The offset from which the view finds a page's ids first (a deferred join)."""
+    monkeypatch.setattr(type(runtime.view), "deferred_from", request.param)
+    return int(request.param)
+
+
+@pytest.mark.usefixtures("deferred_from")
+def test_pages_read_the_same_whether_found_by_id_first_or_not(
+    client: TestClient[Any], admin: Caller, five_jobs: list[str]
+) -> None:
+    newest_first = five_jobs[::-1]
+
+    pages = [
+        ids(listed(client, admin, f"?limit=2&offset={offset}")) for offset in range(5)
+    ]
+    oldest = ids(listed(client, admin, "?order=created_at&limit=3&offset=2"))
+
+    assert pages == [newest_first[o : o + 2] for o in range(5)]
+    assert oldest == five_jobs[2:5]
+
+
 def test_ordering_ascending_and_by_another_field(
     client: TestClient[Any], admin: Caller, five_jobs: list[str]
 ) -> None:
