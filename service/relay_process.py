@@ -73,6 +73,7 @@ async def running_relay(
             js=js,
             subject_prefix=settings.nats_subject_prefix,
             leadership=leadership_for(settings),
+            stream=settings.nats_stream,
             # PostgreSQL wakes it (LISTEN); a SQLite store in another process cannot.
             idle_seconds=1.0 if settings.is_postgres else 0.1,
         )

@@ -5,6 +5,12 @@ position. A crash between the two re-publishes that page after a restart, and
 JetStream drops the copies by their Nats-Msg-Id (the event's id). One relay leads at
 a time (service.messaging.leadership); it wakes when events are saved, so an event
 reaches NATS within milliseconds.
+
+The Nats-Msg-Id is not enough on its own: a clustered stream whose leader changed
+may not know the ids its old leader stored (nats-server before 2.11 loses them, and
+any server once the duplicate window passed). So whenever what is stored is in
+doubt (a page whose acks did not all come, a relay taking the lead from another),
+the relay reads the stream's tail first and publishes only the events it lacks.
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING
 
+import msgspec
 import structlog
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import get_topic
 from nats.errors import Error as NatsError
+from nats.js.errors import NotFoundError
 
 from domain.batch_jobs import EVENT_CLASSES, BatchJob
 from domain.catalog.products import Product
@@ -39,6 +47,18 @@ CATALOG_EVENT_CLASSES = tuple(
     cls for cls, aggregate in AGGREGATE_OF_EVENT.items() if aggregate is Product
 )
 TOPICS = tuple(get_topic(cls) for cls in (*EVENT_CLASSES, *CATALOG_EVENT_CLASSES))
+# How far back from the stream's end a relay in doubt looks for a page's events, in
+# pages: any of them further back is published again, for the duplicate window.
+TAIL_PAGES = 4
+
+
+class _Positioned(msgspec.Struct):
+    """What the tail read needs of any envelope: the event store's position."""
+
+    position: int
+
+
+_position_decoder = msgspec.json.Decoder(_Positioned)
 
 
 class Relay:
@@ -50,6 +70,7 @@ class Relay:
         js: JetStreamContext,
         subject_prefix: str,
         leadership: Leadership,
+        stream: str | None = None,
         batch_size: int = 500,
         # A leader node lost with acks in flight: they never come. Waiting longer
         # than an election (a few seconds) only delays the page's re-publish,
@@ -62,12 +83,15 @@ class Relay:
         self._js = js
         self._prefix = subject_prefix
         self._leadership = leadership
+        self._stream = stream  # None: the Nats-Msg-Id alone keeps copies out
         self._batch_size = batch_size
         self._ack_timeout = ack_timeout
         self._idle_seconds = idle_seconds
         self.position = 0  # the last notification JetStream acknowledged
         self.published = 0  # messages this relay sent (re-publishes included)
         self._in_lead = False
+        # Whether the stream may hold events past `position`: read its tail first.
+        self._in_doubt = True
 
     @property
     def leading(self) -> bool:
@@ -88,6 +112,7 @@ class Relay:
 
     async def _lead(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
         self.position = await asyncio.to_thread(self._recorded_position)
+        self._in_doubt = True  # the last leader may have stopped mid-page
         while not stop.is_set():
             if not await self._leadership.still_held():
                 return  # the leadership said why; stand by again
@@ -122,8 +147,12 @@ class Relay:
         # nothing a newer leader may be publishing too.
         if not await self._leadership.still_held():
             return 0
+        stored = await self._stored_of(page[0].id) if self._in_doubt else set()
+        self._in_doubt = True  # until every ack is in
         acks = []
         for notification in page:
+            if notification.id in stored:
+                continue
             event = self._app.mapper.to_domain_event(notification)
             message = envelope.outgoing(self._prefix, notification.id, event)
             headers = {"Nats-Msg-Id": message.event_id}
@@ -139,17 +168,50 @@ class Relay:
                         message.subject, message.data, headers=headers
                     )
                 )
-        self.published += len(page)
+        self.published += len(acks)
         answers = await asyncio.wait_for(asyncio.gather(*acks), self._ack_timeout)
         await asyncio.to_thread(self._record, page[-1].id)
+        self._in_doubt = False
         duplicates = sum(1 for answer in answers if answer.duplicate)
         log.info(
             "relay.published",
-            count=len(page),
+            count=len(acks),
             position=page[-1].id,
             duplicates=duplicates,
+            already_stored=len(stored),
         )
         return len(page)
+
+    async def _stored_of(self, first: int) -> set[int]:
+        """Positions from `first` on that the stream holds, read from its end back.
+
+        The relay publishes in position order, so the read stops at the first
+        message before `first`, or after TAIL_PAGES pages' worth of messages.
+        """
+        if self._stream is None:
+            return set()
+        info = await self._js.stream_info(self._stream)
+        stored: set[int] = set()
+        sequence, oldest = info.state.last_seq, info.state.first_seq
+        looked = 0
+        while sequence >= max(oldest, 1) and looked < TAIL_PAGES * self._batch_size:
+            try:
+                message = await self._js.get_msg(self._stream, sequence)
+            except NotFoundError:  # deleted, or aged out meanwhile
+                sequence -= 1
+                continue
+            sequence -= 1
+            looked += 1
+            try:
+                position = _position_decoder.decode(message.data or b"").position
+            except msgspec.DecodeError:
+                continue  # not an envelope: nothing of ours
+            if position < first:
+                break
+            stored.add(position)
+        if stored:
+            log.info("relay.tail_read", first=first, stored=len(stored), looked=looked)
+        return stored
 
     async def _publish_traced(
         self,
