@@ -11,7 +11,12 @@ import httpx
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import ServiceUnavailableError
 
-from tests.integration.faults import check_history, check_stream, stored_event_names
+from tests.integration.faults import (
+    check_history,
+    check_stream,
+    history_report,
+    stored_event_names,
+)
 from tests.integration.partition import plugins
 from tests.integration.partition.topology import TOKEN
 from tests.support import named
@@ -176,6 +181,19 @@ def all_final(app: Jobstream, ids: list[str]) -> bool:
     return all(status(app, job_id) in FINAL for job_id in ids)
 
 
+def until_all_final(app: Jobstream, ids: list[str], seconds: float, what: str) -> None:
+    """Wait for every job's end; past `seconds`, fail with the history of each open one."""
+    try:
+        until(lambda: all_final(app, ids), seconds, what)
+    except AssertionError as error:
+        open_jobs = [job_id for job_id in ids if status(app, job_id) not in FINAL]
+        reports = "\n\n".join(
+            f"{job_id} ({status(app, job_id)}):\n{history_report(app, job_id)}"
+            for job_id in open_jobs
+        )
+        raise AssertionError(f"{error}; still open:\n{reports}") from None
+
+
 def versions(app: Jobstream, ids: list[str]) -> dict[str, int]:
     return {job_id: len(stored_event_names(app, job_id)) for job_id in ids}
 
@@ -233,12 +251,15 @@ def settled_and_whole(
 def check_stream_once(
     settings: Settings, app: Jobstream, ids: list[str], seconds: float = 30
 ) -> None:
-    """faults.check_stream, asked again while JetStream elects (the test's own reads)."""
+    """faults.check_stream, asked again while JetStream elects (the test's own reads)
+    or while the relays have not published the last events yet: the leadership may
+    be between relays when the jobs end (a lease lapses before another is taken).
+    """
     deadline = time.monotonic() + seconds
     while True:
         try:
             asyncio.run(check_stream(settings, app, ids))
-        except JETSTREAM_BUSY:
+        except (*JETSTREAM_BUSY, AssertionError):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
