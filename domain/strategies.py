@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from domain.batch_jobs import BatchJob, BatchJobStatus
 
@@ -111,12 +111,33 @@ class BatchJobStrategy(Protocol):
         ...
 
 
+PrepareMethod = TypeVar("PrepareMethod", bound=Callable[..., BatchJobDraft])
+WITHOUT_IO = "__prepares_without_io__"
+
+
+def prepares_without_io(method: PrepareMethod) -> PrepareMethod:
+    """Mark a `prepare_batch_job_for_processing` that only computes (no I/O, no wait).
+
+    The API then runs it on its event loop rather than on a thread. A subclass that
+    overrides the method is not marked unless it says so itself.
+    """
+    setattr(method, WITHOUT_IO, True)
+    return method
+
+
+def prepare_is_without_io(strategy: object) -> bool:
+    """Whether the strategy's prepare is marked with `prepares_without_io`."""
+    method = getattr(type(strategy), "prepare_batch_job_for_processing", None)
+    return bool(getattr(method, WITHOUT_IO, False))
+
+
 class AbstractBatchJobStrategy(ABC):
     """Medusa's defaults: pass-through prepare, no pre-processing, no retry."""
 
     batch_type: ClassVar[str]
     identifier: ClassVar[str]
 
+    @prepares_without_io
     def prepare_batch_job_for_processing(
         self, draft: BatchJobDraft, user_id: str
     ) -> BatchJobDraft:

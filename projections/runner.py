@@ -16,6 +16,8 @@ is fine, the store is not.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import sqlite3
 import threading
@@ -111,6 +113,8 @@ class CatchUpRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._progress = threading.Condition()
+        # Coroutines waiting for a position (wait_for_async): answered on their loops.
+        self._async_waiters: list[tuple[int, asyncio.Future[bool]]] = []
         self._position = 0
         self._thread: threading.Thread | None = None
         self.last_error: BaseException | None = None
@@ -184,6 +188,46 @@ class CatchUpRunner:
                     return False
                 self._progress.wait(remaining)
         return True
+
+    async def wait_for_async(self, position: int, timeout: float) -> bool:  # noqa: ASYNC109
+        """`wait_for` for a coroutine: its event loop runs on while the runner folds.
+
+        Each advance wakes each waiting loop once, for all its coroutines there.
+        """
+        if self._position >= position:
+            return True
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        with self._progress:
+            if self._position >= position or self.stuck is not None:
+                return True
+            self._async_waiters.append((position, waiter))
+        self.wake()
+        try:
+            return await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            return False
+        finally:
+            with self._progress:
+                self._async_waiters = [
+                    pair for pair in self._async_waiters if pair[1] is not waiter
+                ]
+
+    def _answer_async_waiters(self) -> None:
+        """Under `_progress`: resolve the waiters now passed, or all if stuck."""
+        if not self._async_waiters:
+            return
+        stuck = self.stuck is not None
+        ready: dict[asyncio.AbstractEventLoop, list[asyncio.Future[bool]]] = {}
+        waiting = []
+        for position, waiter in self._async_waiters:
+            if stuck or position <= self._position:
+                ready.setdefault(waiter.get_loop(), []).append(waiter)
+            else:
+                waiting.append((position, waiter))
+        self._async_waiters = waiting
+        for loop, waiters in ready.items():
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+                loop.call_soon_threadsafe(_resolve_true, waiters)
 
     def run_once(self) -> int:
         """Handle the next page; return how many notifications it held."""
@@ -264,6 +308,7 @@ class CatchUpRunner:
         with self._progress:
             self._failing = failing
             self._progress.notify_all()  # a reader stops waiting for a stuck runner
+            self._answer_async_waiters()
 
     def _select_page(self) -> Sequence[Any]:
         return self._recorder.select_notifications(
@@ -278,6 +323,7 @@ class CatchUpRunner:
             moved = position > self._position
             self._position = max(self._position, position)
             self._progress.notify_all()
+            self._answer_async_waiters()
         if moved and self._on_advance is not None:
             self._on_advance(self._position)
 
@@ -309,3 +355,9 @@ class CatchUpRunner:
     def _report(self, error: BaseException) -> None:
         if self._on_error is not None:
             self._on_error(self.name, error)
+
+
+def _resolve_true(waiters: list[asyncio.Future[bool]]) -> None:
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_result(True)

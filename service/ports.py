@@ -54,6 +54,10 @@ class ApiRuntime(ABC):
         """After a write: the caller's next read shows it."""
 
     @abstractmethod
+    async def settle_async(self, position: int, caller_id: str | None = None) -> None:
+        """`settle` from the event loop, holding no thread while it waits."""
+
+    @abstractmethod
     def catch_up_read_model(
         self, caller_id: str | None = None, *, everything: bool = False
     ) -> None:

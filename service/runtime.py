@@ -138,6 +138,10 @@ class Runtime(ApiRuntime):
         """After a write: the caller's next read of batch jobs shows it."""
         self.read_models[BATCH_JOBS.name].settle(position, caller_id)
 
+    async def settle_async(self, position: int, caller_id: str | None = None) -> None:
+        """`settle` from the event loop (HostedReadModel.settle_async)."""
+        await self.read_models[BATCH_JOBS.name].settle_async(position, caller_id)
+
     def health(self) -> dict[str, str]:
         """Each dependency's state: "ok", or why not."""
         checks: dict[str, str] = {}

@@ -68,6 +68,7 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
             settle=runtime.settle,
             catch_up=runtime.catch_up_read_model,
             is_current=runtime.read_models[BATCH_JOBS.name].is_current,
+            settle_async=runtime.settle_async,
             awaitable_reads=awaitable_documents(
                 runtime.view,
                 settings.database_url,

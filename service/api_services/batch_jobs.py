@@ -5,8 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
+import anyio.to_thread
+
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from domain.batch_jobs import BatchJob
     from domain.strategies import BatchJobDraft, BatchJobStrategy
@@ -29,6 +31,12 @@ class BatchJobsService(ABC):
     def create(self, draft: BatchJobDraft, user_id: str) -> tuple[BatchJob, int]:
         """The new job and its event's position."""
 
+    async def create_async(
+        self, draft: BatchJobDraft, user_id: str
+    ) -> tuple[BatchJob, int]:
+        """`create` from the event loop, holding no thread while the save is written."""
+        return await anyio.to_thread.run_sync(self.create, draft, user_id)
+
     @abstractmethod
     def confirm(self, job_id: str, user_id: str) -> tuple[BatchJob, int]: ...
 
@@ -38,6 +46,10 @@ class BatchJobsService(ABC):
     @abstractmethod
     def settle(self, position: int, caller_id: str) -> None:
         """After a write by `caller_id`: make sure its next read shows it."""
+
+    async def settle_async(self, position: int, caller_id: str) -> None:
+        """`settle` from the event loop: inline where it never waits, else on a thread."""
+        await anyio.to_thread.run_sync(self.settle, position, caller_id)
 
     @abstractmethod
     def catch_up(self, caller_id: str | None) -> None:
@@ -88,11 +100,13 @@ class BatchJobs(BatchJobsService):
         settle: Callable[[int, str], None],
         catch_up: Callable[[str | None], None],
         is_current: Callable[[str], bool] = lambda _: False,
+        settle_async: Callable[[int, str], Awaitable[None]] | None = None,
         awaitable_reads: AwaitableDocuments | None = None,
     ) -> None:
         self._app, self._view, self._registry = app, view, registry
         self._settle, self._catch_up = settle, catch_up
         self._is_current = is_current
+        self._settle_async = settle_async
         self._awaitable_reads = awaitable_reads
 
     def strategy(self, batch_type: str) -> BatchJobStrategy:
@@ -100,6 +114,11 @@ class BatchJobs(BatchJobsService):
 
     def create(self, draft: BatchJobDraft, user_id: str) -> tuple[BatchJob, int]:
         return self._app.create_batch_job(draft, user_id)
+
+    async def create_async(
+        self, draft: BatchJobDraft, user_id: str
+    ) -> tuple[BatchJob, int]:
+        return await self._app.create_batch_job_async(draft, user_id)
 
     def confirm(self, job_id: str, user_id: str) -> tuple[BatchJob, int]:
         return self._app.confirm_batch_job(job_id, user_id)
@@ -109,6 +128,12 @@ class BatchJobs(BatchJobsService):
 
     def settle(self, position: int, caller_id: str) -> None:
         self._settle(position, caller_id)
+
+    async def settle_async(self, position: int, caller_id: str) -> None:
+        if self._settle_async is None:
+            await super().settle_async(position, caller_id)
+        else:
+            await self._settle_async(position, caller_id)
 
     def catch_up(self, caller_id: str | None) -> None:
         self._catch_up(caller_id)

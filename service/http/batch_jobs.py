@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio.to_thread
 import structlog
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -12,6 +13,7 @@ from litestar.response.base import ASGIResponse
 
 from domain.batch_jobs import BatchJob
 from domain.errors import BatchJobNotFoundError
+from domain.strategies import prepare_is_without_io
 from domain.users import User
 from projections.batch_jobs.document import ALL_FIELDS
 from service import tracing
@@ -57,6 +59,23 @@ def _create(
     return _written(jobs, job, position, caller)
 
 
+def _traced_create(
+    request: Request[Any, Any, Any],
+    data: MedusaBody[CreateBatchJobRequest],
+    jobs: BatchJobsService,
+    caller: User,
+) -> BatchJobResponse:
+    from service.tracing import spans  # noqa: PLC0415 - only when tracing
+
+    # The job's trace starts here, or joins the caller's `traceparent`.
+    with spans.http_create(request.headers) as span:
+        created = _create(data, jobs, caller)
+        job = created.batch_job
+        spans.describe_job(span, job.id, str(job.type))
+        span.set_attribute("http.response.status_code", 201)
+        return created
+
+
 class BatchJobController(Controller):
     path = "/admin/batch-jobs"
     tags = ["Batch Jobs"]
@@ -87,12 +106,11 @@ class BatchJobController(Controller):
 
     @post(
         status_code=201,
-        sync_to_thread=True,
         operation_id="PostBatchJobs",
         dto=MedusaBodyDTO,
         responses=openapi.errors(400, 401, 404),
     )
-    def create_batch_job(
+    async def create_batch_job(
         self,
         request: Request[Any, Any, Any],
         *,
@@ -100,18 +118,28 @@ class BatchJobController(Controller):
         jobs: NamedDependency[BatchJobsService],
         caller: NamedDependency[User],
     ) -> BatchJobResponse:
-        """Create a batch job; its strategy may prepare the context first."""
-        if tracing.enabled:
-            from service.tracing import spans  # noqa: PLC0415 - only when tracing
+        """Create a batch job; its strategy may prepare the context first.
 
-            # The job's trace starts here, or joins the caller's `traceparent`.
-            with spans.http_create(request.headers) as span:
-                created = _create(data, jobs, caller)
-                job = created.batch_job
-                spans.describe_job(span, job.id, str(job.type))
-                span.set_attribute("http.response.status_code", 201)
-                return created
-        return _create(data, jobs, caller)
+        On the event loop, holding no thread while the save is written (the group
+        commit answers the loop): only a strategy's prepare that may do I/O, and a
+        traced create, run on a thread.
+        """
+        if tracing.enabled:
+            return await anyio.to_thread.run_sync(
+                _traced_create, request, data, jobs, caller
+            )
+        draft = data.decode(validate_create_batch_job)
+        strategy = jobs.strategy(draft.type)
+        if prepare_is_without_io(strategy):
+            prepared = strategy.prepare_batch_job_for_processing(draft, caller.id)
+        else:
+            prepared = await anyio.to_thread.run_sync(
+                strategy.prepare_batch_job_for_processing, draft, caller.id
+            )
+        job, position = await jobs.create_async(prepared, caller.id)
+        log.info("batch_job.created", job_id=job.id, batch_type=job.type)
+        await jobs.settle_async(position, caller.id)
+        return BatchJobResponse(render_batch_job(job, ALL_FIELDS))
 
     @get(
         "/{job_id:str}",

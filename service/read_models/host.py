@@ -17,6 +17,7 @@ every save, so the log's head is asked of the store each time.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -212,6 +213,21 @@ class HostedReadModel(Generic[V]):
             if self._callers.shared:
                 return
         if not self.wait_for(position):
+            log.warning("read_models.lag", read_model=self.name, position=position)
+
+    async def settle_async(self, position: int, caller_id: str | None = None) -> None:
+        """`settle` on an event loop: awaits this process's runner, holding no thread."""
+        if caller_id is not None:
+            self._callers.record(caller_id, position)
+            if self._callers.shared:
+                return
+        if self.project:
+            caught_up = await self.runner.wait_for_async(position, self._timeout)
+        else:  # another process's position: its waits block
+            caught_up = await asyncio.to_thread(
+                self._remote.wait, self.name, position, self._timeout
+            )
+        if not caught_up:
             log.warning("read_models.lag", read_model=self.name, position=position)
 
 

@@ -28,7 +28,11 @@ from domain.product_csv.export_format import (
     Region,
     regions_by_id,
 )
-from domain.strategies import AbstractBatchJobStrategy, BatchJobDraft
+from domain.strategies import (
+    AbstractBatchJobStrategy,
+    BatchJobDraft,
+    prepares_without_io,
+)
 from service.catalog.commands import batch_actor
 from service.metrics.instruments import ROWS_EXPORTED
 from service.strategies.product_export.list_config import (
@@ -82,6 +86,7 @@ class ProductExportStrategy(AbstractBatchJobStrategy):
         self._files = files
         self._owners = owners
 
+    @prepares_without_io
     def prepare_batch_job_for_processing(
         self, draft: BatchJobDraft, user_id: str
     ) -> BatchJobDraft:
