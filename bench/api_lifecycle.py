@@ -1153,6 +1153,7 @@ class Measured:
     costs: JobCosts  # of the wrk no-op job phase; without wrk, of the httpx probe
     drained: Drained | None  # the wrk no-op job phase (None: no wrk, or no completions)
     drained_cpu: CpuMeter
+    pre_processed_after: float | None = None  # s from the last create (wrk phase)
 
 
 @dataclass(frozen=True)
@@ -1170,6 +1171,8 @@ class ThroughputPhases:
     pages: Throughput
     recent: Throughput
     population: str
+    # s from wrk's last create until no job is left `created` (None: not measured)
+    pre_processed_after: float | None = None
 
 
 async def httpx_phases(
@@ -1218,6 +1221,7 @@ def wrk_phases(
         return run_wrk(wrk, base_url, path, meter)
 
     creates = phase("creates", creates_script())
+    pre_processed_after = pre_processing_caught_up(base_url)
     after_creates()
     ids = listed_ids(base_url)
     if len(ids) < 2:
@@ -1236,7 +1240,25 @@ def wrk_phases(
     if problem is not None:
         recent.failures[problem] += 1
     population = f"{len(ids):,} jobs listed; GET by id drew from {len(drawn):,}"
-    return ThroughputPhases(creates, gets, pages, recent, population)
+    return ThroughputPhases(
+        creates, gets, pages, recent, population, pre_processed_after
+    )
+
+
+def pre_processing_caught_up(base_url: str) -> float:
+    """Seconds until no job is left `created`, from now (right after wrk's creates).
+
+    The issue's create target counts only a rate at which "every job [is]
+    pre-processed within 2 s of the last create": creates accepted faster than the
+    engine pre-processes them are a backlog, not a sustained rate.
+    """
+    started = time.perf_counter()
+    with httpx.Client(base_url=base_url, headers=HEADERS, timeout=60) as client:
+        while job_counts(client).by_status.get("created", 0) > 0:
+            if time.perf_counter() - started > DRAIN_TIMEOUT:
+                break
+            time.sleep(DRAIN_POLL_INTERVAL)
+    return time.perf_counter() - started
 
 
 def wrk_limit_phases(
@@ -1445,6 +1467,7 @@ def measure_server(
         completion=completion,
         single=single,
         population=phases.population,
+        pre_processed_after=phases.pre_processed_after,
         throughput_cpu=throughput_cpu,
         completion_cpu=completion_cpu,
         costs=costs,
@@ -1596,6 +1619,7 @@ def run_backend(backend: str, params: Params) -> None:
                 gets=measured.gets,
                 pages=measured.pages,
                 creates=measured.creates,
+                pre_processed_after=measured.pre_processed_after,
                 limit=(ceiling.gets, ceiling.pages, ceiling.creates),
                 completion=measured.completion,
                 drained=measured.drained,

@@ -38,8 +38,16 @@ class TargetRow:
     met: str
 
 
+# The create target: "every job pre-processed within 2 s of the last create".
+PRE_PROCESSED_WITHIN = 2.0
+
+
 def _verdict(ok: bool | None) -> str:  # noqa: FBT001 - a table cell
     return "n/a" if ok is None else ("met" if ok else "NOT met")
+
+
+def _caught_up(seconds: float | None) -> str:
+    return "" if seconds is None else f"; pre-processed {seconds:.1f} s after"
 
 
 def _rate(figure: Throughput) -> str:
@@ -53,6 +61,7 @@ def target_rows(  # noqa: PLR0913 - one cell per figure
     pages: Throughput,
     creates: Throughput,
     limit: tuple[Throughput, Throughput, Throughput],
+    pre_processed_after: float | None = None,
     completion: Sample,
     drained: Drained | None,
     single: SingleJobs,
@@ -63,14 +72,19 @@ def target_rows(  # noqa: PLR0913 - one cell per figure
     t = TARGETS[backend]
     limit_gets, limit_pages, limit_creates = limit
     p99_ok = t.get_p99 is None or gets.p99 <= t.get_p99
+    caught_up = f"pre-processed <= {PRE_PROCESSED_WITHIN:.0f} s after"
+    pre_processed_ok = (
+        pre_processed_after is None or pre_processed_after <= PRE_PROCESSED_WITHIN
+    )
     p99_target = "" if t.get_p99 is None else f", p99 <= {t.get_p99 * 1000:.0f} ms"
     rows = [
         TargetRow("GET by id", f">= {t.get:,.0f}/s{p99_target}", _rate(gets),
                   _rate(limit_gets), _verdict(gets.rate >= t.get and p99_ok)),
         TargetRow("list ?limit=10", f">= {t.list:,.0f}/s", _rate(pages),
                   _rate(limit_pages), _verdict(pages.rate >= t.list)),
-        TargetRow("create (dry run), sustained", f">= {t.create:,.0f}/s", _rate(creates),
-                  _rate(limit_creates), _verdict(creates.rate >= t.create)),
+        TargetRow("create (dry run), sustained", f">= {t.create:,.0f}/s, {caught_up}",
+                  _rate(creates) + _caught_up(pre_processed_after), _rate(limit_creates),
+                  _verdict(creates.rate >= t.create and pre_processed_ok)),
     ]  # fmt: skip
     if drained is None and not completion.latencies:
         return rows
