@@ -108,8 +108,10 @@ class GroupCommit:
 
     def close(self) -> None:
         """Stop the writer thread once what was submitted to it is written."""
-        if self._writer is not None:
-            self._writer.shutdown(wait=True)
+        with self._lock:
+            writer, self._writer = self._writer, None  # a later save makes another
+        if writer is not None:
+            writer.shutdown(wait=True)
 
     def _writer_pool(self) -> ThreadPoolExecutor:
         """The one thread that leads batches for coroutines (under `_lock`)."""

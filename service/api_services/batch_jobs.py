@@ -48,7 +48,7 @@ class BatchJobsService(ABC):
         """After a write by `caller_id`: make sure its next read shows it."""
 
     async def settle_async(self, position: int, caller_id: str) -> None:
-        """`settle` from the event loop: inline where it never waits, else on a thread."""
+        """`settle` from the event loop (here on a thread; BatchJobs awaits the view)."""
         await anyio.to_thread.run_sync(self.settle, position, caller_id)
 
     @abstractmethod

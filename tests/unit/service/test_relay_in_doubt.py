@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import asyncio
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from eventsourcing.popo import POPOTrackingRecorder
 from nats.js.errors import NotFoundError
 
 from domain.strategies import BatchJobDraft
 from service.application import Jobstream
 from service.messaging import envelope
 from service.messaging.relay import Relay
-from tests.unit.service.test_relay_tracing import AlwaysLeading
+from tests.unit.service.test_relay_tracing import relay_over as tracing_relay_over
 
 
 class LeaderLostError(TimeoutError):
@@ -80,14 +79,7 @@ class ForgetfulStream:
 def relay_over(
     app: Jobstream, js: ForgetfulStream, stream: str | None = "JOBS"
 ) -> Relay:
-    return Relay(
-        app=app,
-        tracking=POPOTrackingRecorder(),
-        js=cast("Any", js),
-        subject_prefix="jobs",
-        leadership=AlwaysLeading(),
-        stream=stream,
-    )
+    return tracing_relay_over(app, js, stream)
 
 
 def jobs(app: Jobstream, count: int) -> list[str]:

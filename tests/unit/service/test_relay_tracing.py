@@ -47,13 +47,15 @@ class RecordingJetStream:
         return acked
 
 
-def relay_over(app: Jobstream, js: RecordingJetStream) -> Relay:
+def relay_over(app: Jobstream, js: object, stream: str | None = None) -> Relay:
+    """A relay that always leads, publishing under "jobs" to the fake `js`."""
     return Relay(
         app=app,
         tracking=POPOTrackingRecorder(),
         js=cast("Any", js),
         subject_prefix="jobs",
         leadership=AlwaysLeading(),
+        stream=stream,
     )
 
 
