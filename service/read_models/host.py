@@ -208,19 +208,22 @@ class HostedReadModel(Generic[V]):
         next read waits for it. Elsewhere the write waits for the view. The write is
         durable either way; a lagging view only delays the answer.
         """
-        if caller_id is not None:
-            self._callers.record(caller_id, position)
-            if self._callers.shared:
-                return
+        if self._recorded_is_enough(position, caller_id):
+            return
         if not self.wait_for(position):
             log.warning("read_models.lag", read_model=self.name, position=position)
 
+    def _recorded_is_enough(self, position: int, caller_id: str | None) -> bool:
+        """Record the caller's write; True where that alone settles it (shared)."""
+        if caller_id is None:
+            return False
+        self._callers.record(caller_id, position)
+        return self._callers.shared
+
     async def settle_async(self, position: int, caller_id: str | None = None) -> None:
         """`settle` on an event loop: awaits this process's runner, holding no thread."""
-        if caller_id is not None:
-            self._callers.record(caller_id, position)
-            if self._callers.shared:
-                return
+        if self._recorded_is_enough(position, caller_id):
+            return
         if self.project:
             caught_up = await self.runner.wait_for_async(position, self._timeout)
         else:  # another process's position: its waits block
