@@ -40,8 +40,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_format: Literal["auto", "json", "console"] = "auto"
     # Jobs `serve`'s engine works on at once. Their writes share the event log's
     # commits (group commit), whose fsync bounds a short job's rate: 4 at once
-    # managed ~420 no-op jobs/s here, 16 ~600-700 (ADR 010).
-    processor_threads: int = 16
+    # managed ~420 no-op jobs/s here, 16 ~600-940, 32 ~1,250-1,350 (ADR 010).
+    processor_threads: int = 32
     max_processing_attempts: int = 3
     read_your_writes_timeout: float = 5.0
     # Across processes on PostgreSQL, read-model positions arrive by NOTIFY; a read
