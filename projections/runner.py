@@ -17,7 +17,6 @@ is fine, the store is not.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import sqlite3
 import threading
@@ -34,6 +33,8 @@ from eventsourcing.persistence import (
     Notification,
     OperationalError,
 )
+
+from projections.position_waiters import PositionWaiters
 
 # The handler gets (notification id, domain event) pairs, in notification order.
 Handler = Callable[[Sequence[tuple[int, Any]]], None]
@@ -114,7 +115,7 @@ class CatchUpRunner:
         self._stop = threading.Event()
         self._progress = threading.Condition()
         # Coroutines waiting for a position (wait_for_async): answered on their loops.
-        self._async_waiters: list[tuple[int, asyncio.Future[bool]]] = []
+        self._async_waiters = PositionWaiters()
         self._position = 0
         self._thread: threading.Thread | None = None
         self.last_error: BaseException | None = None
@@ -196,11 +197,10 @@ class CatchUpRunner:
         """
         if self._position >= position:
             return True
-        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         with self._progress:
             if self._position >= position or self.stuck is not None:
                 return True
-            self._async_waiters.append((position, waiter))
+            waiter = self._async_waiters.add(position)
         self.wake()
         try:
             return await asyncio.wait_for(waiter, timeout)
@@ -208,26 +208,14 @@ class CatchUpRunner:
             return False
         finally:
             with self._progress:
-                self._async_waiters = [
-                    pair for pair in self._async_waiters if pair[1] is not waiter
-                ]
+                self._async_waiters.discard(waiter)
 
     def _answer_async_waiters(self) -> None:
         """Under `_progress`: resolve the waiters now passed, or all if stuck."""
-        if not self._async_waiters:
-            return
         stuck = self.stuck is not None
-        ready: dict[asyncio.AbstractEventLoop, list[asyncio.Future[bool]]] = {}
-        waiting = []
-        for position, waiter in self._async_waiters:
-            if stuck or position <= self._position:
-                ready.setdefault(waiter.get_loop(), []).append(waiter)
-            else:
-                waiting.append((position, waiter))
-        self._async_waiters = waiting
-        for loop, waiters in ready.items():
-            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
-                loop.call_soon_threadsafe(_resolve_true, waiters)
+        self._async_waiters.answer(
+            lambda _, position: stuck or position <= self._position
+        )
 
     def run_once(self) -> int:
         """Handle the next page; return how many notifications it held."""
@@ -355,9 +343,3 @@ class CatchUpRunner:
     def _report(self, error: BaseException) -> None:
         if self._on_error is not None:
             self._on_error(self.name, error)
-
-
-def _resolve_true(waiters: list[asyncio.Future[bool]]) -> None:
-    for waiter in waiters:
-        if not waiter.done():
-            waiter.set_result(True)

@@ -17,7 +17,6 @@ every save, so the log's head is asked of the store each time.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -226,9 +225,9 @@ class HostedReadModel(Generic[V]):
             return
         if self.project:
             caught_up = await self.runner.wait_for_async(position, self._timeout)
-        else:  # another process's position: its waits block
-            caught_up = await asyncio.to_thread(
-                self._remote.wait, self.name, position, self._timeout
+        else:  # another process's position: told by its notices
+            caught_up = await self._remote.wait_async(
+                self.name, position, self._timeout
             )
         if not caught_up:
             log.warning("read_models.lag", read_model=self.name, position=position)

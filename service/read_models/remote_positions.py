@@ -22,10 +22,15 @@ file and a wake-up socket) implements the same interface.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+
+import anyio.to_thread
+
+from projections.position_waiters import PositionWaiters
 
 # The recorded position of a read model, read from its store (0 if none).
 PositionReader = Callable[[str], int]
@@ -58,6 +63,14 @@ class RemotePositions(ABC):
     @abstractmethod
     def wait(self, name: str, position: int, timeout: float) -> bool:
         """True once `name` reached `position`; False if `timeout` passed first."""
+
+    async def wait_async(self, name: str, position: int, timeout: float) -> bool:  # noqa: ASYNC109
+        """`wait` for a coroutine, on a worker thread.
+
+        anyio's threads: room for a request's worth of waits, where asyncio's
+        default pool has cpu + 4 (six threads on two cores).
+        """
+        return await anyio.to_thread.run_sync(self.wait, name, position, timeout)
 
     def known(self, name: str) -> int | None:
         """`name`'s position if known here without I/O; None if only the store tells."""
@@ -105,6 +118,8 @@ class NotifiedRemotePositions(RemotePositions):
         self._known: dict[str, int] = {}
         self._changed = threading.Condition()
         self._listening = False
+        # Coroutines waiting for a notice (wait_async): answered on their loops.
+        self._async_waiters = PositionWaiters()
 
     @property
     def listening(self) -> bool:
@@ -125,6 +140,8 @@ class NotifiedRemotePositions(RemotePositions):
                 self._known.clear()
             self._listening = listening
             self._changed.notify_all()
+            # Their notice may never come: each waiter reads the store instead.
+            self._async_waiters.answer(lambda _, __: True, result=False)
 
     def position(self, name: str) -> int:
         with self._changed:
@@ -159,6 +176,38 @@ class NotifiedRemotePositions(RemotePositions):
                 known = self._known.get(name, 0)
         return True
 
+    async def wait_async(self, name: str, position: int, timeout: float) -> bool:  # noqa: ASYNC109
+        """`wait` for a coroutine, holding no thread while notices are heard.
+
+        Each notice wakes each waiting loop once, for all its coroutines there. A
+        wait that cannot count on a notice (nothing known yet, LISTEN down, or none
+        came within the fallback pace: one may have been lost) reads the store on
+        a thread, as `wait` does.
+        """
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            known = self._known.get(name)
+            if known is not None and known >= position:
+                return True
+            if known is not None and self._listening:
+                waiter = self._async_waiters.add(position, name)
+            else:
+                waiter = None
+        if waiter is not None:
+            try:
+                heard = await asyncio.wait_for(
+                    waiter, min(timeout, self._fallback_seconds)
+                )
+            except TimeoutError:
+                heard = False
+            finally:
+                with self._changed:
+                    self._async_waiters.discard(waiter)
+            if heard:
+                return True
+        remaining = max(0.0, deadline - time.monotonic())
+        return await super().wait_async(name, position, remaining)
+
     def _pace(self) -> float:
         return self._fallback_seconds if self._listening else POLL_SECONDS
 
@@ -171,4 +220,7 @@ class NotifiedRemotePositions(RemotePositions):
             newest = max(self._known.get(name, 0), position)
             self._known[name] = newest
             self._changed.notify_all()
+            self._async_waiters.answer(
+                lambda key, wanted: key == name and wanted <= newest
+            )
             return newest
