@@ -8,6 +8,9 @@ state (their tracking row moves with them, in the same transaction) and the
 projection or engine takes the events again. They run with `synchronous=NORMAL`,
 which syncs only at checkpoints and is still safe against a crashed process. The
 event log itself keeps FULL unless JOBSTREAM_SQLITE_SYNCHRONOUS says otherwise.
+
+Writers of a file, in every process, take turns on a lock of their own before
+SQLite's (service.sqlite_writer_turns): SQLite's busy handler sleeps milliseconds.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING
 from eventsourcing.sqlite import SQLiteFactory
 
 from projections.store_internals import on_each_sqlite_connection
+from service.sqlite_writer_turns import take_turns
 
 if TYPE_CHECKING:
     from eventsourcing.utils import Environment, EnvType
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
 TOPIC = "service.sqlite_factory:SyncingSQLiteFactory"
 SYNCHRONOUS = "SQLITE_SYNCHRONOUS"  # the env key: "full" or "normal"
 MODES = ("full", "normal")
+DEFAULT_LOCK_TIMEOUT = 5  # s: SQLite's own default, where SQLITE_LOCK_TIMEOUT is unset
 
 
 class SyncingSQLiteFactory(SQLiteFactory):
@@ -33,3 +38,11 @@ class SyncingSQLiteFactory(SQLiteFactory):
         if mode not in MODES:
             raise OSError(f"{SYNCHRONOUS} must be one of {', '.join(MODES)}: {mode!r}")
         on_each_sqlite_connection(self.datastore, f"PRAGMA synchronous={mode.upper()}")
+        timeout = self.datastore.pool.lock_timeout or DEFAULT_LOCK_TIMEOUT
+        self.writer_turns = take_turns(self.datastore, float(timeout))
+
+    def close(self) -> None:
+        super().close()
+        if self.writer_turns is not None:
+            self.writer_turns.close()
+            self.writer_turns = None
