@@ -112,6 +112,8 @@ class CatchUpRunner:
         self._on_advance = on_advance
         self._failing: Failing | None = None
         self._wake = threading.Event()
+        # The next round moves past events of other topics to the head (`wake`).
+        self._look_past = True
         self._stop = threading.Event()
         self._progress = threading.Condition()
         # Coroutines waiting for a position (wait_for_async): answered on their loops.
@@ -161,16 +163,37 @@ class CatchUpRunner:
             self._thread.join(timeout)
 
     def wake(self) -> None:
+        """Run a round now, and past the log's head if it finds none of its events."""
+        self._look_past = True  # before the wake: the round it starts must see it
         self._wake.set()
 
     def wake_for(self, topics: Collection[str]) -> None:
         """Wake if any of `topics` is one this runner follows.
 
-        A save of other events leaves it asleep: whoever waits for a position calls
-        `wait_for`, which wakes it to pass over them, and so does the idle timeout.
+        A save of only its own topics starts a round that reads them and stops: it
+        need not ask for the head (three queries) if they were read already, as a
+        round begun just before the save's wake often has. A save with other topics
+        also moves the position past those. A save of other events only leaves it
+        asleep: whoever waits for a position calls `wait_for`, which wakes it to pass
+        over them, and so does the idle timeout.
         """
-        if not self._topic_set or not self._topic_set.isdisjoint(topics):
+        if not self._topic_set:
+            self.wake()
+        elif self._topic_set.issuperset(topics):
             self._wake.set()
+        elif not self._topic_set.isdisjoint(topics):
+            self.wake()
+
+    def wake_to_record(self, topics: Collection[str] | None) -> None:
+        """Another process saved events of `topics` (None: unknown); its readers wait.
+
+        Whatever the topics, the position must move past the save: a save of only
+        this runner's topics is read by the round, any other needs the head.
+        """
+        if topics and self._topic_set and self._topic_set.issuperset(topics):
+            self._wake.set()
+        else:
+            self.wake()
 
     def wait_for(self, position: int, timeout: float) -> bool:
         """Block until `position` is handled; False if `timeout` passed first.
@@ -217,9 +240,15 @@ class CatchUpRunner:
             lambda _, position: stuck or position <= self._position
         )
 
-    def run_once(self) -> int:
-        """Handle the next page; return how many notifications it held."""
+    def run_once(self, *, look_past: bool = True) -> int:
+        """Handle the next page; return how many notifications it held.
+
+        With nothing of its own to read, it moves the position up to the log's head
+        only if `look_past`.
+        """
         page = self._select_page()
+        if not page and not look_past:
+            return 0
         if not page:
             # Skip notifications not for us, up to a head read *before* a second look:
             # anything of ours committed by then shows in that look.
@@ -318,27 +347,33 @@ class CatchUpRunner:
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            look_past, self._look_past = self._look_past, False
             try:
-                handled = self.run_once()
+                handled = self.run_once(look_past=look_past)
             except IntegrityError:
                 # Another process's runner recorded this position first (expected when
                 # processes share a database): its transaction did the work; resume after it.
                 self._set_failing(None)
                 self._advance(self._start_position() or 0)
+                self._look_past = True  # the round again, as it was asked for
                 continue
             except _RetrySoonError as retry:
                 self.last_error = retry.__cause__
                 self._report(retry.__cause__ or retry)
                 self._stop.wait(retry.delay)
+                self._look_past = True
                 continue
             except Exception as error:  # noqa: BLE001 - keep running: report, back off
                 self.last_error = error
                 self._report(error)
                 self._stop.wait(1.0)
+                self._look_past = True
                 continue
             self.last_error = None
-            if not handled:
-                self._wake.wait(self._idle_seconds)
+            if handled and look_past:
+                self._look_past = True  # the look past is the round that finds none
+            if not handled and not self._wake.wait(self._idle_seconds):
+                self._look_past = True  # idle: a look past whatever was not told
 
     def _report(self, error: BaseException) -> None:
         if self._on_error is not None:

@@ -449,7 +449,7 @@ class ReadModelHost:
             # Every save moves every read model's position, followed topic or not:
             # readers in other processes wait for it, so each runner records it.
             for model in self:
-                model.runner.wake()
+                model.runner.wake_to_record(topics)
         for wake in self.also_wake:
             wake(topics)
 
