@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Self
 from projections.store_internals import insert_tracking
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from eventsourcing.persistence import Tracking
 
@@ -141,6 +141,9 @@ class Rebuildable(ABC):
     placeholder: str
     postgres: bool
     is_shadow = False  # this copy's tables are the `_next` ones beside the live ones
+    # Called with (cursor, position) in each transaction that records a live
+    # position: what must happen at its commit and only then (a NOTIFY).
+    on_tracked: Callable[[Any, int], None] | None = None
 
     @abstractmethod
     def _transaction(self, *, commit: bool) -> Any: ...
@@ -179,6 +182,8 @@ class Rebuildable(ABC):
         if not self.is_shadow:
             # The view's own TrackingRecorder statement, in the caller's transaction.
             insert_tracking(self, curs, tracking)
+            if self.on_tracked is not None:
+                self.on_tracked(curs, tracking.notification_id)
             return
         record_tracking(
             curs,

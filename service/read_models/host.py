@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import structlog
 from eventsourcing.persistence import IntegrityError, Tracking
 
+from projections import swap
 from projections.read_models.known import READ_MODELS, definition_of
 from projections.rebuild import LiveRebuild, Progress
 from projections.runner import CatchUpRunner
@@ -294,6 +295,8 @@ class ReadModelHost:
             # The keeper of a PostgreSQL view tells other processes where it stands.
             notices = PositionNotices(view.datastore) if project and postgres else None
             on_advance = None if notices is None else notices.tell
+            if notices is not None and isinstance(view, swap.Rebuildable):
+                view.on_tracked = notices.in_transaction(definition.name)
             if project and isinstance(self.remote, SharedPositions):
                 on_advance = self.remote.publish  # the embedded counterpart
             self._models[definition.name] = HostedReadModel(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from eventsourcing.persistence import Tracking
 
 from projections.read_models.known import BATCH_JOBS
 from service.pg_listener import NotificationListener
@@ -96,3 +97,38 @@ def test_notices_of_other_payloads_are_ignored(postgres_url: str, channel: str) 
             conn.execute("SELECT pg_notify(%s, %s)", (channel, "batchjobs:2"))
 
         assert remote.wait("batchjobs", 2, timeout=10)
+
+
+def test_the_transaction_that_records_a_position_tells_it_and_tell_adds_none(
+    postgres_url: str, channel: str, tmp_path: Path
+) -> None:
+    factory = infrastructure(make_settings(tmp_path, postgres_url), "batchjobs", 1)
+    view = factory.tracking_recorder(BATCH_JOBS.view_class("postgres"))
+    notices = PositionNotices(view.datastore, channel)
+    view.on_tracked = notices.in_transaction("batchjobs")
+    heard: list[str] = []
+    upstream = f"upstream_{uuid.uuid4().hex[:8]}"
+    recorded = {"batchjobs": 0}
+    with (
+        contextlib.closing(factory),
+        listening(postgres_url, channel, recorded, fallback=30.0) as remote,
+    ):
+        listen = psycopg.connect(postgres_url, autocommit=True)
+        listen.execute(f"LISTEN {channel}")
+        with contextlib.closing(listen):
+            with view.transaction(commit=False) as curs:  # rolled back: nothing told
+                view.track(curs, Tracking(upstream, 5))
+            with view.transaction(commit=True) as curs:
+                view.track(curs, Tracking(upstream, 7))
+            assert remote.wait("batchjobs", 7, timeout=5)  # told at the commit
+
+            notices.tell("batchjobs", 7)  # the runner's advance: told already
+            deadline = time.monotonic() + 1.0
+            while time.monotonic() < deadline:
+                heard += [
+                    n.payload for n in listen.notifies(timeout=0.2, stop_after=10)
+                ]
+            assert heard == ["batchjobs:7"]
+
+            notices.tell("batchjobs", 8)  # passed over other topics: told after
+            assert remote.wait("batchjobs", 8, timeout=5)
