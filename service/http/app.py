@@ -16,7 +16,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from service import db_gate
 from service.api_services.assembly import api_services
 from service.console.routes import ConsoleController
-from service.http import catalog, openapi, operator
+from service.http import catalog, hot_create, openapi, operator
 from service.http.auth import AuthController
 from service.http.batch_jobs import BatchJobController
 from service.http.database_cut import database_cut_guard
@@ -34,7 +34,11 @@ from service.http.dependencies import (
 from service.http.dependency_order import resolve_dependencies_in_order
 from service.http.downloads import download
 from service.http.errors import EXCEPTION_HANDLERS
-from service.http.front_door import answer_before_routing, front_door
+from service.http.front_door import (
+    answer_before_routing,
+    create_before_routing,
+    front_door,
+)
 from service.http.health import health, health_details
 from service.http.history import HistoryController
 from service.http.json_request import JsonOnlyRequest
@@ -47,21 +51,24 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 
 class JobstreamApp(Litestar):
-    """Litestar, with plain hot reads answered before its middleware and router.
+    """Litestar, with plain hot reads and creates answered before its middleware.
 
-    front_door.answer_before_routing takes them when `hot_reads` is on; everything
-    else, and whatever the lane declines, is Litestar's as usual.
+    front_door.answer_before_routing and create_before_routing take them when
+    `hot_reads` is on; everything else, and whatever a lane declines, is Litestar's
+    as usual.
     """
 
     hot_reads = True
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if (
-            self.hot_reads
-            and scope["type"] == ScopeType.HTTP
-            and await self._answered_early(scope, receive, send)
-        ):
-            return
+        if self.hot_reads and scope["type"] == ScopeType.HTTP:
+            if hot_create.takes(scope):
+                scope["app"] = scope["litestar_app"] = self  # as Litestar sets them
+                receive = await create_before_routing(scope, receive, send)
+                if receive is None:
+                    return
+            elif await self._answered_early(scope, receive, send):
+                return
         await super().__call__(scope, receive, send)
 
     async def _answered_early(self, scope: Any, receive: Any, send: Any) -> bool:

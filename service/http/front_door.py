@@ -23,8 +23,8 @@ from litestar import MediaType, Request
 from litestar.enums import ScopeType
 from litestar.response.base import ASGIResponse
 
+from service.http import hot_create, origin_guard, request_context, url_checks
 from service.http import hot_reads as hot_reads_lane
-from service.http import origin_guard, request_context, url_checks
 from service.metrics.instruments import record_request
 
 if TYPE_CHECKING:
@@ -139,6 +139,30 @@ async def answer_before_routing(scope: HTTPScope, receive: Receive, send: Send) 
         return _unrouted(scope)
     _logged(scope, scope["path_template"], stamped.status, started)
     return True
+
+
+async def create_before_routing(
+    scope: HTTPScope, receive: Receive, send: Send
+) -> Receive | None:
+    """A plain create answered ahead of Litestar (hot_create): None once answered.
+
+    Else the `receive` Litestar must go on with (the body the lane read, handed on).
+    """
+    scope["path_template"] = hot_create.PATH
+    scope["path_params"] = {}
+    stamped = _IdStamped(scope, send, None)
+    started = time.perf_counter()
+    try:
+        declined = await hot_create.answer(scope, receive, stamped)
+    except BaseException:
+        _clear()
+        raise
+    if declined is not None:
+        _clear()
+        _unrouted(scope)
+        return declined
+    _logged(scope, hot_create.PATH, stamped.status, started)
+    return None
 
 
 def routed_here(scope: HTTPScope) -> bool:
