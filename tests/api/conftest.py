@@ -9,7 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.users import UserRole
-from service.http import read_path
+from service.http import front_door, read_path
 from service.http.app import create_app
 from service.runtime import Runtime
 from service.settings import Settings
@@ -41,6 +41,26 @@ def admin(runtime: Runtime, client: TestClient[Any]) -> Caller:
 @pytest.fixture
 def member(runtime: Runtime, client: TestClient[Any]) -> Caller:
     return new_user(runtime, "member-user", UserRole.MEMBER)
+
+
+@pytest.fixture
+def router_only(runtime: Runtime, client: TestClient[Any]) -> Iterator[TestClient[Any]]:
+    """The same runtime's API without the lanes: every request through the router."""
+    app = create_app(runtime, manage_runtime=False, hot_reads=False)
+    with TestClient(app=app) as router_client:
+        yield router_client
+
+
+@pytest.fixture
+def metrics(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """The labels of each request metric the front door records."""
+    recorded: list[tuple[Any, ...]] = []
+
+    def record(method: str, template: str, status: int, elapsed: float) -> None:
+        recorded.append((method, template, status))
+
+    monkeypatch.setattr(front_door, "record_request", record)
+    return recorded
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ database-cut guard must see them), so there the two apps meet through the router
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,8 +14,7 @@ import structlog
 from litestar.testing import TestClient
 
 from domain.strategies import BatchJobDraft, prepares_without_io
-from service.http import front_door, hot_create
-from service.http.app import create_app
+from service.http import hot_create
 from service.runtime import Runtime
 from tests.support import Caller, ScriptedStrategy
 
@@ -37,25 +35,6 @@ class ComputedPrepare(ScriptedStrategy):
 @pytest.fixture
 def strategy() -> ScriptedStrategy:
     return ComputedPrepare()
-
-
-@pytest.fixture
-def router_only(runtime: Runtime, client: TestClient[Any]) -> Iterator[TestClient[Any]]:
-    """The same runtime's API without the lanes: every request through the router."""
-    app = create_app(runtime, manage_runtime=False, hot_reads=False)
-    with TestClient(app=app) as router_client:
-        yield router_client
-
-
-@pytest.fixture
-def metrics(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    recorded: list[tuple[Any, ...]] = []
-
-    def record(method: str, template: str, status: int, elapsed: float) -> None:
-        recorded.append((method, template, status))
-
-    monkeypatch.setattr(front_door, "record_request", record)
-    return recorded
 
 
 @pytest.fixture

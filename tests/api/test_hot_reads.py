@@ -6,38 +6,15 @@ view's awaitable reads (tests/api/test_hot_reads_postgres.py: when it declines).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import structlog
 from litestar.testing import TestClient
 
-from service.http import front_door
-from service.http.app import create_app
 from service.runtime import Runtime
 from tests.support import Caller, lane_ready, seed_job, wait_for_status
 
 Exchange = tuple[int, bytes, list[tuple[str, str]], list[dict[str, Any]], list[Any]]
-
-
-@pytest.fixture
-def router_only(runtime: Runtime, client: TestClient[Any]) -> Iterator[TestClient[Any]]:
-    """The same runtime's API without the lane: every request through the router."""
-    app = create_app(runtime, manage_runtime=False, hot_reads=False)
-    with TestClient(app=app) as router_client:
-        yield router_client
-
-
-@pytest.fixture
-def metrics(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    recorded: list[tuple[Any, ...]] = []
-
-    def record(method: str, template: str, status: int, elapsed: float) -> None:
-        recorded.append((method, template, status))
-
-    monkeypatch.setattr(front_door, "record_request", record)
-    return recorded
 
 
 def exchange(
