@@ -348,6 +348,7 @@ class CatchUpRunner:
         while not self._stop.is_set():
             self._wake.clear()
             look_past, self._look_past = self._look_past, False
+            handled: int | None = None
             try:
                 handled = self.run_once(look_past=look_past)
             except IntegrityError:
@@ -355,23 +356,23 @@ class CatchUpRunner:
                 # processes share a database): its transaction did the work; resume after it.
                 self._set_failing(None)
                 self._advance(self._start_position() or 0)
-                self._look_past = True  # the round again, as it was asked for
                 continue
             except _RetrySoonError as retry:
                 self.last_error = retry.__cause__
                 self._report(retry.__cause__ or retry)
                 self._stop.wait(retry.delay)
-                self._look_past = True
                 continue
             except Exception as error:  # noqa: BLE001 - keep running: report, back off
                 self.last_error = error
                 self._report(error)
                 self._stop.wait(1.0)
-                self._look_past = True
                 continue
+            finally:
+                # A look past asked for is done by the round that finds none of its
+                # events; a round that found some, or failed, leaves it to the next.
+                if look_past and handled != 0:
+                    self._look_past = True
             self.last_error = None
-            if handled and look_past:
-                self._look_past = True  # the look past is the round that finds none
             if not handled and not self._wake.wait(self._idle_seconds):
                 self._look_past = True  # idle: a look past whatever was not told
 
