@@ -165,6 +165,15 @@ def wait_for_status(
         time.sleep(0.02)
 
 
+def logged_in(client: TestClient[Any], caller: Caller) -> tuple[str, str]:
+    """A bearer token and a session id of `caller`'s; the client keeps no cookie."""
+    credentials = {"email": caller.email, "password": caller.password}
+    token = client.post("/admin/auth/token", json=credentials).json()["access_token"]
+    session = client.post("/admin/auth", json=credentials).cookies["connect.sid"]
+    client.cookies.clear()
+    return str(token), str(session)
+
+
 def lane_ready(runtime: Runtime, caller: Caller) -> None:
     """Until the read model is current for `caller` as known from memory alone.
 

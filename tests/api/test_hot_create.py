@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from domain.strategies import BatchJobDraft, prepares_without_io
 from service.http import hot_create
 from service.runtime import Runtime
-from tests.support import Caller, ScriptedStrategy
+from tests.support import Caller, ScriptedStrategy, logged_in
 
 Exchange = tuple[int, Any, list[tuple[str, str]], list[dict[str, Any]], list[Any]]
 VARYING = ("id", "created_at", "updated_at")  # a new job's own: compared by shape
@@ -107,13 +107,7 @@ def test_every_create_answer_equals_the_routers(  # noqa: PLR0917
     metrics: list[tuple[Any, ...]],
     lane_answers: list[bool],
 ) -> None:
-    token = client.post(
-        "/admin/auth/token", json={"email": admin.email, "password": admin.password}
-    ).json()["access_token"]
-    session = client.post(
-        "/admin/auth", json={"email": admin.email, "password": admin.password}
-    ).cookies["connect.sid"]
-    client.cookies.clear()
+    token, session = logged_in(client, admin)
     router_only.cookies.clear()
     json_type = {"content-type": "application/json"}
     bearer = {"authorization": f"Bearer {token}", **json_type}

@@ -12,7 +12,7 @@ import structlog
 from litestar.testing import TestClient
 
 from service.runtime import Runtime
-from tests.support import Caller, lane_ready, seed_job, wait_for_status
+from tests.support import Caller, lane_ready, logged_in, seed_job, wait_for_status
 
 Exchange = tuple[int, bytes, list[tuple[str, str]], list[dict[str, Any]], list[Any]]
 
@@ -57,13 +57,7 @@ def test_every_answer_equals_the_routers(  # noqa: PLR0917
     # Pre-processed, the jobs wait for a confirm: nothing more is written meanwhile.
     wait_for_status(client, admin, own, {"pre_processed"})
     wait_for_status(client, member, other, {"pre_processed"})
-    token = client.post(
-        "/admin/auth/token", json={"email": admin.email, "password": admin.password}
-    ).json()["access_token"]
-    session = client.post(
-        "/admin/auth", json={"email": admin.email, "password": admin.password}
-    ).cookies["connect.sid"]
-    client.cookies.clear()
+    token, session = logged_in(client, admin)
     bearer = {"authorization": f"Bearer {token}"}
     # Whole documents, valid: the plain lists, which the lane answers.
     plain_lists = [
