@@ -24,6 +24,7 @@ from service.commandline.errors import reported
 from service.gc_tuning import tune_gc
 from service.http.rendering import render_user
 from service.logs import configure_logging
+from service.malloc_tuning import tune_malloc
 from service.metrics import multiprocess
 from service.settings import Settings, load_settings
 
@@ -197,6 +198,10 @@ def create_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# The commands that run until stopped: their memory must stay flat over days.
+LONG_RUNNING = frozenset({"serve", "api", "projections", "relay", "worker"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The exit code; a problem the user can fix is one line on stderr (no traceback)."""
     return reported(lambda: _run(argv))
@@ -205,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     tune_gc()
+    if args.command in LONG_RUNNING:
+        tune_malloc()
     data_dir.private_files()  # API tokens and secrets are in the files it writes
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
