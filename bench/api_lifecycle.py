@@ -100,6 +100,7 @@ BACKENDS = ("embedded", "postgres")
 
 MEDUSA_CREATE = "Medusa 114 jobs/s"
 MEDUSA_GET = "Medusa 127 req/s, p99 1.1 s"
+MEDUSA_LIST = "Medusa 94-213 req/s (issue 12, wrk)"
 MEDUSA_COMPLETED = "Medusa 6 s (1-product export)"
 
 # The read model's columns (projections/batch_jobs/row.py), in order.
@@ -782,6 +783,16 @@ async def bench_list_pages(
     return sample
 
 
+async def bench_list_first(
+    client: httpx.AsyncClient, concurrency: int, count: int
+) -> Sample:
+    async def request(c: httpx.AsyncClient, _: int) -> httpx.Response:
+        return await c.get("/admin/batch-jobs", params={"limit": 10})
+
+    sample, _ = await drive(client, concurrency, count, request)
+    return sample
+
+
 async def bench_list_recent(
     client: httpx.AsyncClient, concurrency: int, count: int
 ) -> Sample:
@@ -946,6 +957,10 @@ request = function()
   return wrk.format(nil, "/admin/batch-jobs/" .. ids[math.random(#ids)])
 end""",
     )
+
+
+def first_page_script() -> str:
+    return lua_script("GET", request='wrk.path = "/admin/batch-jobs?limit=10"')
 
 
 def pages_script(jobs: int) -> str:
@@ -1143,6 +1158,7 @@ class Measured:
     startup: float
     creates: Throughput
     gets: Throughput
+    first: Throughput  # list ?limit=10, the issue's request: the newest page
     pages: Throughput
     recent: Throughput
     completion: Sample  # the httpx latency probe (16 clients, 5 ms polls)
@@ -1168,6 +1184,7 @@ class Limit:
 class ThroughputPhases:
     creates: Throughput
     gets: Throughput
+    first: Throughput
     pages: Throughput
     recent: Throughput
     population: str
@@ -1188,6 +1205,8 @@ async def httpx_phases(
         with meter.measure():
             gets = await bench_gets(client, c, params.gets, ids)
         with meter.measure():
+            first = await bench_list_first(client, c, params.lists)
+        with meter.measure():
             pages = await bench_list_pages(client, c, params.lists, params.jobs)
         with meter.measure():
             recent = await bench_list_recent(client, c, params.lists)
@@ -1195,6 +1214,7 @@ async def httpx_phases(
     return ThroughputPhases(
         creates.throughput(),
         gets.throughput(),
+        first.throughput(),
         pages.throughput(),
         recent.throughput(),
         population,
@@ -1228,6 +1248,7 @@ def wrk_phases(
         raise RuntimeError(f"no create succeeded: {dict(creates.failures)}")
     drawn = random.sample(ids, min(len(ids), WRK_MAX_IDS))
     gets = phase("gets", gets_script(drawn))
+    first = phase("first", first_page_script())
     pages = phase("pages", pages_script(len(ids)))
     recent = phase("recent", recent_script())
     check = httpx.get(
@@ -1241,7 +1262,7 @@ def wrk_phases(
         recent.failures[problem] += 1
     population = f"{len(ids):,} jobs listed; GET by id drew from {len(drawn):,}"
     return ThroughputPhases(
-        creates, gets, pages, recent, population, pre_processed_after
+        creates, gets, first, pages, recent, population, pre_processed_after
     )
 
 
@@ -1265,8 +1286,8 @@ def wrk_limit_phases(
     wrk: Wrk, base_url: str, scripts: Path, meter: CpuMeter
 ) -> ThroughputPhases:
     """The Lua scripts `wrk_phases` wrote, run as they were against the limit app."""
-    names = ("creates", "gets", "pages", "recent")
-    creates, gets, pages, recent = (
+    names = ("creates", "gets", "first", "pages", "recent")
+    creates, gets, first, pages, recent = (
         run_wrk(wrk, base_url, scripts / f"{name}.lua", meter) for name in names
     )
     check = httpx.get(
@@ -1275,7 +1296,7 @@ def wrk_limit_phases(
     problem = recent_problem(check)
     if problem is not None:
         recent.failures[problem] += 1
-    return ThroughputPhases(creates, gets, pages, recent, "constant documents")
+    return ThroughputPhases(creates, gets, first, pages, recent, "constant documents")
 
 
 async def completion_probe(base_url: str, params: Params, meter: CpuMeter) -> Sample:
@@ -1462,6 +1483,7 @@ def measure_server(
         startup=server.startup,
         creates=phases.creates,
         gets=phases.gets,
+        first=phases.first,
         pages=phases.pages,
         recent=phases.recent,
         completion=completion,
@@ -1507,6 +1529,12 @@ def report_rows(
             rate_and_latency(measured.gets, "req/s"),
             MEDUSA_GET,
             of_limit(measured.gets, ceiling.gets),
+        ),
+        Row(
+            "list limit=10 (the newest page)",
+            rate_and_latency(measured.first, "req/s"),
+            MEDUSA_LIST,
+            of_limit(measured.first, ceiling.first),
         ),
         Row(
             "list limit=10 random offset",
@@ -1617,10 +1645,11 @@ def run_backend(backend: str, params: Params) -> None:
             target_rows(
                 backend,
                 gets=measured.gets,
+                first=measured.first,
                 pages=measured.pages,
                 creates=measured.creates,
                 pre_processed_after=measured.pre_processed_after,
-                limit=(ceiling.gets, ceiling.pages, ceiling.creates),
+                limit=(ceiling.gets, ceiling.first, ceiling.pages, ceiling.creates),
                 completion=measured.completion,
                 drained=measured.drained,
                 single=measured.single,

@@ -9,6 +9,7 @@ from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
 from projections import json_text, postgres_reads, swap
+from projections.batch_jobs import counts
 from projections.batch_jobs.view import (
     SqlBatchJobsView,
     StatusPage,
@@ -41,6 +42,9 @@ class PostgresBatchJobsView(
             SQL(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")  # type: ignore[arg-type]
         )
         self.tracking_table = self.tracking_table_name
+        self.counts_table = self.tracking_table_name.replace("_tracking", "_counts")
+        self.check_identifier_length(self.counts_table)
+        self.sql_create_statements.append(SQL(counts.ddl(self.counts_table, "BIGINT")))  # type: ignore[arg-type]
         self.parked_table = self.tracking_table_name.replace("_tracking", "_parked")
         self.sql_create_statements.append(SQL(parked_ddl(self.parked_table)))  # type: ignore[arg-type]
         self.sql_create_statements.extend(
@@ -127,6 +131,7 @@ class PostgresBatchJobsView(
         return [
             f"CREATE TABLE {self.table} ({columns})",
             *index_statements(self.table),
+            counts.ddl(self.counts_table, "BIGINT"),
             swap.tracking_ddl(self.tracking_table, postgres=True),
         ]
 

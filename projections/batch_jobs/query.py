@@ -98,3 +98,31 @@ def order_clause(query: BatchJobQuery) -> str:
     direction = "DESC" if query.descending else "ASC"
     # The id breaks ties, so pages never repeat or skip a row.
     return f"ORDER BY {query.order_by} {direction}, id {direction}"
+
+
+def counted_where(
+    query: BatchJobQuery, placeholder: str
+) -> tuple[str, list[object]] | None:
+    """The query's filters over the counts table, or None if it has others.
+
+    The counts table (`projections.batch_jobs.counts`) keeps how many jobs each
+    creator has of each type and status, so a count filtered by those alone is a
+    sum of a few rows instead of a walk over every matching job.
+    """
+    if query.ids is not None or query.id_prefix is not None or query.time_filters:
+        return None
+    clauses: list[str] = []
+    params: list[object] = []
+    if query.created_by is not None:
+        clauses.append(f"created_by = {placeholder}")
+        params.append(query.created_by)
+    statuses = None if query.statuses is None else [s.value for s in query.statuses]
+    for column, values in (("type", query.types), ("status", statuses)):
+        if values is not None:
+            if not values:
+                clauses.append("1 = 0")
+                continue
+            marks = ", ".join([placeholder] * len(values))
+            clauses.append(f"{column} IN ({marks})")
+            params.extend(values)
+    return " AND ".join(clauses) or "1 = 1", params

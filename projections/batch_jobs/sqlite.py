@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from projections import json_text, swap
+from projections.batch_jobs import counts
 from projections.batch_jobs.view import (
     SqlBatchJobsView,
     StatusPage,
@@ -31,6 +32,7 @@ _MISSING = object()
 class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJobsView):
     placeholder = "?"
     table = "batch_jobs"
+    counts_table = "batch_job_counts"
     tracking_table = "tracking"  # this view's own file: its only tracking table
     parked_table = (
         "parked"  # events this read model could not apply (projections.parking)
@@ -105,6 +107,7 @@ class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJob
         columns = column_definitions("TEXT", "TEXT", "INTEGER")
         statements.append(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
         statements.extend(index_statements(self.table))
+        statements.append(counts.ddl(self.counts_table, "INTEGER"))
         statements.append(parked_ddl(self.parked_table))
         return statements
 
@@ -113,6 +116,7 @@ class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJob
         return [
             f"CREATE TABLE {self.table} ({columns})",
             *index_statements(self.table),
+            counts.ddl(self.counts_table, "INTEGER"),
             swap.tracking_ddl(self.tracking_table, postgres=False),
         ]
 

@@ -10,11 +10,12 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from domain.batch_jobs import BatchJobStatus
 from projections import swap
-from projections.batch_jobs import stats
+from projections.batch_jobs import counts, stats
 from projections.batch_jobs.document import document
 from projections.batch_jobs.query import (
     STATUS_SQL,
     BatchJobQuery,
+    counted_where,
     order_clause,
     where_clause,
 )
@@ -90,7 +91,10 @@ class BatchJobsView(TrackingRecorder, ABC):
 
     @abstractmethod
     def rebuild_if_outdated(self) -> bool:
-        """Drop rows and position if the table predates this code's columns.
+        """Drop rows and position if the tables predate this code's.
+
+        That is, if the rows' columns differ, or the counts do not add up to the
+        rows (a view from before the counts table had none).
 
         The projection then rebuilds the view from the events; True if it must.
         """
@@ -124,6 +128,9 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
     """The SQL both backends run; they differ in placeholders, DDL and value types."""
 
     table: str
+    counts_table: (
+        str  # jobs by creator, type and status (projections.batch_jobs.counts)
+    )
     tracking_table: str
     # What an OFFSET needs before it when there is no limit (SQLite wants a LIMIT).
     unlimited: str = ""
@@ -177,6 +184,7 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
     ) -> None:
         job_ids = sorted({event.originator_id for event in events})
         rows = {row.id: row for row in self._select_rows(curs, job_ids)}
+        before = counts.keys_of(rows, job_ids)  # fold changes the rows in place
         changed = fold(rows, events)
         if changed:
             curs.executemany(
@@ -184,15 +192,21 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
                 # U+0000 is stored as U+FFFD on both backends (projections.nul).
                 [self._encode_row(without_nul(rows[i])) for i in sorted(changed)],
             )
+            moved = counts.deltas(before, counts.keys_of(rows, changed))
+            if moved:
+                curs.executemany(
+                    counts.upsert_sql(self.counts_table, self.placeholder),
+                    [(*key, n) for key, n in moved],
+                )
         self.track(curs, tracking)
 
     # -- live rebuilds (projections.swap) -------------------------------------------
 
     def table_names(self) -> list[str]:
-        return [self.table, self.tracking_table]
+        return [self.table, self.counts_table, self.tracking_table]
 
     def use_tables(self, names: Sequence[str]) -> None:
-        self.table, self.tracking_table = names
+        self.table, self.counts_table, self.tracking_table = names
 
     def documents_by_id(self) -> dict[str, tuple[int, str]]:
         """Every row's version and stored document (for `jobstream verify`)."""
@@ -239,6 +253,10 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
     def _status_counts_statement(self, query: BatchJobQuery) -> tuple[str, list[Any]]:
         """One GROUP BY over the query's filters but its statuses."""
         every_status = dataclasses.replace(query, statuses=None)
+        counted = counted_where(every_status, self.placeholder)
+        if counted is not None:
+            where, params = counted
+            return counts.by_status_sql(self.counts_table, where), list(params)
         where, params = where_clause(every_status, self.placeholder, self._encode_time)
         counts_sql = (
             f"SELECT {STATUS_SQL} AS status, COUNT(*) AS n FROM {self.table} "  # noqa: S608
@@ -272,7 +290,12 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
             if query.limit is not None and query.offset >= self.deferred_from:
                 page_sql = self._deferred_join(page_sql, columns, order)
         count_sql = f"SELECT COUNT(*) AS n FROM {self.table} WHERE {where}"  # noqa: S608
-        return PageStatements(count_sql, params, page_sql, page_params)
+        count_params = params
+        counted = counted_where(query, self.placeholder)
+        if counted is not None:
+            count_sql = counts.total_sql(self.counts_table, counted[0])
+            count_params = list(counted[1])
+        return PageStatements(count_sql, count_params, page_sql, page_params)
 
     def _deferred_join(self, page_sql: str, columns: str, order: str) -> str:
         """A deep page's rows found by id first, then only the page's rows read.
@@ -315,7 +338,7 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
 
     def counts_by_type_and_status(self) -> list[tuple[str, str, int]]:
         with self._transaction(commit=False) as curs:
-            curs.execute(stats.counts_sql(self.table))
+            curs.execute(counts.by_type_and_status_sql(self.counts_table))
             return [(r["type"], r["status"], int(r["n"])) for r in curs.fetchall()]
 
     def changes_per_minute(self, since: datetime) -> list[tuple[str, str, int]]:
@@ -327,8 +350,11 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
     def rebuild_if_outdated(self) -> bool:
         with self._transaction(commit=True) as curs:
             if self._column_names(curs) == [*COLUMNS, "document"]:
-                return False
+                curs.execute(counts.agrees_sql(self.counts_table, self.table))
+                if curs.fetchone()["n"] == 1:
+                    return False
             curs.execute(f"DROP TABLE {self.table}")
+            curs.execute(f"DELETE FROM {self.counts_table}")  # noqa: S608
             curs.execute(f"DELETE FROM {self.tracking_table}")  # noqa: S608
         self.create_table()
         return True

@@ -386,7 +386,7 @@ class ReadModelHost:
             if self.project and outdated is not None and outdated():
                 log.warning(
                     "runtime.read_model_rebuilding", read_model=definition.name,
-                    reason="columns changed",
+                    reason="tables of an older version",
                 )  # fmt: skip
         return view
 
