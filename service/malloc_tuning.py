@@ -19,6 +19,7 @@ without the GIL. Elsewhere than glibc both are no-ops.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import threading
 
@@ -27,6 +28,7 @@ ARENAS = 2
 TRIM_SECONDS = 10.0
 
 
+@functools.cache  # each CDLL makes classes of its own: one, not one a trim
 def _glibc() -> ctypes.CDLL | None:
     libc = ctypes.CDLL(None)
     if not hasattr(libc, "gnu_get_libc_version"):
