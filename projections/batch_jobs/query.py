@@ -57,24 +57,9 @@ class BatchJobQuery:
 def where_clause(
     query: BatchJobQuery, placeholder: str, encode_time: Callable[[datetime], object]
 ) -> tuple[str, list[object]]:
-    clauses: list[str] = []
-    params: list[object] = []
-    if query.created_by is not None:
-        clauses.append(f"created_by = {placeholder}")
-        params.append(query.created_by)
-    statuses = None if query.statuses is None else [s.value for s in query.statuses]
-    for column, values in (
-        ("id", query.ids),
-        ("type", query.types),
-        (STATUS_SQL, statuses),
-    ):
-        if values is not None:
-            if not values:
-                clauses.append("1 = 0")
-                continue
-            marks = ", ".join([placeholder] * len(values))
-            clauses.append(f"{column} IN ({marks})")
-            params.extend(values)
+    clauses, params = _creator_and_lists(
+        query, placeholder, id_column="id", status_column=STATUS_SQL
+    )
     for time_filter in query.time_filters:
         if time_filter.column not in TIME_COLUMNS:
             raise ValueError(f"not a time column: {time_filter.column}")
@@ -111,13 +96,30 @@ def counted_where(
     """
     if query.ids is not None or query.id_prefix is not None or query.time_filters:
         return None
+    clauses, params = _creator_and_lists(
+        query, placeholder, id_column=None, status_column="status"
+    )
+    return " AND ".join(clauses) or "1 = 1", params
+
+
+def _creator_and_lists(
+    query: BatchJobQuery,
+    placeholder: str,
+    *,
+    id_column: str | None,
+    status_column: str,
+) -> tuple[list[str], list[object]]:
+    """The creator, ids, types and statuses filters (ids only with `id_column`)."""
     clauses: list[str] = []
     params: list[object] = []
     if query.created_by is not None:
         clauses.append(f"created_by = {placeholder}")
         params.append(query.created_by)
     statuses = None if query.statuses is None else [s.value for s in query.statuses]
-    for column, values in (("type", query.types), ("status", statuses)):
+    lists = [("type", query.types), (status_column, statuses)]
+    if id_column is not None:
+        lists.insert(0, (id_column, query.ids))
+    for column, values in lists:
         if values is not None:
             if not values:
                 clauses.append("1 = 0")
@@ -125,4 +127,4 @@ def counted_where(
             marks = ", ".join([placeholder] * len(values))
             clauses.append(f"{column} IN ({marks})")
             params.extend(values)
-    return " AND ".join(clauses) or "1 = 1", params
+    return clauses, params
