@@ -1,7 +1,6 @@
-"""Counts over the batch-jobs view for metrics and the system page: SQL both backends share.
+"""Throughput over the batch-jobs view for metrics and the system page: SQL both backends share.
 
-Status is derived from the lifecycle stamps (`domain.batch_jobs.derive_status`), never
-stored, so the SQL derives it the same way: the last stamp set, in Medusa's order.
+Jobs by type and status come from the counts table (projections.batch_jobs.counts).
 Throughput reads the rows changed since a moment (an index on `updated_at`: every
 stamp of a row is at or before its `updated_at`) in one grouped query.
 """
@@ -9,8 +8,6 @@ stamp of a row is at or before its `updated_at`) in one grouped query.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-from domain.batch_jobs import STATUS_STAMPS, BatchJobStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -22,22 +19,6 @@ THROUGHPUT_STAMPS: tuple[tuple[str, str], ...] = (
     ("failed", "failed_at"),
     ("canceled", "canceled_at"),
 )
-
-
-def status_expression() -> str:
-    """A CASE giving a row's status as `derive_status` does (the last set stamp wins)."""
-    whens = " ".join(
-        f"WHEN {field} IS NOT NULL THEN '{status.value}'"
-        for field, status in reversed(STATUS_STAMPS)
-    )
-    return f"CASE {whens} ELSE '{BatchJobStatus.CREATED.value}' END"
-
-
-def counts_sql(table: str) -> str:
-    return (
-        f"SELECT type, {status_expression()} AS status, COUNT(*) AS n "  # noqa: S608
-        f"FROM {table} GROUP BY 1, 2"
-    )
 
 
 def per_minute_sql(

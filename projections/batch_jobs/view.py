@@ -128,9 +128,8 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
     """The SQL both backends run; they differ in placeholders, DDL and value types."""
 
     table: str
-    counts_table: (
-        str  # jobs by creator, type and status (projections.batch_jobs.counts)
-    )
+    # Jobs by creator, type and status (projections.batch_jobs.counts).
+    counts_table: str
     tracking_table: str
     # What an OFFSET needs before it when there is no limit (SQLite wants a LIMIT).
     unlimited: str = ""
@@ -289,10 +288,11 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
             page_params.append(query.offset)
             if query.limit is not None and query.offset >= self.deferred_from:
                 page_sql = self._deferred_join(page_sql, columns, order)
-        count_sql = f"SELECT COUNT(*) AS n FROM {self.table} WHERE {where}"  # noqa: S608
-        count_params = params
         counted = counted_where(query, self.placeholder)
-        if counted is not None:
+        if counted is None:
+            count_sql = f"SELECT COUNT(*) AS n FROM {self.table} WHERE {where}"  # noqa: S608
+            count_params = params
+        else:
             count_sql = counts.total_sql(self.counts_table, counted[0])
             count_params = list(counted[1])
         return PageStatements(count_sql, count_params, page_sql, page_params)
