@@ -64,7 +64,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Workers (`jobstream worker`): a shared durable consumer per work subject.
     worker_durable: str = "jobstream-workers"
     # Jobs at once per work subject (pre-processing and processing each).
-    worker_concurrency: int = 4
+    worker_concurrency: int = 32
     # No heartbeat for this long and the job goes to another worker.
     lease_seconds: float = 30.0
     # Deliveries of one message, at most; -1: no limit. The job's own attempts are
@@ -73,7 +73,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_deliveries: int = -1
     # A job whose lease lapsed this long ago, not taken up again, is failed (reaper).
     stuck_job_seconds: float = 300.0
-    # Jobs of a type one process runs at once, e.g. "product-import=1,product-export=4".
+    # Jobs of a type one process runs at once, e.g. "product-import=1,product-export=8",
+    # in place of strategies.limits.DEFAULT_LIMITS for the types it names.
     type_concurrency: str = ""
     # Medusa's ADMIN_CORS: origins of admin UIs, comma-separated; /…/ is a regex.
     admin_cors: str = "http://localhost:7000,http://localhost:7001"

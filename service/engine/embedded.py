@@ -8,7 +8,7 @@ from service.engine.clock import SYSTEM_CLOCK, Clock
 from service.engine.event_store import EventStoreWorkSource
 from service.engine.loop import JobEngine
 from service.engine.steps import JobSteps
-from service.strategies.limits import TypeLimits, parse_limits
+from service.strategies.limits import TypeLimits, limits_of
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import TrackingRecorder
@@ -52,6 +52,6 @@ def embedded_engine(
     return JobEngine(
         steps=steps,
         source=source,
-        limits=TypeLimits(parse_limits(settings.type_concurrency)),
+        limits=TypeLimits(limits_of(settings.type_concurrency)),
         slots=settings.processor_threads,
     )

@@ -23,7 +23,7 @@ from service.engine.loop import JobEngine
 from service.engine.work import Step
 from service.messaging import envelope
 from service.messaging.worker import consumer_config, ensure_consumers
-from service.strategies.limits import TypeLimits, parse_limits
+from service.strategies.limits import TypeLimits, limits_of
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -169,7 +169,7 @@ async def jetstream_engines(
         for event in STEPS
     ]
     await ensure_consumers(js, settings.nats_stream, configs)
-    limits = TypeLimits(parse_limits(settings.type_concurrency))
+    limits = TypeLimits(limits_of(settings.type_concurrency))
     loop = asyncio.get_running_loop()
     engines = []
     for config in configs:
