@@ -96,7 +96,11 @@ DRAIN_TIMEOUT = 120.0  # s after the creates end; jobs not finished by then coun
 FINISHED = ("completed", "failed", "canceled")
 WRK_TIMEOUT = "30s"  # a slower answer counts as a socket timeout, not a latency
 WRK_MAX_IDS = 5000  # ids written into the GET-by-id Lua script
-BACKENDS = ("embedded", "postgres")
+# "postgres+nats": `serve` on PostgreSQL with a nats-server of the run's own, so
+# jobs go through the relay, JetStream and the in-process worker (issue 12's
+# PostgreSQL no-op job target is on this one).
+BACKENDS = ("embedded", "postgres", "postgres+nats")
+DEFAULT_BACKENDS = ("embedded", "postgres")
 
 MEDUSA_CREATE = "Medusa 114 jobs/s"
 MEDUSA_GET = "Medusa 127 req/s, p99 1.1 s"
@@ -475,6 +479,10 @@ class Store:
 
     sqlite_events: Path | None = None  # embedded: <data dir>/events.sqlite
     database_url: str | None = None  # postgres: the bench database
+    broker_pid: int | None = None  # postgres+nats: the run's nats-server
+
+    def broker_cpu(self) -> float | None:
+        return None if self.broker_pid is None else process_cpu_seconds(self.broker_pid)
 
     @property
     def dbname(self) -> str:
@@ -583,6 +591,7 @@ class JobCosts:
     event_writers: int | None = None  # PostgreSQL: transactions that stored events
     server_cpu: float = 0.0
     database_cpu: float | None = None
+    broker_cpu: float | None = None
 
     def describe(self) -> str:
         if not self.jobs:
@@ -601,6 +610,8 @@ class JobCosts:
         cpu = f"CPU {self.server_cpu * per * 1000:.1f} ms jobstream server"
         if self.database_cpu is not None:
             cpu += f" + {self.database_cpu * per * 1000:.1f} ms PostgreSQL backends"
+        if self.broker_cpu is not None:
+            cpu += f" + {self.broker_cpu * per * 1000:.1f} ms nats-server"
         parts.append(cpu)
         return f"per no-op job ({self.jobs} completed): " + ", ".join(parts)
 
@@ -612,9 +623,12 @@ def job_costs(store: Store, meter: CpuMeter) -> Iterator[JobCosts]:
     events, commits = store.settled()
     backends = store.backend_cpu()
     first_id = store.last_notification_id() if store.database_url else 0
-    served = meter.served
+    served, broker = meter.served, store.broker_cpu()
     yield costs
     costs.server_cpu = meter.served - served  # the probe's phase alone, not the settle
+    broker_after = store.broker_cpu()
+    if broker is not None and broker_after is not None:
+        costs.broker_cpu = broker_after - broker  # the settle's few ms included
     after_events, after_commits = store.settled()
     costs.events = after_events - events
     if commits is not None and after_commits is not None:
@@ -1616,7 +1630,13 @@ def run_backend(backend: str, params: Params) -> None:
         write_entry_point(scratch / "entry_points")
         with contextlib.ExitStack() as stack:
             database_url = None
-            if backend == "postgres":
+            nats_url, broker_pid = None, None
+            if backend == "postgres+nats":
+                from nats_server import running_nats  # noqa: PLC0415 - this backend's
+
+                nats = stack.enter_context(running_nats(scratch))
+                nats_url, broker_pid = nats.url, nats.pid
+            if backend.startswith("postgres"):
                 database_url = stack.enter_context(scratch_database())
                 rows_per_s = postgres_baseline(
                     database_url, params.jobs, params.concurrency
@@ -1626,9 +1646,11 @@ def run_backend(backend: str, params: Params) -> None:
                 rows_per_s = sqlite_baseline(scratch, params.jobs, params.concurrency)
                 baseline = f"raw sqlite insert {rows_per_s:,.0f} rows/s"
             env = server_env(scratch, free_port(), database_url, params.workers)
+            if nats_url is not None:
+                env["JOBSTREAM_NATS_URL"] = nats_url
             create_user(env)
             log = scratch / "server.log"
-            store = Store(scratch / "data" / "events.sqlite", database_url)
+            store = Store(scratch / "data" / "events.sqlite", database_url, broker_pid)
             try:
                 with running_server(env, log) as server:
                     measured = measure_server(server, params, scratch, store)
@@ -1727,7 +1749,11 @@ def parse_args(argv: Sequence[str] | None) -> Params:
         default=16,
         help="httpx workers of the create->completed probe",
     )
-    parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument(
+        "--backends",
+        default=",".join(DEFAULT_BACKENDS),
+        help=f"comma-separated, of: {', '.join(BACKENDS)}",
+    )
     parser.add_argument(
         "--workers",
         type=int,

@@ -31,7 +31,6 @@ import itertools
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -63,15 +62,13 @@ from api_lifecycle import (
     wait_healthy,
     write_entry_point,
 )
+from nats_server import NatsServer, nats_server_version, running_nats
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
 PYTHON = REPO / ".venv" / "bin" / "python"
 API_ONLY = REPO / "bench" / "api_only.py"
-NATS_SERVER = "/usr/sbin/nats-server"
-NATS_START_TIMEOUT = 10.0
-READY_TIMEOUT = 30.0  # relay or worker process start to its NATS connection
 COLD_TIMEOUT = 30.0  # the first job, once every process is up
 JOB_TIMEOUT = 30.0  # a job not completed by then counts as stuck
 MAX_FAILURES = 32  # stop creating jobs once this many went wrong
@@ -186,84 +183,6 @@ def running_fleet(directory: Path, env: dict[str, str]) -> Iterator[Fleet]:
         yield fleet
     finally:
         fleet.stop()
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + NATS_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"nats-server exited {process.returncode}:\n{log_tail(log)}"
-            )
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nats-server not listening after {NATS_START_TIMEOUT} s")
-
-
-@dataclass(frozen=True)
-class NatsServer:
-    url: str
-    monitor_url: str  # its HTTP monitoring endpoint (-m), for /connz
-
-    def connections_named(self, name: str) -> int:
-        response = httpx.get(f"{self.monitor_url}/connz", timeout=5)
-        response.raise_for_status()
-        connections = response.json().get("connections") or []
-        return sum(1 for c in connections if c.get("name") == name)
-
-    def wait_connected(self, member: Spawned, name: str, count: int) -> None:
-        """Until `count` clients called `name` are connected: the newest is up.
-
-        Relay and worker connect to NATS only after creating their tables, so this
-        also keeps their start-up DDL from running at the same time as the next one's.
-        """
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if member.process.poll() is not None:
-                raise RuntimeError(
-                    f"{member.log.stem} exited {member.process.returncode}:\n"
-                    f"{log_tail(member.log)}"
-                )
-            if self.connections_named(name) >= count:
-                return
-            time.sleep(0.05)
-        raise RuntimeError(
-            f"{member.log.stem}: no NATS connection after {READY_TIMEOUT} s"
-        )
-
-
-@contextlib.contextmanager
-def running_nats(directory: Path) -> Iterator[NatsServer]:
-    """A nats-server with JetStream of our own, on free loopback ports."""
-    port, monitor, log = free_port(), free_port(), directory / "nats.log"
-    while monitor == port:
-        monitor = free_port()
-    store = directory / "jetstream"
-    store.mkdir()
-    command = [NATS_SERVER, "-a", "127.0.0.1", "-p", str(port), "-m", str(monitor)]
-    command += ["-js", "-sd", str(store)]
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=output)
-    try:
-        wait_for_port(port, process, log)
-        wait_for_port(monitor, process, log)
-        yield NatsServer(f"nats://127.0.0.1:{port}", f"http://127.0.0.1:{monitor}")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def nats_server_version() -> str:
-    done = subprocess.run(
-        [NATS_SERVER, "--version"], capture_output=True, text=True, check=False
-    )
-    return (done.stdout + done.stderr).strip() or "nats-server (unknown version)"
 
 
 # --------------------------------------------------------------------------- load

@@ -27,6 +27,8 @@ TARGETS = {
     "embedded": Targets(8000, 0.020, 5000, 3000, 1000, 0.010, 2.0),
     "postgres": Targets(5000, None, 3000, 1500, 500, 0.020, 3.0),
 }
+# The PostgreSQL column is "PostgreSQL (+ NATS for jobs)": the same targets.
+TARGETS["postgres+nats"] = TARGETS["postgres"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ def target_rows(  # noqa: PLR0913 - one cell per figure
     cpu_ms = costs.server_cpu * per_job * 1000
     if costs.database_cpu is not None:
         cpu_ms += costs.database_cpu * per_job * 1000
+    if costs.broker_cpu is not None:
+        cpu_ms += costs.broker_cpu * per_job * 1000
     transactions = "n/a (SQLite counts none)"
     if costs.commits is not None:
         transactions = f"{costs.commits * per_job:.1f} (reads included)"
