@@ -54,6 +54,7 @@ async def keeper(
         file_store="nats",
         file_bucket=f"files-{uuid.uuid4().hex[:8]}",
         worker_concurrency=JOBS,  # every export in flight when the broker goes
+        type_concurrency=f"product-export={JOBS}",  # above the default 4
     )
     runtime = Runtime(settings, process_jobs=False)
     runtime.start()

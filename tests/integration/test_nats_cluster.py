@@ -55,6 +55,7 @@ async def keeper(
         file_store="nats",
         file_bucket=f"files-{uuid.uuid4().hex[:8]}",
         worker_concurrency=JOBS,
+        type_concurrency=f"product-export={JOBS}",  # above the default 4
     )
     runtime = Runtime(settings, process_jobs=False)
     runtime.start()
