@@ -128,10 +128,19 @@ class UnpipelinedApplicationRecorder(PostgresApplicationRecorder):
                 ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
                 # NOTIFY is delivered at the commit wherever it is sent: sent last, it
                 # can name the save's last position.
-                self.notify_saved(
-                    curs, {e.topic for e in stored_events}, max(ids) if ids else None
-                )
-                return ids
+                position = max(ids) if ids else None
+                self.notify_saved(curs, {e.topic for e in stored_events}, position)
+                self.write_with_events(curs, position, **kwargs)
+        self.after_commit(position, **kwargs)
+        return ids
+
+    def write_with_events(
+        self, curs: Cursor[DictRow], position: int | None, **kwargs: Any
+    ) -> None:
+        """Write what must commit with the events (`kwargs` of the save); none here."""
+
+    def after_commit(self, position: int | None, **kwargs: Any) -> None:
+        """The save committed (`kwargs` as it was given); nothing to do here."""
 
     def _insert_stored_events(
         self,

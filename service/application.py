@@ -52,7 +52,10 @@ class Jobstream(SaveHookApplication):
         self._user_ids_by_key: dict[str, str] = {}
         self._users: dict[str, tuple[float, User]] = {}
         # Late-bound, so whatever `save` is at call time (tests replace it) is used.
-        self._group_commit = GroupCommit(lambda *aggregates: self.save(*aggregates))  # noqa: PLW0108
+        self._group_commit = GroupCommit(
+            lambda *aggregates, **kwargs: self.save(*aggregates, **kwargs),  # noqa: PLW0108
+            callers=getattr(self.recorder, "records_callers", False),
+        )
 
     def close(self) -> None:
         self._group_commit.close()  # what coroutines submitted is written first
@@ -106,7 +109,7 @@ class Jobstream(SaveHookApplication):
         Untraced only: a traced create saves in its span, on a thread.
         """
         job = _new_job(draft, created_by, None, None)
-        return job, await self._group_commit.save_async(job)
+        return job, await self._group_commit.save_async(job, caller=created_by)
 
     def _create_batch_job(
         self,
@@ -116,7 +119,7 @@ class Jobstream(SaveHookApplication):
         trace_parent: str | None,
     ) -> tuple[BatchJob, int]:
         job = _new_job(draft, created_by, job_id, trace_parent)
-        return job, self._save(job)
+        return job, self._save(job, caller=created_by)
 
     def get_batch_job(self, job_id: str) -> BatchJob:
         try:
@@ -132,14 +135,14 @@ class Jobstream(SaveHookApplication):
             job.ensure_accessible_by(user_id)
             job.confirm(user_id)
 
-        return self.change_batch_job(job_id, confirm)
+        return self.change_batch_job(job_id, confirm, caller=user_id)
 
     def cancel_batch_job(self, job_id: str, user_id: str) -> tuple[BatchJob, int]:
         def cancel(job: BatchJob) -> None:
             job.ensure_accessible_by(user_id)
             job.cancel(user_id)
 
-        return self.change_batch_job(job_id, cancel)
+        return self.change_batch_job(job_id, cancel, caller=user_id)
 
     def update_batch_job(  # noqa: PLR0913 - the patches are optional and named
         self,
@@ -205,25 +208,27 @@ class Jobstream(SaveHookApplication):
         job_id: str,
         command: Callable[[BatchJob], Iterable[BatchJob] | None],
         current: BatchJob | None = None,
+        *,
+        caller: str | None = None,
     ) -> tuple[BatchJob, int]:
         """Get, decide, save; on a lost race, decide again on the fresh state.
 
         `current`, a copy the caller already holds, spares the first read; if it is
         stale, the save conflicts and the retry reads afresh. The command may return
         new jobs to save in the same transaction. Returns the job as saved and the
-        position of the save's last event.
+        position of the save's last event. `caller`: the user whose write it is.
         """
         if current is not None:
             try:
                 created = command(current) or ()
-                return current, self._save(current, *created)
+                return current, self._save(current, *created, caller=caller)
             except (IntegrityError, DomainError):
                 pass  # stale: decide again on what the store holds
         for attempt in range(CONFLICT_RETRIES):
             job = self.get_batch_job(job_id)
             created = command(job) or ()
             try:
-                return job, self._save(job, *created)
+                return job, self._save(job, *created, caller=caller)
             except IntegrityError:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
@@ -292,9 +297,9 @@ class Jobstream(SaveHookApplication):
 
     # -- plumbing --------------------------------------------------------------
 
-    def _save(self, *aggregates: BatchJob) -> int:
+    def _save(self, *aggregates: BatchJob, caller: str | None = None) -> int:
         """Save (with concurrent saves, in one transaction); the last event's position."""
-        return self._group_commit.save(*aggregates)
+        return self._group_commit.save(*aggregates, caller=caller)
 
 
 def _new_job(

@@ -16,14 +16,15 @@ from the notifications instead of a query per read (service.read_models.head).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from psycopg.sql import SQL
 
 from projections.store_internals import UnpipelinedApplicationRecorder
+from service.read_models import postgres_callers
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection, Sequence
 
     from psycopg import Cursor
     from psycopg.rows import DictRow
@@ -71,7 +72,39 @@ def _positioned(payload: str) -> bool:
 
 
 class UnpipelinedPostgresRecorder(UnpipelinedApplicationRecorder):
-    """Saves outside pipeline mode (projections.store_internals); NOTIFY names topics."""
+    """Saves outside pipeline mode (projections.store_internals); NOTIFY names topics.
+
+    A save given `callers` (ids of the users whose writes it stores) raises their
+    slots in the callers' table to its last position, in its own transaction
+    (service.read_models.postgres_callers), then tells `callers_saved`.
+    """
+
+    # The group commit passes `callers` to saves only where the recorder takes them.
+    records_callers = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.callers_table = postgres_callers.table_of(self.events_table_name)
+        self.sql_create_statements.append(
+            SQL(postgres_callers.create_statement(self.callers_table))  # type: ignore[arg-type]
+        )
+        self._raise_callers = postgres_callers.raise_statement(self.callers_table)
+        self.callers_saved: list[Callable[[Sequence[int], int], None]] = []
+
+    def write_with_events(
+        self, curs: Cursor[DictRow], position: int | None, **kwargs: Any
+    ) -> None:
+        callers = kwargs.get("callers")
+        if callers and position is not None:
+            slots = postgres_callers.slots_of(callers)
+            curs.execute(self._raise_callers, (position, slots), prepare=True)
+
+    def after_commit(self, position: int | None, **kwargs: Any) -> None:
+        callers = kwargs.get("callers")
+        if callers and position is not None:
+            slots = postgres_callers.slots_of(callers)
+            for listener in self.callers_saved:
+                listener(slots, position)
 
     def notify_saved(
         self, curs: Cursor[DictRow], topics: Collection[str], position: int | None

@@ -39,6 +39,7 @@ Save = Callable[..., Sequence[Any]]
 @dataclass
 class _Write:
     events: list[Any]
+    caller: str | None = None  # the user whose write it is (read-your-writes)
     done: threading.Event | None = None  # a thread's save: set when written
     answer: asyncio.Future[int] | None = None  # a coroutine's: resolved on its loop
     lead: bool = False
@@ -59,21 +60,31 @@ def _answer(writes: list[_Write]) -> None:
 
 
 class GroupCommit:
-    def __init__(self, save: Save, max_batch: int = 200) -> None:
+    """Concurrent saves through `save`, as `Application.save` takes them.
+
+    With `callers`, `save` also takes `callers=`: the ids of the users whose writes
+    the batch stores (service.event_store records them with the events).
+    """
+
+    def __init__(
+        self, save: Save, max_batch: int = 200, *, callers: bool = False
+    ) -> None:
         self._save = save
+        self._callers = callers
         self._max_batch = max_batch
         self._lock = threading.Lock()
         self._pending: list[_Write] = []
         self._leading = False
         self._writer: ThreadPoolExecutor | None = None  # made by the first coroutine
 
-    def save(self, *aggregates: Any) -> int:
+    def save(self, *aggregates: Any, caller: str | None = None) -> int:
         """Save these aggregates' pending events; return the last one's position.
 
-        Returns 0 when there was nothing to save.
+        `caller`: the user whose write it is. Returns 0 when there was nothing to save.
         """
         write = _Write(
             [event for a in aggregates for event in a.collect_events()],
+            caller=caller,
             done=threading.Event(),
         )
         if not write.events:
@@ -91,13 +102,13 @@ class GroupCommit:
             raise write.error
         return write.position
 
-    async def save_async(self, *aggregates: Any) -> int:
+    async def save_async(self, *aggregates: Any, caller: str | None = None) -> int:
         """`save` for a coroutine: its event loop runs on while the batch is written."""
         events = [event for a in aggregates for event in a.collect_events()]
         if not events:
             return 0
         answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        write = _Write(events, answer=answer)
+        write = _Write(events, caller=caller, answer=answer)
         with self._lock:
             self._pending.append(write)
             start = not self._leading
@@ -157,7 +168,8 @@ class GroupCommit:
             return
         try:
             recordings = self._save(
-                *(event for write in batch for event in write.events)
+                *(event for write in batch for event in write.events),
+                **self._callers_of(batch),
             )
         except IntegrityError:
             for write in batch:
@@ -173,9 +185,14 @@ class GroupCommit:
             end += len(write.events)
             write.position = recordings[end - 1].notification.id
 
+    def _callers_of(self, batch: list[_Write]) -> dict[str, Any]:
+        """The save's `callers=`, where it takes them and the batch has any."""
+        callers = {write.caller for write in batch if write.caller is not None}
+        return {"callers": callers} if self._callers and callers else {}
+
     def _write_one(self, write: _Write) -> None:
         try:
-            recordings = self._save(*write.events)
+            recordings = self._save(*write.events, **self._callers_of([write]))
         except Exception as error:  # noqa: BLE001 - re-raised in the caller's thread
             write.error = error
             return

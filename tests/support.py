@@ -177,12 +177,22 @@ def logged_in(client: TestClient[Any], caller: Caller) -> tuple[str, str]:
 def lane_ready(runtime: Runtime, caller: Caller) -> None:
     """Until the read model is current for `caller` as known from memory alone.
 
-    On PostgreSQL that is once the listener is connected and the head was asked
-    since (as a read on a thread does).
+    On PostgreSQL that is once the view's position known in memory covers the
+    caller's record (read from the database, as the lane reads it).
     """
     model = runtime.read_models[BATCH_JOBS.name]
+    callers = runtime.read_models.callers
+
+    def current() -> bool:
+        if model.is_current(caller.user.id):
+            return True
+        last_write = callers.last_write(caller.user.id)
+        if not callers.shared or last_write is None:
+            return False
+        return model.covers(model.known_position(), last_write)
+
     deadline = time.monotonic() + 10
-    while not model.is_current(caller.user.id):
+    while not current():
         assert time.monotonic() < deadline, "the read model is never current"
         model.catch_up()
         time.sleep(0.01)

@@ -55,6 +55,8 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
         # its own: the batch-jobs position in the mapped file follows the others'.
         feed.wakeups.watch_moves(lambda: remote.position(BATCH_JOBS.name))
 
+    jobs_model = runtime.read_models[BATCH_JOBS.name]
+
     def operator_catch_up(caller_id: str) -> None:
         # Operator pages read the whole system: every event stored so far, and the
         # caller's own writes.
@@ -67,12 +69,13 @@ def api_services(runtime: ApiRuntime) -> ApiServices:
             runtime.registry,
             settle=runtime.settle,
             catch_up=runtime.catch_up_read_model,
-            is_current=runtime.read_models[BATCH_JOBS.name].is_current,
+            hosted=jobs_model,
             settle_async=runtime.settle_async,
             awaitable_reads=awaitable_documents(
                 runtime.view,
                 settings.database_url,
-                runtime.read_models[BATCH_JOBS.name].known_position,
+                jobs_model.known_position,
+                callers_table=getattr(runtime.read_models.callers, "table", None),
             ),
         ),
         catalog=CatalogParts(runtime.catalog, runtime.catalog_reads),

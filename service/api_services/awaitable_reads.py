@@ -19,6 +19,8 @@ from projections.batch_jobs.postgres import PostgresBatchJobsView
 from projections.batch_jobs.postgres_async import AsyncPostgresBatchJobsReads
 from service import pg_timeouts
 from service.db_gate import RECHECK_SECONDS, gate_on
+from service.read_models import postgres_callers
+from service.read_models.caller_positions import slot_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -38,6 +40,19 @@ class AwaitableDocuments(Protocol):
     async def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
         """One page of stored Medusa JSON, and the count of all matching jobs."""
 
+    async def get_document_for(
+        self, job_id: str, caller_id: str
+    ) -> tuple[tuple[str | None, str] | None, int | None]:
+        """`get_document`, and where the caller's last write ended, in one statement.
+
+        None for the position where the caller's writes are not recorded.
+        """
+
+    async def list_documents_for(
+        self, query: BatchJobQuery, caller_id: str
+    ) -> tuple[tuple[list[str], int], int | None]:
+        """`list_documents`, and the caller's last write as `get_document_for`."""
+
     async def close(self) -> None:
         """Release the connections (in the loop that read)."""
 
@@ -49,7 +64,7 @@ class DatabaseCutError(Exception):
 class GatedDocuments:
     """`reads`, each given up as soon as the gate on `database_url` says it is down."""
 
-    def __init__(self, reads: AwaitableDocuments, database_url: str) -> None:
+    def __init__(self, reads: AsyncPostgresBatchJobsReads, database_url: str) -> None:
         self._reads = reads
         self._url = database_url
 
@@ -58,6 +73,24 @@ class GatedDocuments:
 
     async def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
         return await self._unless_cut(self._reads.list_documents(query))
+
+    async def get_document_for(
+        self, job_id: str, caller_id: str
+    ) -> tuple[tuple[str | None, str] | None, int | None]:
+        if not self._reads.reads_positions:
+            return await self.get_document(job_id), None
+        return await self._unless_cut(
+            self._reads.get_document_at(job_id, slot_of(caller_id))
+        )
+
+    async def list_documents_for(
+        self, query: BatchJobQuery, caller_id: str
+    ) -> tuple[tuple[list[str], int], int | None]:
+        if not self._reads.reads_positions:
+            return await self.list_documents(query), None
+        return await self._unless_cut(
+            self._reads.list_documents_at(query, slot_of(caller_id))
+        )
 
     async def close(self) -> None:
         await self._reads.close()
@@ -86,15 +119,22 @@ def awaitable_documents(
     view: BatchJobsView,
     database_url: str | None,
     known_position: Callable[[], int | None] = lambda: None,
+    callers_table: str | None = None,
 ) -> AwaitableDocuments | None:
     """The view's hot reads as coroutines where they cross the network; else None.
 
     `known_position`: the view's position as this process knows it without I/O.
+    `callers_table`: where the callers' writes are recorded (postgres_callers), if so.
     """
     if database_url is None or not isinstance(view, PostgresBatchJobsView):
         return None
     reads = AsyncPostgresBatchJobsReads(
-        view, timeout=pg_timeouts.POOL_WAIT_SECONDS, known_position=known_position
+        view,
+        timeout=pg_timeouts.POOL_WAIT_SECONDS,
+        known_position=known_position,
+        positions_sql=None
+        if callers_table is None
+        else postgres_callers.select_statement(callers_table),
     )
     return GatedDocuments(reads, database_url)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from projections.batch_jobs.view import BatchJobsView
     from service.api_services.awaitable_reads import AwaitableDocuments
     from service.application import Jobstream
+    from service.read_models.host import HostedReadModel
     from service.strategies.registry import StrategyRegistry
 
 
@@ -66,6 +67,17 @@ class BatchJobsService(ABC):
         """
         return False
 
+    def read_model_position(self) -> int | None:
+        """The view's position as known without I/O (never ahead of it); None: unknown."""
+        return None
+
+    def read_model_covers(self, known: int | None, last_write: int) -> bool:
+        """A read that began with the view at `known` shows the caller's writes.
+
+        `last_write`: the caller's record (AwaitableDocuments.get_document_for).
+        """
+        return False
+
     @property
     def awaitable_reads(self) -> AwaitableDocuments | None:
         """The hot reads as coroutines, where the view is across the network.
@@ -99,13 +111,13 @@ class BatchJobs(BatchJobsService):
         *,
         settle: Callable[[int, str], None],
         catch_up: Callable[[str | None], None],
-        is_current: Callable[[str], bool] = lambda _: False,
+        hosted: HostedReadModel[Any] | None = None,
         settle_async: Callable[[int, str], Awaitable[None]] | None = None,
         awaitable_reads: AwaitableDocuments | None = None,
     ) -> None:
         self._app, self._view, self._registry = app, view, registry
         self._settle, self._catch_up = settle, catch_up
-        self._is_current = is_current
+        self._hosted = hosted
         self._settle_async = settle_async
         self._awaitable_reads = awaitable_reads
 
@@ -139,7 +151,13 @@ class BatchJobs(BatchJobsService):
         self._catch_up(caller_id)
 
     def read_model_is_current(self, caller_id: str) -> bool:
-        return self._is_current(caller_id)
+        return self._hosted is not None and self._hosted.is_current(caller_id)
+
+    def read_model_position(self) -> int | None:
+        return None if self._hosted is None else self._hosted.known_position()
+
+    def read_model_covers(self, known: int | None, last_write: int) -> bool:
+        return self._hosted is not None and self._hosted.covers(known, last_write)
 
     @property
     def awaitable_reads(self) -> AwaitableDocuments | None:

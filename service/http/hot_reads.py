@@ -23,7 +23,8 @@ front door sees every request whose read fails, and answers it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request
 
@@ -32,12 +33,15 @@ from service.http.dependencies import services_of
 from service.http.identity import authenticate_from_memory
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from litestar.response.base import ASGIResponse
     from litestar.types import HTTPScope, Receive, Send
 
     from domain.users import User
     from service.api_services.awaitable_reads import AwaitableDocuments
     from service.api_services.batch_jobs import BatchJobsService
+    from service.http.list_params import ListRequest
 
 # The templates Litestar's router sets in scope["path_template"] for the two routes.
 LIST_TEMPLATE = "/admin/batch-jobs"
@@ -57,13 +61,16 @@ async def answer(scope: HTTPScope, receive: Receive, send: Send) -> bool:
         return False
     services = services_of(scope["app"].state)
     caller = authenticate_from_memory(Request(scope), services.auth)
-    if caller is None or not read_path.readable_now(services.jobs, caller.id):
+    if caller is None:
         return False
-    awaitable = services.jobs.awaitable_reads
+    jobs = services.jobs
+    awaitable = jobs.awaitable_reads
     if awaitable is None:
-        response = _read(services.jobs, scope, caller)
+        if not read_path.readable_now(jobs, caller.id):
+            return False
+        response = _read(jobs, scope, caller)
     else:
-        response = await _awaited_read(awaitable, scope, caller)
+        response = await _awaited_read(jobs, awaitable, scope, caller)
     if response is None:
         return False
     await response(scope, receive, send)
@@ -87,20 +94,55 @@ def _read(
 
 
 async def _awaited_read(
-    reads: AwaitableDocuments, scope: HTTPScope, caller: User
+    jobs: BatchJobsService, reads: AwaitableDocuments, scope: HTTPScope, caller: User
 ) -> ASGIResponse | None:
-    """As `_read`, fetched by `reads` (documents only: other lists go to Litestar)."""
+    """As `_read`, fetched by `reads` (documents only: other lists go to Litestar).
+
+    The caller's record is read with the documents; the view's position is taken
+    before either is sent, so what they found is at least that current. If that
+    does not cover the caller's last write, Litestar's path waits for it.
+    """
+    known = jobs.read_model_position()
+    # Where the caller's writes are not recorded, the head decides, known beforehand.
+    current = read_path.readable_now(jobs, caller.id)
+    read: Awaitable[tuple[Any, int | None]]
+    render: Callable[[Any], ASGIResponse]
     try:
         if scope["path_template"] == LIST_TEMPLATE:
             listing = job_reads.list_request(scope, caller)
             if not job_reads.lists_documents(listing):
                 return None
-            documents, count = await reads.list_documents(listing.query)
-            return job_reads.documents_response(documents, count, listing)
-        if scope["query_string"]:
+            read = reads.list_documents_for(listing.query, caller.id)
+            render = functools.partial(_listed, listing=listing)
+        elif scope["query_string"]:
             return None
-        job_id = scope["path_params"]["job_id"]
-        found = await reads.get_document(job_id)
-        return job_reads.document_response(found, job_id, caller)
+        else:
+            job_id = scope["path_params"]["job_id"]
+            read = reads.get_document_for(job_id, caller.id)
+            render = functools.partial(
+                job_reads.document_response, job_id=job_id, caller=caller
+            )
+        found, last_write = await read
+        if not _covered(jobs, known, last_write, current=current):
+            return None
+        return render(found)
     except Exception:  # noqa: BLE001 - also the database down or cut: Litestar answers
         return None
+
+
+def _listed(found: tuple[list[str], int], listing: ListRequest) -> ASGIResponse:
+    documents, count = found
+    return job_reads.documents_response(documents, count, listing)
+
+
+def _covered(
+    jobs: BatchJobsService,
+    known: int | None,
+    last_write: int | None,
+    *,
+    current: bool,
+) -> bool:
+    """The read shows the caller's writes (None: not recorded: `current` decides)."""
+    if last_write is None:
+        return current
+    return jobs.read_model_covers(known, last_write)

@@ -29,6 +29,7 @@ from projections.rebuild import LiveRebuild, Progress
 from projections.runner import CatchUpRunner
 from projections.sqlite_reads import ThreadReads
 from service import parked, positions
+from service.event_store import UnpipelinedPostgresRecorder
 from service.pg_listener import NotificationListener
 from service.read_model_lag import ReadModelLagError
 from service.read_models.caller_positions import (
@@ -38,6 +39,7 @@ from service.read_models.caller_positions import (
 )
 from service.read_models.head import Head, KnownHead, QueriedHead
 from service.read_models.position_notices import PositionNotices
+from service.read_models.postgres_callers import PostgresCallerPositions
 from service.read_models.remote_positions import (
     POSITIONS_CHANNEL,
     NotifiedRemotePositions,
@@ -168,6 +170,8 @@ class HostedReadModel(Generic[V]):
             if self.project:
                 return self.runner.position >= needed
             return self._remote.position(self.name) >= needed
+        if caller_id is not None and self._callers.shared:
+            return False  # the caller's record is in the database: `covers` decides
         head = self._head.known() if self._heard_positions else None
         if head is None:
             return False
@@ -176,6 +180,14 @@ class HostedReadModel(Generic[V]):
             return self.runner.position >= needed
         position = self._remote.known(self.name)
         return position is not None and position >= needed
+
+    def covers(self, known: int | None, last_write: int) -> bool:
+        """A view known at `known` (`known_position`) has a caller's writes.
+
+        `last_write`: the caller's record, read after its request began (on
+        PostgreSQL with the document, AwaitableDocuments.get_document_for).
+        """
+        return known is not None and known >= max(last_write, self._floor)
 
     def known_position(self) -> int | None:
         """The view's position as known in memory (it may be behind, never ahead).
@@ -275,13 +287,9 @@ class ReadModelHost:
         )
         self.head = head or self._default_head()
         self.remote = remote or self._default_remote()
-        # Embedded, every process serving reads maps the same record of each
-        # caller's writes; elsewhere reads wait for the head (caller_positions).
-        self.callers: CallerPositions = (
-            SharedCallerPositions(settings.data_path)
-            if sqlite
-            else UnsharedCallerPositions()
-        )
+        # Every process serving reads finds the same record of each caller's writes:
+        # a mapped file embedded, a table beside the events on PostgreSQL.
+        self.callers = self._default_callers()
         # Other processes' saves, and the positions they tell, are heard on
         # PostgreSQL, on one connection: they wake the runners here, teach the head
         # and the remote positions. `also_wake` adds the process's other runners.
@@ -312,6 +320,20 @@ class ReadModelHost:
                 heard_positions=postgres,
                 callers=self.callers,
             )
+
+    def _default_callers(self) -> CallerPositions:
+        if self.backend == "sqlite":
+            return SharedCallerPositions(self.settings.data_path)
+        recorder = self.app.recorder
+        if self.backend == "postgres" and isinstance(
+            recorder, UnpipelinedPostgresRecorder
+        ):
+            callers = PostgresCallerPositions(
+                recorder.datastore, recorder.callers_table
+            )
+            recorder.callers_saved.append(callers.saved)
+            return callers
+        return UnsharedCallerPositions()  # reads wait for the head
 
     def _build_listener(self, url: str) -> NotificationListener:
         channel = getattr(self.app.recorder, "channel_name", "jobstream_events")

@@ -1,7 +1,8 @@
 """On PostgreSQL the lane awaits the view's async reads, and steps aside when it must.
 
-It answers only when head and position are known from memory (else the handler's
-thread path waits, as before), and a read that fails or is cut off has sent
+It answers only when the view's position, known from memory before the read, covers
+the caller's last write as recorded in the database (read with the document); else
+the handler's thread path waits for it. A read that fails or is cut off has sent
 nothing: Litestar's path answers it, behind the database-cut guard.
 """
 
@@ -18,6 +19,7 @@ from litestar.testing import TestClient
 
 from projections.batch_jobs.postgres_async import APPLICATION_NAME
 from projections.postgres_async_reads import AsyncReads
+from projections.read_models.known import BATCH_JOBS
 from service import db_gate
 from service.http.database_cut import MESSAGE
 from service.runtime import Runtime
@@ -90,27 +92,35 @@ def table_locked(settings: Settings, runtime: Runtime) -> Iterator[threading.Eve
         holder.join(30)
 
 
-def test_the_lane_answers_from_memory_and_declines_while_the_head_is_unknown(
+def test_the_lane_declines_while_the_view_is_not_known_to_cover_the_callers_writes(
     client: TestClient[Any], runtime: Runtime, admin: Caller, own: str,
-    handler_reads: list[str],
+    handler_reads: list[str], *, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     path = f"/admin/batch-jobs/{own}"
+    model = runtime.read_models[BATCH_JOBS.name]
+    known = model.known_position()
+    assert known  # the view has the job
+    # The caller's write, recorded (seed_job saves without one), is in the view.
+    runtime.read_models.callers.record(admin.user.id, known)
     answered = client.get(path, headers=admin.headers)
     by_lane = len(handler_reads)
-    runtime.read_models.head.saved(None)  # a save heard without its position
-    unknown = client.get(path, headers=admin.headers)
-    after_unknown = len(handler_reads)
-    known_again = client.get(path, headers=admin.headers)  # the handler asked it
+    # As if this process had not heard of the view's last rounds yet.
+    monkeypatch.setattr(model, "known_position", lambda: 0)
+    behind = client.get(path, headers=admin.headers)
+    after_behind = len(handler_reads)
+    monkeypatch.undo()
+    known_again = client.get(path, headers=admin.headers)
 
-    assert answered.status_code == unknown.status_code == known_again.status_code
-    assert answered.content == unknown.content == known_again.content
-    assert (by_lane, after_unknown, len(handler_reads)) == (0, 1, 1)
+    assert answered.status_code == behind.status_code == known_again.status_code
+    assert answered.content == behind.content == known_again.content
+    assert (by_lane, after_behind, len(handler_reads)) == (0, 1, 1)
 
 
-def test_the_lane_declines_while_the_listener_is_not_connected(
+def test_the_lane_needs_no_listener_where_its_process_keeps_the_view(
     client: TestClient[Any], runtime: Runtime, admin: Caller, own: str,
     handler_reads: list[str],
 ) -> None:  # fmt: skip
+    """The log's head no longer matters: the caller's record and the view decide."""
     path = f"/admin/batch-jobs/{own}"
     before = client.get(path, headers=admin.headers)
     runtime.read_models._listener.stop()  # type: ignore[union-attr]
@@ -120,7 +130,7 @@ def test_the_lane_declines_while_the_listener_is_not_connected(
     assert (before.status_code, got.status_code, listed.status_code) == (200,) * 3
     assert got.content == before.content
     assert own in {job["id"] for job in listed.json()["batch_jobs"]}
-    assert len(handler_reads) == 2  # both on the handler's thread path
+    assert handler_reads == []  # all three answered by the lane
 
 
 def test_a_failed_awaited_read_is_answered_by_the_handler_as_before(
