@@ -27,7 +27,14 @@ def one(datastore: PostgresDatastore, sql: str, params: Sequence[Any]) -> Any:
 
 
 def each(datastore: PostgresDatastore, *statements: Statement) -> list[list[Any]]:
-    """The records of each statement, all sent before the first answer is awaited."""
+    """The records of each statement, all sent before the first answer is awaited.
+
+    The statements of one pipeline are one implicit transaction (a single Sync ends
+    it): each table's lock is held until the last one is answered. A view's
+    statements go in the order its live rebuild and its runner lock its tables
+    (rows, counts, tracking: projections.swap.lock), or a rebuild's LOCK TABLE and a
+    reader holding a later table while asking an earlier one deadlock.
+    """
     with datastore.get_connection() as conn:
         with conn.pipeline():
             cursors = [conn.execute(sql, params) for sql, params in statements]

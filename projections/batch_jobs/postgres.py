@@ -60,16 +60,16 @@ class PostgresBatchJobsView(
             postgres_reads.one(self.datastore, *self.document_read(job_id))
         )
 
+    # The page goes first in each pipeline: see postgres_reads.each on lock order.
+
     def list_documents(self, query: BatchJobQuery) -> tuple[list[str], int]:
-        counted, documents = postgres_reads.each(
-            self.datastore, *self.list_reads(query)
-        )
+        count, page = self.list_reads(query)
+        documents, counted = postgres_reads.each(self.datastore, page, count)
         return documents_counted(documents_of(documents), counted)
 
     def list_documents_by_status(self, query: BatchJobQuery) -> StatusPage:
-        counts, documents = postgres_reads.each(
-            self.datastore, *self.status_list_reads(query)
-        )
+        count, page = self.status_list_reads(query)
+        documents, counts = postgres_reads.each(self.datastore, page, count)
         return documents_by_status(documents_of(documents), counts)
 
     def document_read(self, job_id: str) -> Statement:

@@ -229,16 +229,18 @@ class AsyncPostgresBatchJobsReads:
             counted = self._counts.get(key)
             if counted is not None:
                 return counted, *(await self._page(page, slot))
-        first = self._view.position_read() if position is None else count
-        statements = [first, page]
+        # The page first: the rows' lock before the counts' or the tracking's
+        # (projections.postgres_reads.each). Either snapshot is at least `position`.
+        second = self._view.position_read() if position is None else count
+        statements = [page, second]
         if slot is not None and self._positions_sql is not None:
             statements.append((self._positions_sql, [[slot]]))
         results = await self._reads.each(*statements)
         slot_position = None
-        if len(results) > len(("first", "page")):
+        if len(results) > len(("page", "second")):
             records = results.pop()
             slot_position = records[0]["position"] if records else 0
-        found, documents = results
+        documents, found = results
         if position is None:
             counted = await self._count_at(found[0]["n"], count)
         else:

@@ -243,10 +243,12 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
         page = self._page_statements(query, "document")
         counts_sql, counts_params = self._status_counts_statement(query)
         with self._transaction(commit=False) as curs:
-            curs.execute(counts_sql, counts_params)
-            counts = {record["status"]: record["n"] for record in curs.fetchall()}
+            # The page (the rows) first: PostgreSQL holds each table's lock to the
+            # end, and a live rebuild locks rows before counts (swap.lock).
             curs.execute(page.page_sql, page.page_params)
             documents = [record["document"] for record in curs.fetchall()]
+            curs.execute(counts_sql, counts_params)
+            counts = {record["status"]: record["n"] for record in curs.fetchall()}
         return StatusPage.of(documents, counts)
 
     def _status_counts_statement(self, query: BatchJobQuery) -> tuple[str, list[Any]]:
@@ -266,10 +268,10 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
     def _page(self, query: BatchJobQuery, columns: str) -> tuple[list[Any], int]:
         page = self._page_statements(query, columns)
         with self._transaction(commit=False) as curs:
+            curs.execute(page.page_sql, page.page_params)  # rows first, as above
+            records = list(curs.fetchall())
             curs.execute(page.count_sql, page.params)
             count = int(curs.fetchone()["n"])
-            curs.execute(page.page_sql, page.page_params)
-            records = list(curs.fetchall())
         return records, count
 
     def _page_statements(self, query: BatchJobQuery, columns: str) -> PageStatements:

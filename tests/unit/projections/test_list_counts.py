@@ -71,7 +71,8 @@ async def test_a_known_position_sends_the_count_once_then_the_page_alone() -> No
     second = await reads.list_documents(QUERY)
 
     assert first == second == (['{"id":"batch_1"}'], 3)
-    assert sent.sent == [[COUNT[0], PAGE[0]], [PAGE[0]]]
+    # The page first in a pipeline: the rows' lock before the counts' (lock order).
+    assert sent.sent == [[PAGE[0], COUNT[0]], [PAGE[0]]]
 
 
 async def test_the_count_is_asked_again_once_the_known_position_moves() -> None:
@@ -84,7 +85,7 @@ async def test_the_count_is_asked_again_once_the_known_position_moves() -> None:
     listed = await reads.list_documents(QUERY)
 
     assert listed == (['{"id":"batch_1"}'], 4)
-    assert sent.sent[-1] == [COUNT[0], PAGE[0]]
+    assert sent.sent[-1] == [PAGE[0], COUNT[0]]
 
 
 async def test_without_a_known_position_the_view_tells_its_own_beside_the_page() -> (
@@ -100,9 +101,9 @@ async def test_without_a_known_position_the_view_tells_its_own_beside_the_page()
 
     assert moved == (['{"id":"batch_1"}'], 9)
     assert sent.sent == [
-        [POSITION[0], PAGE[0]],
+        [PAGE[0], POSITION[0]],
         [COUNT[0]],
-        [POSITION[0], PAGE[0]],
-        [POSITION[0], PAGE[0]],
+        [PAGE[0], POSITION[0]],
+        [PAGE[0], POSITION[0]],
         [COUNT[0]],
     ]
