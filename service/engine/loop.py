@@ -84,8 +84,15 @@ class JobEngine:
         """The seconds after which the work is to come back, or None: done."""
         batch_type: str | None = None
         try:
-            if self._limits.active:  # no type limited: no need to read the job
-                batch_type = self.steps.batch_type_of(work.job_id)
+            if self._limits.active:  # no type limited: no need to know the type
+                # A job's type never changes: the job its batch.created made (where
+                # the delivery carries it) tells it without a read of the store.
+                created = work.created
+                batch_type = (
+                    created.type
+                    if created is not None
+                    else self.steps.batch_type_of(work.job_id)
+                )
                 if not self._limits.try_acquire(batch_type):
                     return LIMITED_DELAY
             with self._lock:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from domain.batch_jobs import BatchJobStatus
 from domain.strategies import JobRun
 from service.engine.loop import LIMITED_DELAY
@@ -115,3 +117,20 @@ def test_a_cancel_of_a_job_run_on_is_cleaned_up_by_its_created_delivery() -> Non
 
     assert (confirmed.settled, created.settled) == ("ack", "ack")
     assert script.cleanups == [job_id]  # once, by batch.created's delivery
+
+
+def test_a_delivery_carrying_its_job_is_limited_without_a_read_of_the_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app, clock, script = new_app(), new_clock(), Script()
+    a = worker(app, clock, script, limits={"product-import": 1})
+    job_id = create(app)
+    carried = app.get_batch_job(job_id)
+    asked: list[str] = []
+    monkeypatch.setattr(a.steps, "batch_type_of", asked.append)
+
+    a.source.put(job_id, Step.PRE_PROCESS, created=carried)
+    a.engine.run_pending()
+
+    assert asked == []  # the type came with the delivery
+    assert app.get_batch_job(job_id).status is BatchJobStatus.COMPLETED
