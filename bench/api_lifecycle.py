@@ -481,6 +481,13 @@ class Store:
     database_url: str | None = None  # postgres: the bench database
     broker_pid: int | None = None  # postgres+nats: the run's nats-server
 
+    @property
+    def label(self) -> str:
+        """The backend, as `--backends` names it."""
+        if self.database_url is None:
+            return "embedded"
+        return "postgres" if self.broker_pid is None else "postgres+nats"
+
     def broker_cpu(self) -> float | None:
         return None if self.broker_pid is None else process_cpu_seconds(self.broker_pid)
 
@@ -1161,6 +1168,7 @@ class Params:
     backends: tuple[str, ...]
     wrk: Wrk | None  # None: httpx drives the throughput phases
     workers: int = 1  # HTTP processes of the server and of the framework limit
+    profile: Path | None = None  # py-spy's flame data of the wrk no-op job phase here
 
     @property
     def generator(self) -> str:
@@ -1449,6 +1457,46 @@ async def single_job_probe(base_url: str) -> SingleJobs:
     return found
 
 
+@contextlib.contextmanager
+def profiled(server: Server, directory: Path | None, name: str) -> Iterator[None]:
+    """py-spy records the server's processes while the block runs (if asked to).
+
+    Collapsed stacks (`--format raw`), one line a stack with its sample count, of
+    the threads holding the GIL (`--gil`): what the Python code spent CPU on, by
+    thread (a thread waiting on a socket in C shows as busy without it).
+    """
+    if directory is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    directory.mkdir(parents=True, exist_ok=True)
+    output = directory / f"{name}.txt"
+    command = [spy, "record", "--pid", str(server.pid), "--subprocesses", "--threads"]
+    command += ["--gil"]
+    # Not stopping the processes to sample them: they run at their own pace.
+    command += [
+        "--nonblocking",
+        "--format",
+        "raw",
+        "--rate",
+        "100",
+        "--output",
+        str(output),
+    ]
+    recorder = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        _, errors = recorder.communicate(timeout=60)
+        if recorder.returncode not in (0, -signal.SIGINT) or not output.exists():
+            print(f"py-spy failed: {errors.decode(errors='replace').strip()[-300:]}")
+        else:
+            print(f"profile of the wrk no-op job phase: {output}", flush=True)
+
+
 def measure_server(
     server: Server, params: Params, scratch: Path, store: Store
 ) -> Measured:
@@ -1476,7 +1524,10 @@ def measure_server(
             wrk = dataclasses.replace(
                 params.wrk, connections=params.completion_concurrency
             )
-            with job_costs(store, drained_cpu) as costs:
+            with (
+                job_costs(store, drained_cpu) as costs,
+                profiled(server, params.profile, store.label),
+            ):
                 drained = drained_phase(
                     wrk, server.base_url, scratch / "wrk", drained_cpu
                 )
@@ -1755,6 +1806,12 @@ def parse_args(argv: Sequence[str] | None) -> Params:
         help=f"comma-separated, of: {', '.join(BACKENDS)}",
     )
     parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record the server (all its processes) with py-spy during the wrk no-op"
+        " job phase, as collapsed stacks in this directory, one file per backend",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=os.cpu_count() or 1,
@@ -1793,6 +1850,7 @@ def parse_args(argv: Sequence[str] | None) -> Params:
         backends,
         wrk,
         max(1, args.workers),
+        args.profile,
     )
 
 

@@ -84,22 +84,24 @@ class JobEngine:
         """The seconds after which the work is to come back, or None: done."""
         batch_type: str | None = None
         try:
+            if self.steps.settled(work.step, work.job_id):
+                return None  # e.g. batch.confirmed of a job run on: nothing to read
+            # A job's type never changes: the job its batch.created made (where the
+            # delivery carries it) tells it without a read; else the job is read
+            # once, for the limit and for the step (`current`).
+            created, current = work.created, None
             if self._limits.active:  # no type limited: no need to know the type
-                # A job's type never changes: the job its batch.created made (where
-                # the delivery carries it) tells it without a read of the store.
-                created = work.created
-                batch_type = (
-                    created.type
-                    if created is not None
-                    else self.steps.batch_type_of(work.job_id)
-                )
+                known = created
+                if known is None:
+                    known = current = self.steps.read(work.job_id)
+                batch_type = known.type
                 if not self._limits.try_acquire(batch_type):
                     return LIMITED_DELAY
             with self._lock:
                 self._running[id(work)] = work
             try:
                 return self.steps.run(
-                    work.step, work.job_id, work.trace_parent, work.created
+                    work.step, work.job_id, work.trace_parent, created, current
                 )
             finally:
                 with self._lock:

@@ -111,8 +111,17 @@ class JobSteps:
         self._ran_on: dict[str, None] = {}
         self._ran_on_lock = threading.Lock()
 
-    def batch_type_of(self, job_id: str) -> str:
-        return self._app.get_batch_job(job_id).type
+    def read(self, job_id: str) -> BatchJob:
+        """The job as stored now (raises BatchJobNotFoundError: not ours)."""
+        return self._app.get_batch_job(job_id)
+
+    def settled(self, step: Step, job_id: str) -> bool:
+        """Whether the delivery has nothing to do, known without a read.
+
+        batch.confirmed of a job this worker claimed with its confirmation: its
+        batch.created delivery runs it (see `process`).
+        """
+        return step is Step.PROCESS and job_id in self._ran_on
 
     def run(
         self,
@@ -120,6 +129,7 @@ class JobSteps:
         job_id: str,
         trace_parent: str | None = None,
         created: BatchJob | None = None,
+        current: BatchJob | None = None,
     ) -> float | None:
         """Run `step` of the job; None when done, else the seconds to retry after.
 
@@ -127,13 +137,15 @@ class JobSteps:
         `pre_process`), each part in a span of its own. `trace_parent`: the trace
         context the delivery carried (a NATS header); without one, the steps join
         the trace stored with the job. `created`: the job as its batch.created event
-        made it, if the delivery decoded it (see `_pre_process`).
+        made it, if the delivery decoded it (see `_pre_process`). `current`: the job
+        as read from the store just now (for the type's limit): the step's first
+        read.
         """
         try:
             if step is Step.PROCESS:
-                if job_id in self._ran_on:
+                if self.settled(step, job_id):
                     return None  # not this delivery's: see `process`
-                job = self._app.get_batch_job(job_id)
+                job = current or self._app.get_batch_job(job_id)
                 if not job.runs_on_from_pre_processing:  # else not this delivery's
                     self._in_span(
                         step, job_id, trace_parent, lambda: self._process(job), job
@@ -143,8 +155,8 @@ class JobSteps:
                 step,
                 job_id,
                 trace_parent,
-                lambda: self._pre_process(job_id, created),
-                created,
+                lambda: self._pre_process(job_id, created, current),
+                created or current,
             )
             if runs_on is not None:
                 self._in_span(
@@ -250,7 +262,10 @@ class JobSteps:
             self._run_processing(runs_on)
 
     def _pre_process(
-        self, job_id: str, created: BatchJob | None = None
+        self,
+        job_id: str,
+        created: BatchJob | None = None,
+        current: BatchJob | None = None,
     ) -> BatchJob | None:
         """Pre-process; the job, leased for processing, if this delivery runs it on.
 
@@ -265,7 +280,9 @@ class JobSteps:
                 ended = self._end_pre_processing(job_id, created, fence=None)
                 if ended is created or self._runs_on(ended):
                     return self._ran_on_here(ended)
-        job = self._app.get_batch_job(job_id)
+        if created is not None or current is None:  # the copy's save may have moved it
+            current = self._app.get_batch_job(job_id)
+        job = current
         if job.status is not BatchJobStatus.CREATED:
             if job.runs_on_from_pre_processing:
                 # Processing this delivery started: a retry, or a takeover.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from domain.batch_jobs import BatchJobStatus
+from domain.batch_jobs import BatchJob, BatchJobStatus
 from domain.strategies import JobRun
+from service.application import Jobstream
 from service.engine.loop import LIMITED_DELAY
 from service.engine.work import Step
 from tests.unit.engine.harness import (
@@ -119,6 +120,19 @@ def test_a_cancel_of_a_job_run_on_is_cleaned_up_by_its_created_delivery() -> Non
     assert script.cleanups == [job_id]  # once, by batch.created's delivery
 
 
+def counted_reads(app: Jobstream, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The job ids `app.get_batch_job` is asked for from now on."""
+    reads: list[str] = []
+    read = app.get_batch_job
+
+    def counting(job_id: str) -> BatchJob:
+        reads.append(job_id)
+        return read(job_id)
+
+    monkeypatch.setattr(app, "get_batch_job", counting)
+    return reads
+
+
 def test_a_delivery_carrying_its_job_is_limited_without_a_read_of_the_store(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -127,10 +141,48 @@ def test_a_delivery_carrying_its_job_is_limited_without_a_read_of_the_store(
     job_id = create(app)
     carried = app.get_batch_job(job_id)
     asked: list[str] = []
-    monkeypatch.setattr(a.steps, "batch_type_of", asked.append)
+    monkeypatch.setattr(a.steps, "read", asked.append)
 
     a.source.put(job_id, Step.PRE_PROCESS, created=carried)
     a.engine.run_pending()
 
     assert asked == []  # the type came with the delivery
     assert app.get_batch_job(job_id).status is BatchJobStatus.COMPLETED
+
+
+def test_the_limit_and_the_step_share_one_read_of_a_job_not_carried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app, clock, script = new_app(), new_clock(), Script()
+    a = worker(app, clock, script, limits={"product-import": 1})
+    unlimited = worker(app, clock, Script())  # no type limited: no read for it
+    carried, plain = create(app), create(app)
+    reads = counted_reads(app, monkeypatch)
+
+    unlimited.source.put(plain, Step.PRE_PROCESS)
+    unlimited.engine.run_pending()
+    without_limits = reads.count(plain)
+    a.source.put(carried, Step.PRE_PROCESS)
+    a.engine.run_pending()
+
+    assert without_limits >= 1  # the pre-processing's own read
+    assert reads.count(carried) == without_limits  # the limit's read is that one
+    assert app.get_batch_job(carried).status is BatchJobStatus.COMPLETED
+
+
+def test_batch_confirmed_of_a_job_run_on_is_acked_without_a_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app, clock, script = new_app(), new_clock(), Script()
+    a = worker(app, clock, script, limits={"scripted": 4})
+    job_id = create(app)
+    a.source.put(job_id, Step.PRE_PROCESS)
+    a.engine.run_pending()
+    assert app.get_batch_job(job_id).status is BatchJobStatus.COMPLETED
+    reads = counted_reads(app, monkeypatch)
+
+    confirmed = a.source.put(job_id, Step.PROCESS)
+    a.engine.run_pending()
+
+    assert confirmed.settled == "ack"
+    assert reads == []
