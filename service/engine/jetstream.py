@@ -171,8 +171,8 @@ async def jetstream_engines(
     await ensure_consumers(js, settings.nats_stream, configs)
     limits = TypeLimits(limits_of(settings.type_concurrency))
     loop = asyncio.get_running_loop()
-    engines = []
-    for config in configs:
+    engines: dict[str, JobEngine] = {}
+    for event, config in zip(STEPS, configs, strict=True):
         assert config.durable_name is not None  # noqa: S101 - set by consumer_config
         subscription = await js.pull_subscribe_bind(
             config.durable_name, stream=settings.nats_stream
@@ -184,6 +184,11 @@ async def jetstream_engines(
             slots=settings.worker_concurrency,
             name=f"worker.{config.durable_name}",
         )
+        engines[event] = engine
+    # A new job runs on in batch.created's slots while a quarter of them stay free
+    # (ADR 010): a short job is done in one delivery, and previews never wait behind
+    # long runs, which batch.confirmed's slots take once that engine is busy.
+    steps.run_on_while(engines["batch.created"].has_room)
+    for engine in engines.values():
         engine.start()
-        engines.append(engine)
-    return engines
+    return list(engines.values())

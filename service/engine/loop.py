@@ -160,6 +160,13 @@ class JobEngine:
         """Deliveries running now (the worker registry's and /metrics' figure)."""
         return len(self._running)
 
+    def has_room(self) -> bool:
+        """Whether a quarter of the slots (at least one) stay free beside the
+        deliveries running now: room for one of them to run its job on
+        (JobSteps.run_on_while).
+        """
+        return len(self._running) + max(1, self._slots // 4) <= self._slots
+
     @property
     def is_alive(self) -> bool:
         return bool(self._threads) and all(t.is_alive() for t in self._threads)

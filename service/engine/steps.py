@@ -92,7 +92,7 @@ class JobSteps:
         retry_delay: float = 1.0,
         lease_seconds: float = 30.0,
         actor: str | None = None,
-        run_on: bool = True,
+        run_on: bool | Callable[[], bool] = True,
     ) -> None:
         self._app = app
         self._registry = registry
@@ -101,15 +101,26 @@ class JobSteps:
         self._retry_delay = retry_delay
         self.lease_seconds = lease_seconds
         self.actor = actor or worker_actor()
-        # batch.created's delivery runs the job on once pre-processed (`pre_process`);
-        # else batch.confirmed's claims and runs it.
-        self._run_on = run_on
+        # batch.created's delivery runs the job on once pre-processed (`pre_process`),
+        # always or while the callable says so; else batch.confirmed's claims and
+        # runs it.
+        self._run_on: Callable[[], bool] = (
+            run_on if callable(run_on) else (lambda: run_on)
+        )
         self.signals = CancelSignals()  # fed by the work source from the event stream
         # Jobs this worker claimed with their confirmation, newest last: their
         # batch.confirmed deliveries are acked without a read (a job's flag never
         # changes back, so a hit is exact; a miss reads the job).
         self._ran_on: dict[str, None] = {}
         self._ran_on_lock = threading.Lock()
+
+    def run_on_while(self, room: Callable[[], bool]) -> None:
+        """Run jobs on from their pre-processing only while `room()` says so.
+
+        `jobstream worker`: while the slots of batch.created's engine have room
+        (JobEngine.has_room), so previews never wait behind long runs.
+        """
+        self._run_on = room
 
     def read(self, job_id: str) -> BatchJob:
         """The job as stored now (raises BatchJobNotFoundError: not ours)."""
@@ -352,7 +363,7 @@ class JobSteps:
                 fence(job)
             if job.status is not BatchJobStatus.CREATED:
                 return  # this attempt's save of it was stored after all, or canceled
-            if self._run_on:
+            if self._run_on():
                 job.set_pre_processing_done_and_claim(
                     self.actor, self._clock.now(), self.lease_seconds
                 )

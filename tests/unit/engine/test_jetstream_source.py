@@ -87,16 +87,23 @@ def message(event: str, job_id: str) -> bytes:
     )
 
 
-def engine(script: Script, fetcher: ScriptedFetcher) -> tuple[JobEngine, Any]:
+def engine(
+    script: Script, fetcher: ScriptedFetcher, *, slots: int | None = None
+) -> tuple[JobEngine, Any]:
+    """Without `slots`, jobs are only confirmed by batch.created's delivery; with
+    them, run on while the engine has room, as `jetstream_engines` sets it up."""
     app = new_app()
     steps = JobSteps(
         app=app,
         registry=StrategyRegistry([ScriptedStrategy(script)]),
         clock=new_clock(),
-        run_on=False,  # as workers run them (service.worker_process)
+        run_on=False,
     )
     source = JetStreamWorkSource(fetcher, asyncio.get_running_loop())
-    return JobEngine(steps=steps, source=source), app
+    jobs = JobEngine(steps=steps, source=source, slots=slots or 4)
+    if slots is not None:
+        steps.run_on_while(jobs.has_room)
+    return jobs, app
 
 
 async def test_a_job_is_run_then_acked() -> None:
@@ -110,6 +117,55 @@ async def test_a_job_is_run_then_acked() -> None:
 
     assert delivery.outcome == ["ack"]
     assert app.get_batch_job(job_id).status is BatchJobStatus.CONFIRMED
+
+
+async def test_with_room_a_new_job_runs_on_and_its_confirmed_delivery_is_acked() -> None:
+    fetcher = ScriptedFetcher([])
+    script = Script()
+    jobs, app = engine(script, fetcher, slots=4)  # 1 running + 1 kept free <= 4
+    job_id = create(app)
+    created = FakeDelivery(message("batch.created", job_id))
+    confirmed = FakeDelivery(message("batch.confirmed", job_id))
+    fetcher.outcomes += [[created], [confirmed]]
+
+    await asyncio.to_thread(jobs.run_pending)
+
+    assert (created.outcome, confirmed.outcome) == (["ack"], ["ack"])
+    assert script.runs == ["pre_process", "process"]  # once, by batch.created's
+    job = app.get_batch_job(job_id)
+    assert job.status is BatchJobStatus.COMPLETED
+    assert job.runs_on_from_pre_processing
+
+
+async def test_without_room_a_new_job_is_left_to_its_confirmed_delivery() -> None:
+    fetcher = ScriptedFetcher([])
+    script = Script()
+    jobs, app = engine(script, fetcher, slots=1)  # the one slot is the reserve
+    job_id = create(app)
+    created = FakeDelivery(message("batch.created", job_id))
+    fetcher.outcomes.append([created])
+
+    await asyncio.to_thread(jobs.run_pending)
+
+    assert created.outcome == ["ack"]
+    assert app.get_batch_job(job_id).status is BatchJobStatus.CONFIRMED
+    confirmed = FakeDelivery(message("batch.confirmed", job_id))
+    fetcher.outcomes.append([confirmed])
+    await asyncio.to_thread(jobs.run_pending)
+    job = app.get_batch_job(job_id)
+    assert (job.status, job.runs_on_from_pre_processing) == (
+        BatchJobStatus.COMPLETED,
+        False,
+    )
+
+
+def test_room_to_run_on_keeps_a_quarter_of_the_slots_free() -> None:
+    jobs = JobEngine(steps=None, source=None, slots=8)  # type: ignore[arg-type]
+    rooms = []
+    for running in range(8):
+        jobs._running = dict.fromkeys(range(running))  # type: ignore[arg-type]
+        rooms.append(jobs.has_room())
+    assert rooms == [True] * 7 + [False]  # 6 running + 2 free: the last with room
 
 
 async def test_a_retry_is_nakd_with_its_delay() -> None:
