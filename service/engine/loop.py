@@ -161,9 +161,9 @@ class JobEngine:
         return len(self._running)
 
     def has_room(self) -> bool:
-        """Whether a quarter of the slots (at least one) stay free beside the
-        deliveries running now: room for one of them to run its job on
-        (JobSteps.run_on_while).
+        """Whether a quarter of the slots (at least one) stay free beside those running.
+
+        Room for one of the running deliveries to run its job on (JobSteps.run_on_while).
         """
         return len(self._running) + max(1, self._slots // 4) <= self._slots
 

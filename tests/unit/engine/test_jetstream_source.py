@@ -119,7 +119,7 @@ async def test_a_job_is_run_then_acked() -> None:
     assert app.get_batch_job(job_id).status is BatchJobStatus.CONFIRMED
 
 
-async def test_with_room_a_new_job_runs_on_and_its_confirmed_delivery_is_acked() -> None:
+async def test_with_room_a_new_job_runs_on_and_its_confirmed_one_is_acked() -> None:
     fetcher = ScriptedFetcher([])
     script = Script()
     jobs, app = engine(script, fetcher, slots=4)  # 1 running + 1 kept free <= 4
