@@ -79,7 +79,8 @@ def _copy_in_one_transaction(
         curs.execute(SQL("SELECT max(notification_id) AS last FROM {0}").format(table))
         row = curs.fetchone()
         last = int(row["last"] or 0) if row else 0
-        notify_topics(curs, recorder.channel_name, topics, last)  # sent at the commit
+        own = getattr(recorder, "own_backends", None)
+        notify_topics(curs, recorder.channel_name, topics, last, own)  # at the commit
         return last
 
 

@@ -16,6 +16,7 @@ from the notifications instead of a query per read (service.read_models.head).
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from psycopg.sql import SQL
@@ -36,13 +37,42 @@ TOPIC_SEPARATOR = ","
 POSITION_SEPARATOR = "@"  # in no topic (`module:QualName`)
 
 
+class OwnBackends:
+    """The PostgreSQL sessions through which this application NOTIFYs its saves.
+
+    Its process tells its own listeners of each save directly
+    (`Jobstream.notify_saved`), so the same save heard back from PostgreSQL is
+    nothing new: its NOTIFY's sender (`Notify.pid`, the backend's pid) is one of
+    these. A connection is held weakly and only while open, so a pid PostgreSQL
+    later gives another process's session is not taken for ours.
+    """
+
+    def __init__(self) -> None:
+        self._connections: weakref.WeakValueDictionary[int, Any] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def add(self, connection: Any) -> None:
+        self._connections[connection.info.backend_pid] = connection
+
+    def __contains__(self, pid: object) -> bool:
+        connection = self._connections.get(pid) if isinstance(pid, int) else None
+        return connection is not None and not connection.closed
+
+
 def notify_topics(
     curs: Cursor[DictRow],
     channel: str,
     topics: Collection[str],
     position: int | None = None,
+    own: OwnBackends | None = None,
 ) -> None:
-    """NOTIFY `channel` with the saved topics and last position (delivered at commit)."""
+    """NOTIFY `channel` with the saved topics and last position (delivered at commit).
+
+    `own`: the sending application's sessions, which this one joins.
+    """
+    if own is not None:
+        own.add(curs.connection)
     payload = TOPIC_SEPARATOR.join(sorted(topics))
     if len(payload.encode()) > MAX_PAYLOAD:
         payload = ""
@@ -90,6 +120,7 @@ class UnpipelinedPostgresRecorder(UnpipelinedApplicationRecorder):
         )
         self._raise_callers = postgres_callers.raise_statement(self.callers_table)
         self.callers_saved: list[Callable[[Sequence[int], int], None]] = []
+        self.own_backends = OwnBackends()
 
     def write_with_events(
         self, curs: Cursor[DictRow], position: int | None, **kwargs: Any
@@ -109,4 +140,4 @@ class UnpipelinedPostgresRecorder(UnpipelinedApplicationRecorder):
     def notify_saved(
         self, curs: Cursor[DictRow], topics: Collection[str], position: int | None
     ) -> None:
-        notify_topics(curs, self.channel_name, topics, position)
+        notify_topics(curs, self.channel_name, topics, position, self.own_backends)

@@ -13,7 +13,7 @@ from service import pg_timeouts
 from service.event_store import position_of, topics_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Container, Mapping, Sequence
 
 log = structlog.get_logger("pg_listener")
 
@@ -27,7 +27,9 @@ class NotificationListener:
     says whether every save since `LISTEN` is heard; `on_connect` is called after
     each `LISTEN` (the saves while it was not connected went unheard), and
     `on_disconnect` when the connection is lost. `also` listens to more channels on
-    the same connection, each handler getting its channel's payloads.
+    the same connection, each handler getting its channel's payloads. A save NOTIFYd
+    from one of `own`'s sessions (this process's application, which tells its
+    listeners itself) is passed over.
     """
 
     def __init__(  # noqa: PLR0913 - the hooks are optional and named
@@ -40,6 +42,7 @@ class NotificationListener:
         on_connect: Callable[[], None] | None = None,
         on_disconnect: Callable[[], None] | None = None,
         also: Mapping[str, Callable[[str], None]] | None = None,
+        own: Container[int] = (),
     ) -> None:
         self._conninfo = conninfo
         self._channel = channel
@@ -49,6 +52,7 @@ class NotificationListener:
         self._on_disconnect = on_disconnect
         # Other channels on the same connection, each with its payloads' handler.
         self._also = dict(also or {})
+        self._own = own
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._thread = threading.Thread(
@@ -86,11 +90,7 @@ class NotificationListener:
                     while not self._stop.is_set():
                         # A short timeout keeps stop() prompt; waking costs nothing.
                         for notify in conn.notifies(timeout=0.25, stop_after=1):
-                            handler = self._also.get(notify.channel)
-                            if handler is None:
-                                self._heard(notify.payload)
-                            else:
-                                handler(notify.payload)
+                            self._deliver(notify)
             except psycopg.Error as error:
                 # The runners still poll; this only makes them prompt. Retry quietly.
                 log.warning("pg_listener.disconnected", error=str(error))
@@ -100,6 +100,13 @@ class NotificationListener:
                     self._connected.clear()
                     if self._on_disconnect is not None:
                         self._on_disconnect()
+
+    def _deliver(self, notify: psycopg.Notify) -> None:
+        handler = self._also.get(notify.channel)
+        if handler is not None:
+            handler(notify.payload)
+        elif notify.pid not in self._own:
+            self._heard(notify.payload)
 
     def _heard(self, payload: str) -> None:
         position = position_of(payload)

@@ -117,8 +117,16 @@ class HostedReadModel(Generic[V]):
         )
 
     def _record_skip(self, position: int) -> None:
+        tracking = Tracking(self._upstream, position)
         with contextlib.suppress(IntegrityError):  # recorded further already
-            self._tracking.insert_tracking(Tracking(self._upstream, position))
+            view = self.view
+            if isinstance(view, swap.Rebuildable) and view.on_tracked is not None:
+                # One transaction records it and NOTIFYs it (PositionNotices), where
+                # a record and then a notice took two.
+                with view.transaction(commit=True) as curs:
+                    view.track(curs, tracking)
+                return
+            self._tracking.insert_tracking(tracking)
 
     def recorded(self) -> int:
         """The position its store has recorded (0 if none)."""
@@ -351,9 +359,11 @@ class ReadModelHost:
             if notified is not None:
                 notified.listening_changed(listening=False)
 
+        # This application's own saves reached its runners already (save_listeners).
+        own = getattr(self.app.recorder, "own_backends", ())
         return NotificationListener(
             url, channel, self._heard, on_position=self.head.saved,
-            on_connect=connected, on_disconnect=disconnected, also=also,
+            on_connect=connected, on_disconnect=disconnected, also=also, own=own,
         )  # fmt: skip
 
     def _default_head(self) -> Head:

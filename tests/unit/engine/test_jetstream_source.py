@@ -10,7 +10,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from nats.errors import TimeoutError as NatsTimeoutError
 
@@ -19,6 +19,7 @@ from domain.strategies import JobRun
 from service.engine.jetstream import JetStreamWorkSource
 from service.engine.loop import JobEngine
 from service.engine.steps import JobSteps
+from service.engine.work import Work
 from service.messaging import envelope
 from service.strategies.registry import StrategyRegistry
 from tests.unit.engine.harness import (
@@ -163,7 +164,7 @@ def test_room_to_run_on_keeps_a_quarter_of_the_slots_free() -> None:
     jobs = JobEngine(steps=None, source=None, slots=8)  # type: ignore[arg-type]
     rooms = []
     for running in range(8):
-        jobs._running = dict.fromkeys(range(running))  # type: ignore[arg-type]
+        jobs._running = dict.fromkeys(range(running), cast("Work", None))
         rooms.append(jobs.has_room())
     assert rooms == [True] * 7 + [False]  # 6 running + 2 free: the last with room
 

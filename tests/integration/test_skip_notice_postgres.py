@@ -1,0 +1,71 @@
+"""A read model passing over other topics' events records and tells it in one commit.
+
+The keeper of a PostgreSQL view moves its position past events it does not follow
+(the catalog past batch jobs), because readers in other processes wait for it. That
+record and its NOTIFY used to be two transactions each round; now the record's own
+transaction sends the notice, and the runner's advance adds none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from domain.strategies import BatchJobDraft
+from projections.read_models.known import CATALOG
+from service.bootstrap.stores import build_app
+from service.read_models.host import ReadModelHost
+from service.read_models.remote_positions import POSITIONS_CHANNEL
+from tests.conftest import create_database, drop_database, make_settings
+
+pytestmark = pytest.mark.integration
+DRAFT = BatchJobDraft(type="product-export", context={}, dry_run=True)
+
+
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    name = f"jobstream_test_{uuid.uuid4().hex[:12]}"
+    try:
+        yield create_database(name)
+    finally:
+        drop_database(name)
+
+
+def test_a_skip_is_recorded_and_told_in_one_transaction(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(tmp_path, database_url)
+    app = build_app(settings)
+    host = ReadModelHost(settings, app, project=True)  # runners driven by hand
+    catalog = host[CATALOG.name]
+    datastore: Any = catalog.view.datastore
+    transactions: list[bool] = []
+    begin = datastore.transaction
+
+    def counted(*, commit: bool) -> Any:
+        transactions.append(commit)
+        return begin(commit=commit)
+
+    try:
+        _, position = app.create_batch_job(DRAFT, "usr_1")
+        listen = psycopg.connect(database_url, autocommit=True)
+        listen.execute(f"LISTEN {POSITIONS_CHANNEL}")
+        monkeypatch.setattr(datastore, "transaction", counted)
+        with contextlib.closing(listen):
+            assert catalog.runner.run_once() == 0  # nothing of its own: passed over
+            heard = [n.payload for n in listen.notifies(timeout=1.0, stop_after=5)]
+        monkeypatch.undo()
+        recorded = catalog.recorded()
+    finally:
+        host.stop()
+        app.close()
+
+    assert transactions == [True]  # was two: the record, then the notice
+    assert heard == [f"{CATALOG.name}:{position}"]
+    assert recorded == position
