@@ -163,6 +163,10 @@ class Rebuildable(ABC):
     def transaction(self, *, commit: bool) -> Any:
         return self._transaction(commit=commit)
 
+    def write_transaction(self) -> Any:
+        """A committing transaction for a round's writes (PostgreSQL: pipelined)."""
+        return self._transaction(commit=True)
+
     def shadow(self) -> Self:
         """The view on tables beside the live ones, for a rebuild to fold into."""
         twin = copy.copy(self)

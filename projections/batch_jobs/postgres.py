@@ -17,6 +17,7 @@ from projections.batch_jobs.view import (
     index_statements,
 )
 from projections.parking import parked_ddl
+from projections.pipelined import pipelined_transaction
 from projections.tracking_mark import KeepsTrackingMark
 
 if TYPE_CHECKING:
@@ -146,6 +147,9 @@ class PostgresBatchJobsView(
 
     def _transaction(self, *, commit: bool) -> Any:
         return self.datastore.transaction(commit=commit)
+
+    def write_transaction(self) -> Any:
+        return pipelined_transaction(self.datastore)
 
     def _encode_time(self, value: datetime) -> object:
         return value

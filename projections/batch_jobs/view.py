@@ -173,7 +173,7 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
         self, events: Sequence[BatchJob.Event], tracking: Tracking, curs: Any = None
     ) -> None:
         if curs is None:
-            with self._transaction(commit=True) as own:
+            with self.write_transaction() as own:
                 self._apply(own, events, tracking)
         else:
             self._apply(curs, events, tracking)

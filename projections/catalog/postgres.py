@@ -10,6 +10,7 @@ from psycopg.sql import SQL
 from projections.catalog.sql import SqlCatalogView
 from projections.catalog.view import DDL
 from projections.parking import parked_ddl
+from projections.pipelined import pipelined_transaction
 from projections.tracking_mark import KeepsTrackingMark
 
 
@@ -26,3 +27,7 @@ class PostgresCatalogView(KeepsTrackingMark, PostgresTrackingRecorder, SqlCatalo
 
     def _transaction(self, *, commit: bool) -> Any:
         return self.datastore.transaction(commit=commit)
+
+    def write_transaction(self) -> Any:
+        """Only the skip's record and notice use it (its rounds keep a plain one)."""
+        return pipelined_transaction(self.datastore)

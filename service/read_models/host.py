@@ -123,7 +123,7 @@ class HostedReadModel(Generic[V]):
             if isinstance(view, swap.Rebuildable) and view.on_tracked is not None:
                 # One transaction records it and NOTIFYs it (PositionNotices), where
                 # a record and then a notice took two.
-                with view.transaction(commit=True) as curs:
+                with view.write_transaction() as curs:
                     view.track(curs, tracking)
                 return
             self._tracking.insert_tracking(tracking)

@@ -56,7 +56,7 @@ def test_saves_of_another_application_are_heard_and_its_own_are_not(
         while not heard and time.monotonic() < deadline:
             time.sleep(0.01)
         time.sleep(0.3)  # room for anything more to arrive
-        own_pids = list(recorder.own_backends._connections)  # noqa: SLF001
+        own_pids = list(recorder.own_backends._connections)
     finally:
         listener.stop()
         other.close()

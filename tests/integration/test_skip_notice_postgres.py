@@ -45,18 +45,18 @@ def test_a_skip_is_recorded_and_told_in_one_transaction(
     host = ReadModelHost(settings, app, project=True)  # runners driven by hand
     catalog = host[CATALOG.name]
     datastore: Any = catalog.view.datastore
-    transactions: list[bool] = []
-    begin = datastore.transaction
+    transactions: list[str] = []  # each on a connection of the view's pool
+    connection = datastore.get_connection
 
-    def counted(*, commit: bool) -> Any:
-        transactions.append(commit)
-        return begin(commit=commit)
+    def counted() -> Any:
+        transactions.append("one")
+        return connection()
 
     try:
         _, position = app.create_batch_job(DRAFT, "usr_1")
         listen = psycopg.connect(database_url, autocommit=True)
         listen.execute(f"LISTEN {POSITIONS_CHANNEL}")
-        monkeypatch.setattr(datastore, "transaction", counted)
+        monkeypatch.setattr(datastore, "get_connection", counted)
         with contextlib.closing(listen):
             assert catalog.runner.run_once() == 0  # nothing of its own: passed over
             heard = [n.payload for n in listen.notifies(timeout=1.0, stop_after=5)]
@@ -66,6 +66,6 @@ def test_a_skip_is_recorded_and_told_in_one_transaction(
         host.stop()
         app.close()
 
-    assert transactions == [True]  # was two: the record, then the notice
+    assert transactions == ["one"]  # was two: the record, then the notice
     assert heard == [f"{CATALOG.name}:{position}"]
     assert recorded == position
