@@ -98,9 +98,12 @@ WRK_TIMEOUT = "30s"  # a slower answer counts as a socket timeout, not a latency
 WRK_MAX_IDS = 5000  # ids written into the GET-by-id Lua script
 # "postgres+nats": `serve` on PostgreSQL with a nats-server of the run's own, so
 # jobs go through the relay, JetStream and the in-process worker (issue 12's
-# PostgreSQL no-op job target is on this one).
-BACKENDS = ("embedded", "postgres", "postgres+nats")
+# PostgreSQL no-op job target is on this one). "roles": the same stores, each role a
+# process of its own (bench/roles.py: projections, relay, worker, api), the issue's
+# other way to run that target.
+BACKENDS = ("embedded", "postgres", "postgres+nats", "roles")
 DEFAULT_BACKENDS = ("embedded", "postgres")
+ROLES = ("projections", "relay", "worker", "api")  # bench/roles.py's, in its order
 
 MEDUSA_CREATE = "Medusa 114 jobs/s"
 MEDUSA_GET = "Medusa 127 req/s, p99 1.1 s"
@@ -425,11 +428,10 @@ class Server:
     def cpu_seconds(self) -> float:
         """User + system CPU the server's processes have used so far (Linux /proc).
 
-        With several HTTP workers, the forked processes count too.
+        With several HTTP workers, the forked processes count too; with the roles
+        as processes (bench/roles.py), each role and its own HTTP processes.
         """
-        return sum(
-            process_cpu_seconds(pid) for pid in (self.pid, *child_pids(self.pid))
-        )
+        return sum(process_cpu_seconds(pid) for pid in descendants(self.pid))
 
 
 @contextlib.contextmanager
@@ -480,10 +482,13 @@ class Store:
     sqlite_events: Path | None = None  # embedded: <data dir>/events.sqlite
     database_url: str | None = None  # postgres: the bench database
     broker_pid: int | None = None  # postgres+nats: the run's nats-server
+    backend: str = ""  # as `--backends` names it
 
     @property
     def label(self) -> str:
         """The backend, as `--backends` names it."""
+        if self.backend:
+            return self.backend
         if self.database_url is None:
             return "embedded"
         return "postgres" if self.broker_pid is None else "postgres+nats"
@@ -663,6 +668,14 @@ def child_pids(pid: int) -> list[int]:
     with contextlib.suppress(OSError):
         for task in Path(f"/proc/{pid}/task").iterdir():
             found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """`pid` and every live process below it."""
+    found = [pid]
+    for child in child_pids(pid):
+        found += descendants(child)
     return found
 
 
@@ -1674,6 +1687,17 @@ def completion_rows(measured: Measured, params: Params) -> list[Row]:
     return rows
 
 
+def roles_command(
+    scratch: Path, env: dict[str, str], nats_monitor: str
+) -> tuple[tuple[str, ...], list[Path]]:
+    """bench/roles.py in place of `serve` (env set for it), and its roles' logs."""
+    (scratch / "roles").mkdir()
+    env["BENCH_ROLES_LOGS"] = str(scratch / "roles")
+    env["BENCH_NATS_MONITOR"] = nats_monitor
+    logs = [scratch / "roles" / f"{role}.log" for role in ROLES]
+    return (sys.executable, str(REPO / "bench" / "roles.py")), logs
+
+
 def run_backend(backend: str, params: Params) -> None:
     with tempfile.TemporaryDirectory(prefix=f"jobstream-bench-{backend}-") as tmp:
         scratch = Path(tmp)
@@ -1682,12 +1706,15 @@ def run_backend(backend: str, params: Params) -> None:
         with contextlib.ExitStack() as stack:
             database_url = None
             nats_url, broker_pid = None, None
-            if backend == "postgres+nats":
-                from nats_server import running_nats  # noqa: PLC0415 - this backend's
+            command: tuple[str, ...] = (str(JOBSTREAM), "serve")
+            nats_monitor = None
+            if backend in {"postgres+nats", "roles"}:
+                from nats_server import running_nats  # noqa: PLC0415 - these backends'
 
                 nats = stack.enter_context(running_nats(scratch))
                 nats_url, broker_pid = nats.url, nats.pid
-            if backend.startswith("postgres"):
+                nats_monitor = nats.monitor_url
+            if backend != "embedded":
                 database_url = stack.enter_context(scratch_database())
                 rows_per_s = postgres_baseline(
                     database_url, params.jobs, params.concurrency
@@ -1699,14 +1726,24 @@ def run_backend(backend: str, params: Params) -> None:
             env = server_env(scratch, free_port(), database_url, params.workers)
             if nats_url is not None:
                 env["JOBSTREAM_NATS_URL"] = nats_url
+            logs = [scratch / "server.log"]
+            if backend == "roles":
+                command, role_logs = roles_command(scratch, env, str(nats_monitor))
+                logs += role_logs
             create_user(env)
-            log = scratch / "server.log"
-            store = Store(scratch / "data" / "events.sqlite", database_url, broker_pid)
+            store = Store(
+                scratch / "data" / "events.sqlite", database_url, broker_pid, backend
+            )
             try:
-                with running_server(env, log) as server:
+                with running_server(env, logs[0], command) as server:
                     measured = measure_server(server, params, scratch, store)
             finally:
-                problems = server_problems(log) if log.exists() else []
+                problems = [
+                    f"{log.stem}: {line}" if log != logs[0] else line
+                    for log in logs
+                    if log.exists()
+                    for line in server_problems(log)
+                ]
             limit = measure_limit(
                 server_env(scratch, free_port(), None, params.workers), params, scratch
             )

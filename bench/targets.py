@@ -28,7 +28,7 @@ TARGETS = {
     "postgres": Targets(5000, None, 3000, 1500, 500, 0.020, 3.0),
 }
 # The PostgreSQL column is "PostgreSQL (+ NATS for jobs)": the same targets.
-TARGETS["postgres+nats"] = TARGETS["postgres"]
+TARGETS["postgres+nats"] = TARGETS["roles"] = TARGETS["postgres"]
 
 
 @dataclass(frozen=True)
