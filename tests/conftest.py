@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -42,14 +43,28 @@ def drop_database(name: str) -> None:
         )
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A database of its own for this test session, dropped at the end."""
+@contextlib.contextmanager
+def scratch_database() -> Iterator[str]:
+    """A database of its own, dropped at the end; its URL."""
     name = f"jobstream_test_{uuid.uuid4().hex[:12]}"
     try:
         yield create_database(name)
     finally:
         drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own for this test session, dropped at the end."""
+    with scratch_database() as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A database of this test's own (its tables and channels shared with no other)."""
+    with scratch_database() as url:
+        yield url
 
 
 def make_settings(data_dir: Path, database_url: str | None = None) -> Settings:

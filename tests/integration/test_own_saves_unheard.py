@@ -10,8 +10,7 @@ NOTIFYs sent from the application's own sessions (`OwnBackends`).
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -20,31 +19,25 @@ from domain.strategies import BatchJobDraft
 from service.bootstrap.stores import build_app
 from service.event_store import UnpipelinedPostgresRecorder
 from service.pg_listener import NotificationListener
-from tests.conftest import create_database, drop_database, make_settings
+from tests.conftest import make_settings
 
 pytestmark = pytest.mark.integration
 DRAFT = BatchJobDraft(type="product-export", context={}, dry_run=True)
 
 
-@pytest.fixture
-def database_url() -> Iterator[str]:
-    name = f"jobstream_test_{uuid.uuid4().hex[:12]}"
-    try:
-        yield create_database(name)
-    finally:
-        drop_database(name)
-
-
 def test_saves_of_another_application_are_heard_and_its_own_are_not(
-    database_url: str, tmp_path: Path
+    fresh_postgres_url: str, tmp_path: Path
 ) -> None:
-    settings = make_settings(tmp_path, database_url)
+    settings = make_settings(tmp_path, fresh_postgres_url)
     mine, other = build_app(settings), build_app(settings)  # two processes' worth
     recorder = mine.recorder
     assert isinstance(recorder, UnpipelinedPostgresRecorder)
     heard: list[Sequence[str] | None] = []
     listener = NotificationListener(
-        database_url, recorder.channel_name, heard.append, own=recorder.own_backends
+        fresh_postgres_url,
+        recorder.channel_name,
+        heard.append,
+        own=recorder.own_backends,
     )
     listener.start()
     try:

@@ -9,8 +9,6 @@ transaction sends the notice, and the runner's advance adds none.
 from __future__ import annotations
 
 import contextlib
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,25 +20,16 @@ from projections.read_models.known import CATALOG
 from service.bootstrap.stores import build_app
 from service.read_models.host import ReadModelHost
 from service.read_models.remote_positions import POSITIONS_CHANNEL
-from tests.conftest import create_database, drop_database, make_settings
+from tests.conftest import make_settings
 
 pytestmark = pytest.mark.integration
 DRAFT = BatchJobDraft(type="product-export", context={}, dry_run=True)
 
 
-@pytest.fixture
-def database_url() -> Iterator[str]:
-    name = f"jobstream_test_{uuid.uuid4().hex[:12]}"
-    try:
-        yield create_database(name)
-    finally:
-        drop_database(name)
-
-
 def test_a_skip_is_recorded_and_told_in_one_transaction(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh_postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = make_settings(tmp_path, database_url)
+    settings = make_settings(tmp_path, fresh_postgres_url)
     app = build_app(settings)
     host = ReadModelHost(settings, app, project=True)  # runners driven by hand
     catalog = host[CATALOG.name]
@@ -54,7 +43,7 @@ def test_a_skip_is_recorded_and_told_in_one_transaction(
 
     try:
         _, position = app.create_batch_job(DRAFT, "usr_1")
-        listen = psycopg.connect(database_url, autocommit=True)
+        listen = psycopg.connect(fresh_postgres_url, autocommit=True)
         listen.execute(f"LISTEN {POSITIONS_CHANNEL}")
         monkeypatch.setattr(datastore, "get_connection", counted)
         with contextlib.closing(listen):
