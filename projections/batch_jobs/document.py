@@ -14,6 +14,7 @@ import msgspec
 
 from domain.batch_jobs import derive_status
 from projections.batch_jobs.row import TIME_COLUMNS
+from projections.stamp_text import remembered
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -27,11 +28,17 @@ ALL_FIELDS = (
 _encoder = msgspec.json.Encoder()
 
 
-def iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
+def _millis_text(moment: datetime) -> str:
     millis = moment.astimezone(UTC).isoformat(timespec="milliseconds")
     return millis.replace("+00:00", "Z")
+
+
+_stamp_text = remembered(_millis_text)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Medusa's stamp text: UTC, to the millisecond, with a `Z`."""
+    return None if moment is None else _stamp_text(moment)
 
 
 def batch_job_fields(job: Any, fields: Iterable[str] = ALL_FIELDS) -> dict[str, Any]:

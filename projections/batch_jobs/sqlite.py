@@ -17,6 +17,7 @@ from projections.batch_jobs.view import (
 )
 from projections.parking import parked_ddl
 from projections.sqlite_reads import ThreadReads
+from projections.stamp_text import remembered
 from projections.tracking_mark import KeepsTrackingMark
 
 if TYPE_CHECKING:
@@ -27,6 +28,16 @@ if TYPE_CHECKING:
 
 COUNT_CACHE_SIZE = 1024
 _MISSING = object()
+
+
+def _utc_text(moment: datetime) -> str:
+    # Same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ"), at a fraction of the cost.
+    return (
+        moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    )
+
+
+_column_text = remembered(_utc_text)
 
 
 class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJobsView):
@@ -128,9 +139,7 @@ class SQLiteBatchJobsView(KeepsTrackingMark, SQLiteTrackingRecorder, SqlBatchJob
         return self.datastore.transaction(commit=commit)
 
     def _encode_time(self, value: datetime) -> object:
-        # Same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ"), at a fraction of the cost.
-        utc = value.astimezone(UTC).isoformat(timespec="microseconds")
-        return utc.replace("+00:00", "Z")
+        return _column_text(value)
 
     def _minute_of(self, column: str) -> str:
         return f"substr({column}, 1, 16)"  # ISO text in UTC: the minute's prefix
