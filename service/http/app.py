@@ -19,7 +19,7 @@ from service.console.routes import ConsoleController
 from service.http import catalog, hot_create, openapi, operator
 from service.http.auth import AuthController
 from service.http.batch_jobs import BatchJobController
-from service.http.database_cut import database_cut_guard
+from service.http.database_cut import CutGuard
 from service.http.dependencies import (
     provide_auth,
     provide_caller,
@@ -115,6 +115,7 @@ def create_app(
                 runtime.stop()
 
     cors = admin_cors(runtime.settings.admin_cors)
+    cut_guard = CutGuard(database_url)
     app = JobstreamApp(
         route_handlers=[
             BatchJobController,
@@ -149,7 +150,7 @@ def create_app(
             # The lane answers ahead of Litestar (JobstreamApp); what it declines is
             # not asked again here.
             front_door(cors),
-            database_cut_guard(database_url),
+            cut_guard.middleware,
         ],
         request_class=JsonOnlyRequest,
         lifespan=[lifespan, *roles],
@@ -167,6 +168,9 @@ def create_app(
         ),
     )
     app.hot_reads = hot_reads
+    app.state.cut_guard = (
+        cut_guard  # the create lane's (hot_create), as the middleware's
+    )
     return app
 
 

@@ -13,6 +13,7 @@ included (in its own shape).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -23,7 +24,7 @@ from service.db_gate import RECHECK_SECONDS, gate_on
 from service.http.schemas import ErrorResponse, HealthResponse
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Iterator
 
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,36 +41,59 @@ _HEALTH_BODY = msgspec.json.encode(
 )
 
 
-def database_cut_guard(database_url: str | None) -> Callable[[ASGIApp], ASGIApp]:
-    """Middleware answering 503 while the gate on `database_url` says it is down.
+class CutGuard:
+    """One app's watch over its requests, for the middleware and the create lane.
 
-    The gate is the one the app's lifespan opened (none: embedded, or not started).
+    The create lane (service.http.hot_create) answers ahead of the middleware, so it
+    asks `down` before it takes a request and keeps the one it takes `watching`.
     """
 
-    def guard(app: ASGIApp) -> ASGIApp:
-        if database_url is None:
+    def __init__(self, database_url: str | None) -> None:
+        self._database_url = database_url
+        self._watch = _InFlight()
+
+    def gate(self) -> DatabaseGate | None:
+        """The gate the app's lifespan opened; None embedded, or not started."""
+        return None if self._database_url is None else gate_on(self._database_url)
+
+    def down(self) -> bool:
+        gate = self.gate()
+        return gate is not None and gate.down() is not None
+
+    @contextlib.contextmanager
+    def watching(self, scope: Scope, send: Send) -> Iterator[_Exchange | None]:
+        """The request's exchange, answered 503 if the database goes away meanwhile.
+
+        Send the response through it (`exchange.send`); None: there is no gate.
+        """
+        gate = self.gate()
+        if gate is None:
+            yield None
+            return
+        exchange = _Exchange(scope, send)
+        self._watch.add(exchange, gate)
+        try:
+            yield exchange
+        finally:
+            self._watch.discard(exchange)
+
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """Middleware answering 503 while the gate says the database is down."""
+        if self._database_url is None:
             return app
-        watch = _InFlight()
 
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            gate = gate_on(database_url)
-            if gate is None or scope["type"] != ScopeType.HTTP:
+            if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
-            if gate.down() is not None:
+            if self.down():
                 log.warning("http.database_unreachable", path=scope["path"])
                 await _unavailable(scope, send)
                 return
-            exchange = _Exchange(scope, send)
-            watch.add(exchange, gate)
-            try:
-                await app(scope, receive, exchange.send)
-            finally:
-                watch.discard(exchange)
+            with self.watching(scope, send) as exchange:
+                await app(scope, receive, send if exchange is None else exchange.send)
 
         return middleware
-
-    return guard
 
 
 class _Exchange:

@@ -15,8 +15,10 @@ on unchanged (`replaying`), which answers it exactly as without the lane, errors
 included. Once the job is saved the lane answers as the handler does (201 and the
 job); a save that fails is answered by the app's own exception handlers.
 
-Embedded only: on PostgreSQL the database-cut guard answers a create in flight
-when the database goes away, and the lane would pass it by.
+On PostgreSQL the lane keeps to the database-cut guard as the middleware does
+(service.http.database_cut.CutGuard, the app's own): while the gate says the
+database is down it declines, so the guard behind the front door answers 503, and
+a create it takes is watched while it saves, so a cut answers it 503 in time.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from domain.users import User
     from service.api_services.assembly import ApiServices
     from service.api_services.batch_jobs import BatchJobsService
+    from service.http.database_cut import CutGuard
 
 log = structlog.get_logger("http")
 
@@ -71,6 +74,9 @@ def takes(scope: HTTPScope) -> bool:
 
 async def answer(scope: HTTPScope, receive: Receive, send: Send) -> Receive | None:
     """None once answered; else the `receive` Litestar must use to answer it."""
+    guard: CutGuard = scope["app"].state.cut_guard
+    if guard.down():
+        return receive  # the guard behind the front door answers it
     length = _plain_json_length(scope)
     services = services_of(scope["app"].state)
     caller = None if length is None else _caller(scope, services)
@@ -83,25 +89,25 @@ async def answer(scope: HTTPScope, receive: Receive, send: Send) -> Receive | No
     draft = _prepared(services.jobs, body, caller)
     if draft is None:
         return replay
-    try:
-        job, position = await services.jobs.create_async(draft, caller.id)
-        log.info("batch_job.created", job_id=job.id, batch_type=job.type)
-        await services.jobs.settle_async(position, caller.id)
-    except Exception as error:  # noqa: BLE001 - answered as the app answers it
-        await _handled(error, scope)(scope, receive, send)
-        return None
-    created = BatchJobResponse(render_batch_job(job, ALL_FIELDS))
-    response = ASGIResponse(
-        body=encode_json(created), status_code=201, media_type=MediaType.JSON
-    )
-    await response(scope, receive, send)
+    with guard.watching(scope, send) as exchange:
+        reply = send if exchange is None else exchange.send
+        try:
+            job, position = await services.jobs.create_async(draft, caller.id)
+            log.info("batch_job.created", job_id=job.id, batch_type=job.type)
+            await services.jobs.settle_async(position, caller.id)
+        except Exception as error:  # noqa: BLE001 - answered as the app answers it
+            await _handled(error, scope)(scope, receive, reply)
+            return None
+        created = BatchJobResponse(render_batch_job(job, ALL_FIELDS))
+        response = ASGIResponse(
+            body=encode_json(created), status_code=201, media_type=MediaType.JSON
+        )
+        await response(scope, receive, reply)
     return None
 
 
 def _caller(scope: HTTPScope, services: ApiServices) -> User | None:
     """The caller, known from memory, where the lane may answer; else None."""
-    if services.jobs.awaitable_reads is not None:
-        return None  # PostgreSQL: see the module's docstring
     return authenticate_from_memory(Request(scope), services.auth)
 
 
