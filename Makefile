@@ -55,7 +55,7 @@ lint: $(INSTALLED)  ## ruff, formatting, import contracts
 fmt: $(INSTALLED)  ## Format and autofix
 	$(PY) -m ruff format . && $(PY) -m ruff check --fix .
 typecheck: $(INSTALLED)  ## mypy --strict
-	$(PY) -m mypy
+	$(PY) -m mypy && $(PY) -m mypy bench  # bench: scripts, checked as files
 check: lint typecheck test  ## What CI runs
 bench: $(INSTALLED)  ## API lifecycle benchmark (embedded and PostgreSQL)
 	$(PY) bench/api_lifecycle.py

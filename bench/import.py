@@ -241,7 +241,7 @@ def run_size(root: Path, backend: str, rows: int) -> list[tuple[str, ...]]:
               "--source", exported, *url_args(seeded))  # fmt: skip
         as_creates(exported, creates)
         floor = spawn("--phase", "csv", "--source", exported)
-        results = []
+        results: list[tuple[str, ...]] = []
         for kind, source, database, store in (
             ("update", exported, seeded, "seeded"), ("create", creates, empty, "empty"),
         ):  # fmt: skip
@@ -303,8 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"machine: nproc={len(os.sched_getaffinity(0))}, python {sys.version.split()[0]}"
     )
-    table = [("backend", "import", "rows", "wall s", "rows/s", "pre-proc s", "proc s",
-              "peak RSS MB", "csv rows/s")]  # fmt: skip
+    header = ("backend", "import", "rows", "wall s", "rows/s", "pre-proc s", "proc s",
+              "peak RSS MB", "csv rows/s")  # fmt: skip
+    table: list[tuple[str, ...]] = [header]
     with tempfile.TemporaryDirectory(prefix="jobstream-import-") as tmp:
         for backend in args.backends.split(","):
             for rows in (int(size) for size in args.sizes.split(",")):
