@@ -9,12 +9,28 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.users import UserRole
+from service import db_gate
 from service.http import front_door, read_path
 from service.http.app import create_app
 from service.runtime import Runtime
 from service.settings import Settings
 from service.strategies.registry import StrategyRegistry
 from tests.support import Caller, ScriptedStrategy, new_user
+
+
+@pytest.fixture
+def gate_says(
+    settings: Settings, client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> Callable[[Callable[[], str | None]], None]:
+    """Make the app's database gate answer `down()` with the given function (PostgreSQL)."""
+    assert settings.database_url is not None
+    gate = db_gate.gate_on(settings.database_url)
+    assert gate is not None  # opened by the app's lifespan
+
+    def says(down: Callable[[], str | None]) -> None:
+        monkeypatch.setattr(gate, "down", down)
+
+    return says
 
 
 @pytest.fixture

@@ -14,11 +14,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from service import db_gate
 from service.db_gate import RECHECK_SECONDS
 from service.http.database_cut import MESSAGE
 from service.runtime import Runtime
-from service.settings import Settings
 from tests.api.test_hot_create import ComputedPrepare, lane_answers
 from tests.support import Caller, ScriptedStrategy
 
@@ -34,21 +32,6 @@ BODY = {"type": "product-export", "context": {}, "dry_run": True}
 @pytest.fixture
 def strategy() -> ScriptedStrategy:
     return ComputedPrepare()  # a prepare without I/O: the lane's kind
-
-
-@pytest.fixture
-def gate_says(
-    settings: Settings, client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
-) -> Callable[[Callable[[], str | None]], None]:
-    """Make the app's database gate answer `down()` with the given function."""
-    assert settings.database_url is not None
-    gate = db_gate.gate_on(settings.database_url)
-    assert gate is not None  # opened by the app's lifespan
-
-    def says(down: Callable[[], str | None]) -> None:
-        monkeypatch.setattr(gate, "down", down)
-
-    return says
 
 
 def jobs_listed(client: TestClient[Any], admin: Caller) -> int:

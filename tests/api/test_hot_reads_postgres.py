@@ -42,21 +42,6 @@ def own(runtime: Runtime, client: TestClient[Any], admin: Caller) -> str:
     return job_id
 
 
-@pytest.fixture
-def gate_says(
-    settings: Settings, client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
-) -> Callable[[Callable[[], str | None]], None]:
-    """Make the app's database gate answer `down()` with the given function."""
-    assert settings.database_url is not None
-    gate = db_gate.gate_on(settings.database_url)
-    assert gate is not None  # opened by the app's lifespan
-
-    def says(down: Callable[[], str | None]) -> None:
-        monkeypatch.setattr(gate, "down", down)
-
-    return says
-
-
 def cut_hot_read_connections(settings: Settings) -> int:
     """Terminate the lane's connections, as a database restart would."""
     assert settings.database_url is not None
