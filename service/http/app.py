@@ -168,9 +168,8 @@ def create_app(
         ),
     )
     app.hot_reads = hot_reads
-    app.state.cut_guard = (
-        cut_guard  # the create lane's (hot_create), as the middleware's
-    )
+    # The create lane (hot_create) keeps to the same guard as the middleware.
+    app.state.cut_guard = cut_guard
     return app
 
 
