@@ -10,7 +10,7 @@ from litestar.testing import TestClient
 
 from domain.users import UserRole
 from service import db_gate
-from service.http import front_door, read_path
+from service.http import front_door, hot_create, read_path
 from service.http.app import create_app
 from service.runtime import Runtime
 from service.settings import Settings
@@ -31,6 +31,21 @@ def gate_says(
         monkeypatch.setattr(gate, "down", down)
 
     return says
+
+
+@pytest.fixture
+def lane_answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each request the create lane looked at: True if it answered it."""
+    answers: list[bool] = []
+    original = hot_create.answer
+
+    async def counted(scope: Any, receive: Any, send: Any) -> Any:
+        declined = await original(scope, receive, send)
+        answers.append(declined is None)
+        return declined
+
+    monkeypatch.setattr(hot_create, "answer", counted)
+    return answers
 
 
 @pytest.fixture

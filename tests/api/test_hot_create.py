@@ -14,7 +14,6 @@ import structlog
 from litestar.testing import TestClient
 
 from domain.strategies import BatchJobDraft, prepares_without_io
-from service.http import hot_create
 from service.runtime import Runtime
 from tests.support import Caller, ScriptedStrategy, logged_in
 
@@ -35,21 +34,6 @@ class ComputedPrepare(ScriptedStrategy):
 @pytest.fixture
 def strategy() -> ScriptedStrategy:
     return ComputedPrepare()
-
-
-@pytest.fixture
-def lane_answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """For each request the lane looked at: True if it answered it."""
-    answers: list[bool] = []
-    original = hot_create.answer
-
-    async def counted(scope: Any, receive: Any, send: Any) -> Any:
-        declined = await original(scope, receive, send)
-        answers.append(declined is None)
-        return declined
-
-    monkeypatch.setattr(hot_create, "answer", counted)
-    return answers
 
 
 def shaped(content: bytes) -> Any:

@@ -17,14 +17,13 @@ from litestar.testing import TestClient
 from service.db_gate import RECHECK_SECONDS
 from service.http.database_cut import MESSAGE
 from service.runtime import Runtime
-from tests.api.test_hot_create import ComputedPrepare, lane_answers
+from tests.api.test_hot_create import ComputedPrepare
 from tests.support import Caller, ScriptedStrategy
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.parametrize("settings", ["postgres"], indirect=True),
 ]
-__all__ = ["lane_answers"]  # the fixture, shared with the embedded tests
 UNAVAILABLE = {"type": "unexpected_state", "message": MESSAGE}
 BODY = {"type": "product-export", "context": {}, "dry_run": True}
 
