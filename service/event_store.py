@@ -73,12 +73,16 @@ def notify_topics(
     """
     if own is not None:
         own.add(curs.connection)
-    payload = TOPIC_SEPARATOR.join(sorted(topics))
-    if len(payload.encode()) > MAX_PAYLOAD:
-        payload = ""
+    payload = topics_payload(topics)
     if position is not None:
         payload = f"{position}{POSITION_SEPARATOR}{payload}"
     curs.execute(SQL("SELECT pg_notify(%s, %s)"), (channel, payload))
+
+
+def topics_payload(topics: Collection[str]) -> str:
+    """The topics as a NOTIFY names them; none (any topic) past MAX_PAYLOAD."""
+    payload = TOPIC_SEPARATOR.join(sorted(topics))
+    return "" if len(payload.encode()) > MAX_PAYLOAD else payload
 
 
 def topics_of(payload: str) -> list[str] | None:
@@ -137,7 +141,9 @@ class UnpipelinedPostgresRecorder(UnpipelinedApplicationRecorder):
             for listener in self.callers_saved:
                 listener(slots, position)
 
-    def notify_saved(
-        self, curs: Cursor[DictRow], topics: Collection[str], position: int | None
-    ) -> None:
-        notify_topics(curs, self.channel_name, topics, position, self.own_backends)
+    def save_notice(
+        self, curs: Cursor[DictRow], topics: Collection[str]
+    ) -> tuple[str, str]:
+        """`<last position>@<topics>` on the events' channel, from one of our sessions."""
+        self.own_backends.add(curs.connection)
+        return self.channel_name, POSITION_SEPARATOR + topics_payload(topics)

@@ -22,7 +22,6 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.postgres import (
-    PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresTrackingRecorder,
 )
@@ -73,8 +72,6 @@ SIGNATURES: list[tuple[type[Any], str, list[tuple[str, Any]]]] = [
     (PostgresApplicationRecorder, "_lock_table", [SELF, ("curs", POSITIONAL)]),
     (PostgresApplicationRecorder, "_insert_events", CURSOR_EVENTS),
     (PostgresApplicationRecorder, "_insert_stored_events", CURSOR_EVENTS),
-    (PostgresAggregateRecorder, "_insert_stored_events", CURSOR_EVENTS),
-    (PostgresApplicationRecorder, "_fetch_ids_after_insert_events", CURSOR_EVENTS),
     (PostgresApplicationRecorder, "insert_events",
      [SELF, ("stored_events", POSITIONAL), KWARGS]),
     (SQLiteApplicationRecorder, "_insert_events",
@@ -121,11 +118,7 @@ def test_the_private_methods_relied_on_keep_their_signatures(
 def test_the_adapter_overrides_exactly_the_hooks_it_means_to() -> None:
     # The parent's insert must still route through the hooks our recorder overrides.
     parent = inspect.getsource(PostgresApplicationRecorder.insert_events)
-    for hook in (
-        "_insert_events",
-        "_insert_stored_events",
-        "_fetch_ids_after_insert_events",
-    ):
+    for hook in ("_insert_events", "_insert_stored_events"):
         assert f"self.{hook}(" in parent, (
             f"{internal(PostgresApplicationRecorder, 'insert_events')} no longer calls "
             f"{hook}: UnpipelinedApplicationRecorder copies its steps"
@@ -136,6 +129,13 @@ def test_the_adapter_overrides_exactly_the_hooks_it_means_to() -> None:
         assert step in steps, (
             f"{internal(PostgresApplicationRecorder, '_insert_stored_events')} "
             f"no longer does {step}: UnpipelinedApplicationRecorder re-does the rest"
+        )
+    # Our lock sends the parent's statements as one query: still these two.
+    lock_source = inspect.getsource(PostgresApplicationRecorder.__init__)
+    for statement in ("SET LOCAL lock_timeout", "LOCK TABLE {0}.{1} IN EXCLUSIVE MODE"):
+        assert statement in lock_source, (
+            f"{internal(PostgresApplicationRecorder, 'lock_table_statements')} "
+            f"no longer holds {statement!r}: UnpipelinedApplicationRecorder sends them"
         )
     save = inspect.getsource(Application.save)
     assert "self._notify(recordings)" in save, (
@@ -251,7 +251,7 @@ def test_inserting_returns_the_notification_ids_in_order(app: Jobstream) -> None
     else:
         assert isinstance(recorder, UnpipelinedPostgresRecorder), type(recorder)
         ids = list(recorder.insert_events(events) or [])
-        used = internal(PostgresApplicationRecorder, "_fetch_ids_after_insert_events")
+        used = "UnpipelinedApplicationRecorder.insert_events"
 
     notifications = recorder.select_notifications(ids[0], limit=10) if ids else []
     found = [(n.id, n.originator_id) for n in notifications]
@@ -259,6 +259,21 @@ def test_inserting_returns_the_notification_ids_in_order(app: Jobstream) -> None
         f"{used}: the ids returned are not the inserted events' positions in order"
     )
     assert len(ids) == len(events), f"{used} returned {ids} for {len(events)} events"
+
+
+def test_a_version_stored_already_refuses_the_whole_insert(app: Jobstream) -> None:
+    (first,) = stored("t.a")
+    again = StoredEvent(first.originator_id, 1, "t.b", b'{"again": true}')
+    other = stored("t.c")[0]
+    recorder = app.recorder
+    recorder.insert_events([first])
+
+    with pytest.raises(IntegrityError):
+        recorder.insert_events([other, again])
+
+    kept = recorder.select_events(first.originator_id)
+    assert [(e.topic, e.state) for e in kept] == [("t.a", b"{}")]
+    assert list(recorder.select_events(other.originator_id)) == []
 
 
 def test_the_save_hook_gets_each_saves_recordings(
