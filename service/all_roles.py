@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
+from service.messaging.published_jobs import PublishedJobs
 from service.relay_process import running_relay
 from service.worker_process import running_worker
 
@@ -28,14 +29,17 @@ def relay_and_worker(
     """A Litestar lifespan running the relay and a worker beside the API.
 
     Both use the API's parts: the process has one application, one of each store.
+    The relay hands the worker the new jobs it publishes (`PublishedJobs`), so a
+    new job's delivery starts without reading the job back.
     """
     settings = bootstrap.settings
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        published = PublishedJobs()
         async with (
-            running_relay(settings, bootstrap=bootstrap),
-            running_worker(settings, bootstrap=bootstrap),
+            running_relay(settings, bootstrap=bootstrap, published_jobs=published),
+            running_worker(settings, bootstrap=bootstrap, published_jobs=published),
         ):
             yield
 

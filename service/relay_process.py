@@ -21,6 +21,7 @@ from service.stream_names import relay_lease_name, relay_lock_path
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
+    from service.messaging.published_jobs import PublishedJobs
     from service.settings import Settings
 
 log = structlog.get_logger("relay")
@@ -42,11 +43,15 @@ def leadership_for(settings: Settings) -> Leadership:
 
 @contextlib.asynccontextmanager
 async def running_relay(
-    settings: Settings, *, bootstrap: Bootstrap | None = None
+    settings: Settings,
+    *,
+    bootstrap: Bootstrap | None = None,
+    published_jobs: PublishedJobs | None = None,
 ) -> AsyncIterator[Relay]:
     """A relay publishing (or standing by) until the context exits.
 
     Over `bootstrap`'s parts (`serve`: the API's), else over parts of its own.
+    `published_jobs`: where new jobs go for a worker in this process.
     """
     if settings.nats_url is None:
         raise ValueError(
@@ -76,6 +81,7 @@ async def running_relay(
             stream=settings.nats_stream,
             # PostgreSQL wakes it (LISTEN); a SQLite store in another process cannot.
             idle_seconds=1.0 if settings.is_postgres else 0.1,
+            published_jobs=published_jobs,
         )
         if settings.database_url is not None:
             channel = getattr(app.recorder, "channel_name", "jobstream_events")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from service.engine.loop import JobEngine
     from service.engine.steps import JobSteps
+    from service.messaging.published_jobs import PublishedJobs
     from service.settings import Settings
     from service.strategies.registry import StrategyRegistry
 
@@ -56,10 +57,12 @@ async def running_worker(
     registry: StrategyRegistry | None = None,
     *,
     bootstrap: Bootstrap | None = None,
+    published_jobs: PublishedJobs | None = None,
 ) -> AsyncIterator[RunningWorker]:
     """A worker fetching and running jobs until the context exits (then it drains).
 
     Over `bootstrap`'s parts (`serve`: the API's), else over parts of its own.
+    `published_jobs`: new jobs a relay in this process published.
     """
     if settings.nats_url is None:
         raise ValueError(
@@ -102,7 +105,7 @@ async def running_worker(
             settings.nats_replicas,
             StreamLimits.of(settings),
         )
-        engines = await jetstream_engines(settings, steps, js)
+        engines = await jetstream_engines(settings, steps, js, published_jobs)
         heartbeat = Heartbeat(
             workers, steps.actor, lambda: sum(e.in_flight for e in engines)
         )

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from domain.batch_jobs import BatchJob
     from service.engine.steps import JobSteps
+    from service.messaging.published_jobs import PublishedJobs
     from service.settings import Settings
 
 log = structlog.get_logger("worker")
@@ -75,7 +76,8 @@ class JetStreamWork:
     delivery: Delivery
     loop: asyncio.AbstractEventLoop
     trace_parent: str | None = None  # the message's `traceparent` header
-    created: BatchJob | None = None  # messages are not decoded into jobs
+    # The job as created, where the relay beside this worker kept its event.
+    created: BatchJob | None = None
 
     def ack(self) -> None:
         self._send(self.delivery.ack())
@@ -101,9 +103,16 @@ def on_loop(
 
 
 class JetStreamWorkSource:
-    def __init__(self, subscription: Fetcher, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        subscription: Fetcher,
+        loop: asyncio.AbstractEventLoop,
+        published_jobs: PublishedJobs | None = None,
+    ) -> None:
+        """`published_jobs`: new jobs the relay beside this worker published."""
         self._subscription = subscription
         self._loop = loop
+        self._published_jobs = published_jobs
 
     def fetch(self, most: int, timeout: float) -> list[JetStreamWork]:
         # The fetch's own timeout, and a little more for the loop to answer.
@@ -144,15 +153,22 @@ class JetStreamWorkSource:
             return None
         attempt = int(getattr(delivery.metadata, "num_delivered", 1) or 1)
         work = JetStreamWork(message.job_id, step, attempt, delivery, self._loop)
+        if step is Step.PRE_PROCESS and self._published_jobs is not None:
+            work.created = self._published_jobs.take(message.position, message.job_id)
         if tracing.enabled and delivery.headers:
             work.trace_parent = delivery.headers.get("traceparent")
         return work
 
 
 async def jetstream_engines(
-    settings: Settings, steps: JobSteps, js: JetStreamContext
+    settings: Settings,
+    steps: JobSteps,
+    js: JetStreamContext,
+    published_jobs: PublishedJobs | None = None,
 ) -> list[JobEngine]:
     """Started engines, one per work subject, on durable consumers made if missing.
+
+    `published_jobs`: new jobs a relay in this process published (spares a read each).
 
     Each has slots of its own: a fetch waiting on an idle subject must not hold the
     slots the other subject's work needs. Jobs run on the engines' threads, never on
@@ -179,7 +195,7 @@ async def jetstream_engines(
         )
         engine = JobEngine(
             steps=steps,
-            source=JetStreamWorkSource(subscription, loop),
+            source=JetStreamWorkSource(subscription, loop, published_jobs),
             limits=limits,
             slots=settings.worker_concurrency,
             name=f"worker.{config.durable_name}",

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from service.application import Jobstream
     from service.messaging.leadership import Leadership
+    from service.messaging.published_jobs import PublishedJobs
 
 log = structlog.get_logger("relay")
 # Every batch-job event, and the catalog's products (their variants and prices too).
@@ -77,7 +78,9 @@ class Relay:
         # which the stream deduplicates by Nats-Msg-Id.
         ack_timeout: float = 5.0,
         idle_seconds: float = 1.0,
+        published_jobs: PublishedJobs | None = None,
     ) -> None:
+        """`published_jobs`: where new jobs go for a worker in this process."""
         self._app = app
         self._tracking = tracking
         self._js = js
@@ -87,6 +90,7 @@ class Relay:
         self._batch_size = batch_size
         self._ack_timeout = ack_timeout
         self._idle_seconds = idle_seconds
+        self._published_jobs = published_jobs
         self.position = 0  # the last notification JetStream acknowledged
         self.published = 0  # messages this relay sent (re-publishes included)
         self._in_lead = False
@@ -155,6 +159,8 @@ class Relay:
                 continue
             event = self._app.mapper.to_domain_event(notification)
             message = envelope.outgoing(self._prefix, notification.id, event)
+            if self._published_jobs is not None and isinstance(event, BatchJob.Created):
+                self._published_jobs.published(notification.id, event)
             headers = {"Nats-Msg-Id": message.event_id}
             if tracing.enabled and isinstance(event, BatchJob.Created):
                 acks.append(

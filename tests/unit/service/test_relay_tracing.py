@@ -16,6 +16,7 @@ from opentelemetry.trace import SpanKind
 from domain.strategies import BatchJobDraft
 from service.application import Jobstream
 from service.messaging.leadership import Leadership
+from service.messaging.published_jobs import PublishedJobs
 from service.messaging.relay import Relay
 from tests.tracing_support import only, parent_id, recording_spans, span_id, trace_id
 
@@ -47,7 +48,12 @@ class RecordingJetStream:
         return acked
 
 
-def relay_over(app: Jobstream, js: object, stream: str | None = None) -> Relay:
+def relay_over(
+    app: Jobstream,
+    js: object,
+    stream: str | None = None,
+    published_jobs: PublishedJobs | None = None,
+) -> Relay:
     """A relay that always leads, publishing under "jobs" to the fake `js`."""
     return Relay(
         app=app,
@@ -56,6 +62,7 @@ def relay_over(app: Jobstream, js: object, stream: str | None = None) -> Relay:
         subject_prefix="jobs",
         leadership=AlwaysLeading(),
         stream=stream,
+        published_jobs=published_jobs,
     )
 
 
