@@ -56,6 +56,9 @@ class _Server(uvicorn.Server):
     on_exit: Callable[[], None] | None = None  # ends responses that would hold it
     # Set where the server is the whole process (`run`), never in a host process.
     stop_deadline: float | None = None
+    # Stop signals that came before uvicorn listened for them (the primary builds
+    # its app after forking): honoured once it does, or the stop would be lost.
+    early_signals: list[int] | None = None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
@@ -70,6 +73,8 @@ class _Server(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
+        for sig in self.early_signals or ():
+            self.handle_exit(sig, None)
         if self.started:
             for sock in sockets or []:
                 host, port = sock.getsockname()[:2]
@@ -115,13 +120,16 @@ def run(
     sock: socket.socket,
     header_timeout_seconds: float,
     workers: tuple[int, ...] = (),
+    early_signals: list[int] | None = None,
 ) -> int:
     """Serve `app` on `sock` (from `bind`) until SIGTERM or SIGINT; the exit code.
 
     A client gets `header_timeout_seconds` to send a request's head (slow clients).
+    `early_signals` are stop signals caught before the server could listen for them.
     """
     server = build_server(app, header_timeout_seconds, workers)
     server.stop_deadline = STOP_DEADLINE_SECONDS
+    server.early_signals = early_signals
     try:
         server.run(sockets=[sock])
     except (
@@ -158,14 +166,17 @@ def run_processes(
         return run(build(primary=True), sock, header_timeout_seconds)
     log.info("http.workers", processes=processes, pids=workers)
     # uvicorn re-raises the stop signal once it is done; caught here, the workers are
-    # reaped first and then the process ends by it, as it would have.
+    # reaped first and then the process ends by it, as it would have. One caught
+    # while the app is built (a worker may already answer) stops the server as
+    # soon as it starts.
     caught: list[int] = []
     previous = {
         sig: signal.signal(sig, lambda sig, _: caught.append(sig))
         for sig in (signal.SIGTERM, signal.SIGINT)
     }
     try:
-        code = run(build(primary=True), sock, header_timeout_seconds, tuple(workers))
+        app = build(primary=True)
+        code = run(app, sock, header_timeout_seconds, tuple(workers), caught)
     finally:
         _stop_workers(workers)
         for sig, handler in previous.items():

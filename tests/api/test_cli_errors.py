@@ -311,7 +311,11 @@ def test_serve_logs_the_address_it_listens_on(settings: Settings) -> None:
     finally:
         server.terminate()
         # Past its stop deadline (45 s) a hung server dumps its stacks and exits 1.
-        server.wait(timeout=60)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()  # not left running into the tests that follow
+            server.wait()
         logs.close()
 
     # SIGTERM ends it cleanly, well before the deadline (stderr shows where it hung).
