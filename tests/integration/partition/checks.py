@@ -8,9 +8,12 @@ import uuid
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import httpx
+import nats
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import ServiceUnavailableError
 
+from service.engine.jetstream import STEPS
+from service.stream_names import consumer_name
 from tests.integration.faults import (
     check_history,
     check_stream,
@@ -23,6 +26,8 @@ from tests.support import named
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from nats.js.api import ClusterInfo
 
     from service.application import Jobstream
     from service.settings import Settings
@@ -181,8 +186,11 @@ def all_final(app: Jobstream, ids: list[str]) -> bool:
     return all(status(app, job_id) in FINAL for job_id in ids)
 
 
-def until_all_final(app: Jobstream, ids: list[str], seconds: float, what: str) -> None:
-    """Wait for every job's end; past `seconds`, fail with the history of each open one."""
+def until_all_final(
+    app: Jobstream, settings: Settings, ids: list[str], seconds: float, what: str
+) -> None:
+    """Wait for every job's end; past `seconds`, fail with the history of each open
+    one and what the stream and its work consumers hold (where a message waits)."""
     try:
         until(lambda: all_final(app, ids), seconds, what)
     except AssertionError as error:
@@ -191,7 +199,49 @@ def until_all_final(app: Jobstream, ids: list[str], seconds: float, what: str) -
             f"{job_id} ({status(app, job_id)}):\n{history_report(app, job_id)}"
             for job_id in open_jobs
         )
-        raise AssertionError(f"{error}; still open:\n{reports}") from None
+        work = work_state(settings)
+        raise AssertionError(f"{error}; still open:\n{reports}\n\n{work}") from None
+
+
+def work_state(settings: Settings) -> str:
+    """The work stream's and each work consumer's state, one line each, or why not."""
+    try:
+        return asyncio.run(asyncio.wait_for(_work_state(settings), 20))
+    except Exception as error:  # noqa: BLE001 - a report, not a check
+        return f"work state not read: {error!r}"
+
+
+async def _work_state(settings: Settings) -> str:
+    assert settings.nats_url is not None
+    connection = await nats.connect(settings.nats_url.split(","), connect_timeout=2)
+    try:
+        js = connection.jetstream()
+        stream = await js.stream_info(settings.nats_stream)
+        lines = [
+            (
+                f"stream {settings.nats_stream}: leader {_leader(stream.cluster)},"
+                f" seq {stream.state.first_seq}..{stream.state.last_seq},"
+                f" {stream.state.messages} messages"
+            )
+        ]
+        for event in STEPS:
+            name = consumer_name(settings.worker_durable, event)
+            info = await js.consumer_info(settings.nats_stream, name)
+            delivered = info.delivered.stream_seq if info.delivered else None
+            floor = info.ack_floor.stream_seq if info.ack_floor else None
+            lines.append(
+                f"consumer {name}: leader {_leader(info.cluster)},"
+                f" delivered {delivered}, ack floor {floor},"
+                f" pending {info.num_pending}, ack pending {info.num_ack_pending},"
+                f" redelivered {info.num_redelivered}, waiting {info.num_waiting}"
+            )
+        return "\n".join(lines)
+    finally:
+        await connection.close()
+
+
+def _leader(cluster: ClusterInfo | None) -> str | None:
+    return cluster.leader if cluster is not None else None
 
 
 def versions(app: Jobstream, ids: list[str]) -> dict[str, int]:

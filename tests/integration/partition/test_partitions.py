@@ -67,7 +67,7 @@ def test_a_worker_cut_off_past_its_lease_leaves_the_jobs_it_lost_alone(
     held = [job for job in ids if checks.held_by(store, job, pid)]
     deployment.network.cut(cut)
     cut_at = time.monotonic()
-    checks.until_all_final(store, ids, 90, "every job's end")
+    checks.until_all_final(store, deployment.settings, ids, 90, "every job's end")
     time.sleep(max(0.0, cut_at + WORKER_CUT_SECONDS - time.monotonic()))
     deployment.network.heal(cut)
 
@@ -79,7 +79,7 @@ def test_a_worker_cut_off_past_its_lease_leaves_the_jobs_it_lost_alone(
             lambda jobs: any(checks.taken_by(store, job, pid) for job in jobs),
             60,
         )
-    checks.until_all_final(store, probes, 60, "the probes' end")
+    checks.until_all_final(store, deployment.settings, probes, 60, "the probes' end")
     checks.settled_and_whole(store, deployment.settings, ids + probes, QUIET)
     other_pid = f":{deployment.pid(other, 'worker')}"
     for job in held:
@@ -104,7 +104,7 @@ def test_the_standby_relay_takes_over_from_a_cut_off_leader(
     )
     took_over = seconds_between(since, took_over_at)
     # Confirmed jobs keep moving while the old leader is still cut off.
-    checks.until_all_final(store, ids, 30, "jobs during the cut")
+    checks.until_all_final(store, deployment.settings, ids, 30, "jobs during the cut")
     deployment.network.heal(leader)
 
     checks.settled_and_whole(store, deployment.settings, ids, QUIET)
@@ -141,7 +141,7 @@ def test_jobs_ride_out_a_nats_node_cut_off_with_its_file_bucket_leader(
         ids += checks.create_exports(client, 8, page_size=5)  # files written in it
         time.sleep(max(0.0, cut_at + NATS_CUT_SECONDS - time.monotonic()))
         deployment.network.heal(node)
-    checks.until_all_final(store, ids, 120, "every job's end")
+    checks.until_all_final(store, deployment.settings, ids, 120, "every job's end")
 
     checks.settled_and_whole(store, deployment.settings, ids, QUIET)
     for job in ids[4:]:
@@ -170,7 +170,7 @@ def test_the_api_answers_503_quickly_while_the_database_is_cut_off(
         time.sleep(max(0.0, DB_CUT_SECONDS - 1 - sum(a.seconds for a in answers)))
     finally:
         deployment.network.heal(deployment.db)
-    checks.until_all_final(store, ids, 120, "every job's end")
+    checks.until_all_final(store, deployment.settings, ids, 120, "every job's end")
 
     # Both claims are checked before either fails: each says which fix is missing.
     wrong = [answer for answer in answers if not quick_503(answer)]
@@ -209,7 +209,7 @@ def test_a_relay_leaves_its_cut_off_nats_node_within_seconds(
     took = time.monotonic() - cut_at
     with checks.api_client(deployment.api_url(deployment.apis[1])) as client:
         ids = checks.create_jobs(client, 4, pages=2, sleep=0.1)
-    checks.until_all_final(store, ids, 30, "jobs during the cut")
+    checks.until_all_final(store, deployment.settings, ids, 30, "jobs during the cut")
     deployment.network.heal(node)
 
     checks.settled_and_whole(store, deployment.settings, ids, QUIET)
@@ -273,7 +273,9 @@ def test_an_import_whose_worker_is_cut_off_while_it_commits_is_all_or_nothing(
         deployment.network.cut(processing)
         time.sleep(LONGER_THAN_A_LEASE)
         deployment.network.heal(processing)
-        checks.until_all_final(store, [job_id], 120, "the import's end")
+        checks.until_all_final(
+            store, deployment.settings, [job_id], 120, "the import's end"
+        )
         job = checks.until(lambda: checks.read_job(client, job_id), 30, "the import")
         expected = before.products + (
             IMPORT_ROWS if job["status"] == "completed" else 0
