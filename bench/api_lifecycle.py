@@ -1905,7 +1905,21 @@ def describe_generator(params: Params) -> str:
     )
 
 
+def unwind_on_sigterm() -> None:
+    """SIGTERM unwinds as Ctrl-C does: servers stopped, scratch databases dropped.
+
+    Python's default SIGTERM ends the process at once: a benchmark killed that way
+    left its `serve` running, holding PostgreSQL connections the next run lacked.
+    """
+
+    def terminated(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    unwind_on_sigterm()
     params = parse_args(argv)
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)  # figures show up as they come

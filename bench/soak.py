@@ -62,6 +62,7 @@ from api_lifecycle import (
     scratch_database,
     server_env,
     server_problems,
+    unwind_on_sigterm,
     write_entry_point,
     wrk_version,
 )
@@ -892,6 +893,7 @@ def parse_args(argv: Sequence[str] | None) -> Params:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    unwind_on_sigterm()
     params = parse_args(argv)
     wrk_path = shutil.which("wrk")
     if wrk_path is None:
