@@ -20,6 +20,7 @@ from nats.aio.client import Client
 from nats.errors import NoServersError
 from nats.js.errors import APIError
 
+from service.nats_failover import FailoverOrder
 from service.retry import Backoff, is_transient
 
 if TYPE_CHECKING:
@@ -31,7 +32,8 @@ log = structlog.get_logger("nats")
 
 # A node that goes silent (cut off, not closed) is left within 4-6 s: a ping every 2 s,
 # and the third one due while two are unanswered marks the link stale. The client
-# then reconnects to another node of the list, in random order (nats-py shuffles it).
+# then reconnects to another node of the list: the others, in random order, before
+# the one it lost (FailoverOrder).
 PING_INTERVAL = 2  # seconds between the client's pings
 MAX_OUTSTANDING_PINGS = 2  # pings unanswered before the link counts as dead
 RECONNECT_TIME_WAIT = 1  # seconds before trying the same server again
@@ -58,17 +60,20 @@ async def connect(
 ) -> Client:
     """A connection to one of `servers`; NoServersError if none answers in time."""
     client = Client()
+    failover = FailoverOrder(round_pause=RECONNECT_TIME_WAIT)
 
     async def error_cb(error: Exception) -> None:
         # Each failed attempt while the broker is away: the disconnect says it once.
         log.debug("nats.error", client=name, error=repr(error))
 
     async def disconnected_cb() -> None:
+        failover.disconnected()
         if not client.is_closed:  # closed on purpose: nothing to report
             log.warning("nats.disconnected", client=name)
 
     async def reconnected_cb() -> None:
         url = client.connected_url
+        failover.connected(url.netloc if url else None)
         log.info("nats.reconnected", client=name, server=url.netloc if url else None)
 
     try:
@@ -85,9 +90,12 @@ async def connect(
                 error_cb=error_cb,
                 disconnected_cb=disconnected_cb,
                 reconnected_cb=reconnected_cb,
+                reconnect_to_server_handler=failover,
             ),
             first_connect_seconds,
         )
+        url = client.connected_url
+        failover.connected(url.netloc if url else None)
     except TimeoutError:
         await client.close()
         raise NoServersError from None

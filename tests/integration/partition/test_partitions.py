@@ -34,7 +34,9 @@ LONGER_THAN_A_LEASE = 2 * LEASE_SECONDS + 2
 DB_CUT_SECONDS = 15.0
 DB_ANSWER_BOUND = 3.0  # "a couple of seconds", with room for a busy 2-core machine
 TAKEOVER_SLACK = 2.0  # a busy 2-core machine may answer a poll late
-RELAY_MOVE_BOUND = 8.0  # "a few seconds" to leave a silent NATS node
+# "A few seconds" to leave a silent NATS node: 4-6 s to find the link dead, then the
+# live nodes are tried first (service.nats_failover); 2 s to spare for polling connz.
+RELAY_MOVE_BOUND = 8.0
 IMPORT_ROWS = 3000
 NATS_CUT_SECONDS = 12.0
 EXPORTED_PRODUCTS = 30
