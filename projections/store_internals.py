@@ -20,7 +20,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InterfaceError,
+    OperationalError,
+)
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresTrackingRecorder,
@@ -90,6 +94,56 @@ def insert_stored_events(
     """Insert `events` in `curs`'s transaction (SQLite); their notification ids in order."""
     ids = recorder._insert_events(curs, events)  # noqa: SLF001
     return [int(i) for i in ids or ()]
+
+
+def notification_id_of(
+    recorder: object, originator_id: str, version: int
+) -> int | None:
+    """The log position of one stored event (its notification id); None if not stored.
+
+    eventsourcing reads events by aggregate without their positions, and the log by
+    position without an aggregate filter: this looks the one row up by its key.
+    """
+    if isinstance(recorder, PostgresApplicationRecorder):
+        statement: Any = SQL(
+            "SELECT notification_id FROM {schema}.{table} "
+            "WHERE originator_id = %s AND originator_version = %s"
+        ).format(
+            schema=Identifier(recorder.datastore.schema),
+            table=Identifier(recorder.events_table_name),
+        )
+        datastore: Any = recorder.datastore
+    elif isinstance(recorder, SQLiteApplicationRecorder):
+        # SQLite's application table numbers its notifications by rowid.
+        statement = (
+            f"SELECT rowid AS notification_id FROM {recorder.events_table_name} "  # noqa: S608
+            "WHERE originator_id = ? AND originator_version = ?"
+        )
+        datastore = recorder.datastore
+    else:
+        return _scanned_notification_id(recorder, originator_id, version)
+    with datastore.transaction(commit=False) as curs:
+        curs.execute(statement, (originator_id, version))
+        row = curs.fetchone()
+    return None if row is None else int(row["notification_id"])
+
+
+def _scanned_notification_id(
+    recorder: object, originator_id: str, version: int
+) -> int | None:
+    """The same, by reading the whole log: a store without a table (in memory)."""
+    if not isinstance(recorder, ApplicationRecorder):
+        raise TypeError(f"not an application recorder: {type(recorder).__name__}")
+    start = 0
+    while page := recorder.select_notifications(
+        start, limit=1000, inclusive_of_start=False
+    ):
+        for notification in page:
+            key = (str(notification.originator_id), notification.originator_version)
+            if key == (originator_id, version):
+                return notification.id
+        start = page[-1].id
+    return None
 
 
 class UnpipelinedApplicationRecorder(PostgresApplicationRecorder):

@@ -10,6 +10,7 @@ import structlog
 
 from service.bootstrap.process import Bootstrap
 from service.messaging.leadership import FileLock, Leadership, PostgresLease
+from service.messaging.redrive import WorkRedrive, redriving, sweep_interval
 from service.messaging.relay import Relay
 from service.messaging.streams import StreamLimits, ensure_stream
 from service.nats_client import connect, disconnect
@@ -91,12 +92,31 @@ async def running_relay(
 
             listener = NotificationListener(settings.database_url, channel, wake_soon)
             listener.start()
-        task = asyncio.create_task(relay.run(stop, wake))
+        redrive = WorkRedrive(
+            app=app,
+            view=parts.jobs_view,
+            js=js,
+            stream=settings.nats_stream,
+            subject_prefix=settings.nats_subject_prefix,
+            durable=settings.worker_durable,
+            after=settings.work_redrive_seconds,
+        )
+        tasks = [
+            asyncio.create_task(relay.run(stop, wake)),
+            asyncio.create_task(
+                redriving(
+                    redrive,
+                    lambda: relay.position if relay.leading else None,
+                    stop,
+                    sweep_interval(settings.work_redrive_seconds),
+                )
+            ),
+        ]
         try:
             yield relay
         finally:
             stop.set()
-            await task
+            await asyncio.gather(*tasks)
     finally:
         if listener is not None:
             listener.stop()

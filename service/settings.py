@@ -73,6 +73,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_deliveries: int = -1
     # A job whose lease lapsed this long ago, not taken up again, is failed (reaper).
     stuck_job_seconds: float = 300.0
+    # A job waiting this long for a worker, while the work consumers hold no message
+    # at all, lost its message: the relay publishes its work again.
+    work_redrive_seconds: float = 60.0
     # Jobs of a type one process runs at once, e.g. "product-import=1,product-export=8",
     # in place of strategies.limits.DEFAULT_LIMITS for the types it names.
     type_concurrency: str = ""

@@ -128,6 +128,7 @@ RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "relay_leadership_seconds": _at_least(2),
     "max_deliveries": (lambda v: v == -1 or v >= 1, "must be -1 (no limit) or 1 or more"),
     "stuck_job_seconds": _positive(),
+    "work_redrive_seconds": _positive(),
     "upload_max_bytes": _at_least(1),
     "download_url_ttl_seconds": _at_least(1),
     "http_workers": _at_least(0),

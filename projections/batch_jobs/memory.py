@@ -21,7 +21,7 @@ from eventsourcing.popo import POPOTrackingRecorder
 from projections.batch_jobs.document import document
 from projections.batch_jobs.row import COLUMNS, TIME_COLUMNS, BatchJobRow, fold
 from projections.batch_jobs.stats import THROUGHPUT_STAMPS
-from projections.batch_jobs.view import BatchJobsView, StatusPage
+from projections.batch_jobs.view import WAITING_FOR_WORK, BatchJobsView, StatusPage
 from projections.nul import without_nul
 from projections.parking import ParkedEvent, Parking
 
@@ -177,6 +177,18 @@ class InMemoryBatchJobsView(POPOTrackingRecorder, BatchJobsView, Parking):
             ]
         expired.sort(key=lambda row: (row.lease_expires_at, row.id))
         return [row.id for row in expired[:limit]]
+
+    def waiting_for_work(self, before: datetime, limit: int) -> list[str]:
+        with self._lock:
+            waiting = [
+                row
+                for row in self._rows.values()
+                if row.status in WAITING_FOR_WORK
+                and row.lease_expires_at is None
+                and row.updated_at < before
+            ]
+        waiting.sort(key=lambda row: (row.updated_at, row.id))
+        return [row.id for row in waiting[:limit]]
 
     def unfinished_contexts(self) -> dict[str, dict[str, Any]]:
         with self._lock:

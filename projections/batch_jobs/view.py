@@ -75,6 +75,13 @@ class BatchJobsView(TrackingRecorder, ABC):
         """Ids of unfinished jobs whose lease expired before `before`, oldest first."""
 
     @abstractmethod
+    def waiting_for_work(self, before: datetime, limit: int) -> list[str]:
+        """Ids of jobs waiting for a worker since before `before`, longest first.
+
+        That is, created or confirmed jobs with no lease that have not changed since.
+        """
+
+    @abstractmethod
     def unfinished_contexts(self) -> dict[str, dict[str, Any]]:
         """Each job not completed, canceled or failed: its id and its context."""
 
@@ -98,6 +105,10 @@ class BatchJobsView(TrackingRecorder, ABC):
 
         The projection then rebuilds the view from the events; True if it must.
         """
+
+
+# What a worker takes up: a new job to pre-process, a confirmed one to process.
+WAITING_FOR_WORK = (BatchJobStatus.CREATED, BatchJobStatus.CONFIRMED)
 
 
 class StatusPage(NamedTuple):
@@ -320,6 +331,19 @@ class SqlBatchJobsView(BatchJobsView, swap.Rebuildable, Parking, ABC):
         )
         with self._transaction(commit=False) as curs:
             curs.execute(select_sql, [self._encode_time(before), limit])
+            return [record["id"] for record in curs.fetchall()]
+
+    def waiting_for_work(self, before: datetime, limit: int) -> list[str]:
+        p = self.placeholder
+        # The status expression as the status index has it: the index finds the rows.
+        select_sql = (
+            f"SELECT id FROM {self.table} WHERE ({STATUS_SQL}) IN ({p}, {p}) "  # noqa: S608
+            f"AND lease_expires_at IS NULL AND updated_at < {p} "
+            f"ORDER BY updated_at, id LIMIT {p}"
+        )
+        waiting = [status.value for status in WAITING_FOR_WORK]
+        with self._transaction(commit=False) as curs:
+            curs.execute(select_sql, [*waiting, self._encode_time(before), limit])
             return [record["id"] for record in curs.fetchall()]
 
     def unfinished_contexts(self) -> dict[str, dict[str, Any]]:

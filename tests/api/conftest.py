@@ -59,6 +59,17 @@ def runtime(settings: Settings, strategy: ScriptedStrategy) -> Runtime:
 
 
 @pytest.fixture
+def views_only(settings: Settings) -> Iterator[Runtime]:
+    """The read models kept, no jobs run: only the tests' own saves change a row."""
+    runtime = Runtime(settings, process_jobs=False)
+    runtime.start()
+    try:
+        yield runtime
+    finally:
+        runtime.stop()
+
+
+@pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient[Any]]:
     with TestClient(app=create_app(runtime)) as test_client:
         yield test_client

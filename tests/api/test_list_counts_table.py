@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,14 +26,8 @@ CREATED, COMPLETED = BatchJobStatus.CREATED, BatchJobStatus.COMPLETED
 
 
 @pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
-    """The read models kept, no jobs run: only the tests' own saves change a row."""
-    runtime = Runtime(settings, process_jobs=False)
-    runtime.start()
-    try:
-        yield runtime
-    finally:
-        runtime.stop()
+def runtime(views_only: Runtime) -> Runtime:
+    return views_only
 
 
 @pytest.fixture

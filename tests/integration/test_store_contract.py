@@ -42,6 +42,7 @@ from projections.store_internals import (
     insert_stored_events,
     insert_tracking,
     lock_events_table,
+    notification_id_of,
     tracking_migration_leftover,
 )
 from projections.tracking_mark import restore_mark
@@ -259,6 +260,26 @@ def test_inserting_returns_the_notification_ids_in_order(app: Jobstream) -> None
         f"{used}: the ids returned are not the inserted events' positions in order"
     )
     assert len(ids) == len(events), f"{used} returned {ids} for {len(events)} events"
+
+
+def test_a_stored_events_position_is_found_by_its_key(app: Jobstream) -> None:
+    job = BatchJob.create(
+        batch_type="product-export", created_by="usr_1", context={}, dry_run=True,
+        actor="usr_1",
+    )  # fmt: skip
+    job.set_pre_processing_done("usr_1")
+    before = app.recorder.max_notification_id() or 0
+    app.save(job)
+    log = app.recorder.select_notifications(before, limit=10, inclusive_of_start=False)
+    positions = {(n.originator_id, n.originator_version): n.id for n in log}
+
+    for version in (1, 2):
+        assert (
+            notification_id_of(app.recorder, job.id, version)
+            == positions[job.id, version]
+        ), f"version {version}: not the log's position for it"
+    assert notification_id_of(app.recorder, job.id, 3) is None
+    assert notification_id_of(app.recorder, "batch_none", 1) is None
 
 
 def test_a_version_stored_already_refuses_the_whole_insert(app: Jobstream) -> None:

@@ -25,6 +25,8 @@ from tests.integration.private_postgres import PrivatePostgres, _binary
 from tests.integration.processes import ROOT, wait_for_log
 
 LEASE_SECONDS = 3.0
+# A job whose work message a cut lost is sent again after this (default 60 s).
+REDRIVE_SECONDS = 2 * LEASE_SECONDS
 LEADERSHIP_SECONDS = 5.0  # JOBSTREAM_RELAY_LEADERSHIP_SECONDS (default 15)
 TOKEN = "partition-token"
 NATS_PORT, NATS_CLUSTER_PORT, NATS_MONITOR_PORT = 4222, 6222, 8222
@@ -89,6 +91,7 @@ class Deployment:
             nats_replicas=3,
             file_store="nats",
             lease_seconds=LEASE_SECONDS,
+            work_redrive_seconds=REDRIVE_SECONDS,
             jwt_secret="partition-jwt-secret-of-at-least-32-bytes",
             cookie_secret="partition-cookie-secret-of-at-least-32-bytes",
             log_format="json",
@@ -145,7 +148,8 @@ class Deployment:
 
     def _env(self, host: Host) -> dict[str, str]:
         stores = ("database_url", "nats_url", "nats_replicas", "file_store")
-        others = ("lease_seconds", "jwt_secret", "cookie_secret", "log_format")
+        others = ("lease_seconds", "work_redrive_seconds", "jwt_secret",
+                  "cookie_secret", "log_format")  # fmt: skip
         values = {
             **{name: getattr(self.settings, name) for name in (*stores, *others)},
             "data_dir": str(self.directory / f"{host.name}-data"),
