@@ -1,4 +1,4 @@
-"""bench/soak.py, imported for the tests of its pure parts."""
+"""bench/'s scripts, imported for the tests of their pure parts."""
 
 from __future__ import annotations
 
@@ -12,11 +12,20 @@ import pytest
 BENCH = Path(__file__).resolve().parents[3] / "bench"
 
 
-@pytest.fixture(scope="module")
-def soak() -> Any:
+def bench_module(name: str) -> Any:
     """bench/ is scripts, not a package: its modules import each other by name."""
     sys.path.insert(0, str(BENCH))
     try:
-        return importlib.import_module("soak")
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(BENCH))
+
+
+@pytest.fixture(scope="module")
+def soak() -> Any:
+    return bench_module("soak")
+
+
+@pytest.fixture(scope="module")
+def profile_groups() -> Any:
+    return bench_module("profile_groups")
