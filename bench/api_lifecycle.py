@@ -1181,7 +1181,7 @@ class Params:
     backends: tuple[str, ...]
     wrk: Wrk | None  # None: httpx drives the throughput phases
     workers: int = 1  # HTTP processes of the server and of the framework limit
-    profile: Path | None = None  # py-spy's flame data of the wrk no-op job phase here
+    profile: Path | None = None  # py-spy's stacks of the creates and no-op jobs here
 
     @property
     def generator(self) -> str:
@@ -1256,12 +1256,16 @@ async def httpx_phases(
     )
 
 
-def wrk_phases(
+def wrk_phases(  # noqa: PLR0913 - the phases' hooks, by name at the one call
     wrk: Wrk,
     base_url: str,
     scripts: Path,
     meter: CpuMeter,
+    *,
     after_creates: Callable[[], None] = lambda: None,
+    around_creates: Callable[[], contextlib.AbstractContextManager[None]] = (
+        contextlib.nullcontext
+    ),
 ) -> ThroughputPhases:
     async def verify() -> None:
         async with client_for(base_url, 1) as client:
@@ -1275,7 +1279,8 @@ def wrk_phases(
         path.write_text(script)
         return run_wrk(wrk, base_url, path, meter)
 
-    creates = phase("creates", creates_script())
+    with around_creates():
+        creates = phase("creates", creates_script())
     pre_processed_after = pre_processing_caught_up(base_url)
     after_creates()
     ids = listed_ids(base_url)
@@ -1471,7 +1476,9 @@ async def single_job_probe(base_url: str) -> SingleJobs:
 
 
 @contextlib.contextmanager
-def profiled(server: Server, directory: Path | None, name: str) -> Iterator[None]:
+def profiled(
+    server: Server, directory: Path | None, name: str, phase: str = "no-op job"
+) -> Iterator[None]:
     """py-spy records the server's processes while the block runs (if asked to).
 
     Collapsed stacks (`--format raw`), one line a stack with its sample count, of
@@ -1507,7 +1514,7 @@ def profiled(server: Server, directory: Path | None, name: str) -> Iterator[None
         if recorder.returncode not in (0, -signal.SIGINT) or not output.exists():
             print(f"py-spy failed: {errors.decode(errors='replace').strip()[-300:]}")
         else:
-            print(f"profile of the wrk no-op job phase: {output}", flush=True)
+            print(f"profile of the wrk {phase} phase: {output}", flush=True)
 
 
 def measure_server(
@@ -1529,7 +1536,14 @@ def measure_server(
                 )
 
         phases = wrk_phases(
-            params.wrk, server.base_url, scratch / "wrk", throughput_cpu, vacuumed
+            params.wrk,
+            server.base_url,
+            scratch / "wrk",
+            throughput_cpu,
+            after_creates=vacuumed,
+            around_creates=lambda: profiled(
+                server, params.profile, f"{store.label}-creates", "create"
+            ),
         )
     completion, single, costs, drained = Sample(), SingleJobs(), JobCosts(), None
     if params.completions:
@@ -1845,8 +1859,9 @@ def parse_args(argv: Sequence[str] | None) -> Params:
     parser.add_argument(
         "--profile",
         type=Path,
-        help="record the server (all its processes) with py-spy during the wrk no-op"
-        " job phase, as collapsed stacks in this directory, one file per backend",
+        help="record the server (all its processes) with py-spy during the wrk create"
+        " and no-op job phases, as collapsed stacks in this directory, a file per"
+        " backend and phase (bench/profile_groups.py sums them up)",
     )
     parser.add_argument(
         "--workers",
