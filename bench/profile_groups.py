@@ -3,9 +3,10 @@
     .venv/bin/python bench/profile_groups.py /tmp/prof/embedded.txt [more.txt ...]
 
 Each file holds py-spy's collapsed stacks (`--format raw`), one stack a line, root
-first, then its sample count. A stack counts for the first part, from its root, whose
-pattern one of its frames matches: a projection round's SQL counts as the read
-models', a job's save as the engine's. Shares are of the samples that held the GIL.
+first, then its sample count. A stack counts for the first part, in PARTS' order, that
+any of its frames belongs to: a job's save counts as the engine's, a projection
+round's SQL as the read models', the relay's publish as the relay's even on the loop
+uvicorn runs. Shares are of the samples that held the GIL.
 """
 
 from __future__ import annotations
@@ -16,30 +17,31 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-# (part, pattern of a frame): the first part whose pattern a frame matches, from the
-# root, takes the stack. Ordered from the narrowest roles to the generic layers.
+# (part, pattern of a frame): the first part any frame of a stack matches takes it.
+# Ordered from the narrowest roles to the generic layers; uvicorn's server loop is
+# not HTTP's (the relay and the worker's fetches run on it in `serve`), its
+# protocols are.
 PARTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern))
     for name, pattern in (
         ("relay", r"service/messaging/(relay|published_jobs)\.py"),
         ("worker fetch, ack", r"service/engine/jetstream\.py|nats/js/"),
         ("job engine", r"service/engine/|service/strategies/|service/processing/"),
+        ("group commit", r"service/group_commit\.py"),
+        ("HTTP", r"litestar/|uvicorn/protocols/|httptools|service/http/"),
         ("read models", r"projections/|service/read_models/|service/positions"),
-        ("group commit", r"service/group_commit\.py|service/http/hot_create"),
-        ("HTTP", r"litestar/|uvicorn/|httptools|granian|service/http/"),
         ("NATS client", r"nats/aio/|nats/protocol"),
         ("event store", r"eventsourcing/|service/event_store\.py|psycopg/|sqlite3"),
-        ("event loop", r"asyncio/|uvloop"),
+        ("event loop", r"asyncio/|uvloop|uvicorn/"),
     )
 )
 OTHER = "other"
 
 
 def part_of(frames: list[str]) -> str:
-    for frame in frames:
-        for name, pattern in PARTS:
-            if pattern.search(frame):
-                return name
+    for name, pattern in PARTS:
+        if any(pattern.search(frame) for frame in frames):
+            return name
     return OTHER
 
 
