@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
+from eventsourcing.application import project_aggregate
 from nats.js.errors import NotFoundError
 
 from domain.batch_jobs import BatchJob, BatchJobStatus
@@ -137,14 +138,15 @@ class WorkRedrive:
 
         None if the job, as stored, no longer waits for a worker.
         """
-        job = self._app.get_batch_job(job_id)
-        wanted = WORK_EVENTS.get(job.status)
-        if wanted is None or job.lease_expires_at is not None:
+        # One read of the history gives both the job and the event.
+        events = list(self._app.events.get(job_id))
+        job: BatchJob | None = project_aggregate(None, events)
+        if job is None or job.lease_expires_at is not None:
             return None
-        last = None
-        for event in self._app.events.get(job_id):
-            if isinstance(event, wanted):
-                last = event
+        wanted = WORK_EVENTS.get(job.status)
+        last = next(
+            (e for e in reversed(events) if wanted and isinstance(e, wanted)), None
+        )
         if last is None:
             return None
         position = notification_id_of(
