@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 import threading
@@ -30,9 +31,12 @@ from service.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Sequence
+    from collections.abc import AsyncIterator, Callable, Sequence
+    from contextlib import AbstractAsyncContextManager
 
     from litestar import Litestar
+
+    from service.commandline.http_server import Companion
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,8 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = command(
         commands,
         "serve",
-        "run everything in one process: the HTTP API, the read models and the jobs "
-        "(with JOBSTREAM_NATS_URL set, a relay and a worker of its own too)",
+        "run everything on one machine: the HTTP API, the read models and the jobs "
+        "(with JOBSTREAM_NATS_URL set, in a process of their own: a relay and a worker)",
     )
     relay = command(
         commands,
@@ -101,11 +105,12 @@ def _parser() -> argparse.ArgumentParser:
 def serve(settings: Settings, *, roles: str = "serve") -> int:
     """Serve HTTP: `serve` with every role, `api` alone, from one or more processes.
 
-    `serve` runs jobs in process, or with JOBSTREAM_NATS_URL on a relay and a worker
-    of its own. Alone, the API's jobs run on workers and its read model is kept by
-    `jobstream projections`. With several HTTP processes (`--workers`), the process
-    forks before anything is built; only the primary of `serve` projects and runs
-    jobs, the others answer requests.
+    `serve` runs jobs in process, or with JOBSTREAM_NATS_URL in a jobs process of its
+    own (the relay and a worker: service.all_roles). Alone, the API's jobs run on
+    workers and its read model is kept by `jobstream projections`. With several HTTP
+    processes (`--workers`), the process forks before anything is built; only the
+    primary of `serve` projects (and, without NATS, runs jobs), the others answer
+    requests.
     """
     from service.bootstrap.secrets import resolve_secrets  # noqa: PLC0415
     from service.commandline import http_server  # noqa: PLC0415 - the HTTP roles only
@@ -117,31 +122,45 @@ def serve(settings: Settings, *, roles: str = "serve") -> int:
     multiprocess.enable(settings.data_path, clean=True)
     if not settings.is_postgres:
         resolve_secrets(settings)  # once, before the processes that share them start
+    companions = []
+    if roles == "serve" and settings.nats_url is not None:
+        from service.all_roles import run_jobs_process  # noqa: PLC0415
+
+        companions.append(
+            http_server.Companion("jobs", lambda: run_jobs_process(settings))
+        )
 
     def build(*, primary: bool) -> Litestar:
-        # Several HTTP processes, or `api` beside the processes that project and run
-        # jobs: others store events too, unheard here.
+        # Several HTTP processes, a jobs process, or `api` beside the processes that
+        # project and run jobs: others store events too, unheard here.
         bootstrap = Bootstrap(
             settings,
             project=primary and roles != "api",
-            other_writers=processes > 1 or roles == "api",
+            other_writers=processes > 1 or roles == "api" or bool(companions),
         )
-        return http_app(bootstrap, roles=roles, primary=primary)
+        return http_app(
+            bootstrap, roles=roles, primary=primary, companions=tuple(companions)
+        )
 
     return http_server.run_processes(
-        build, listening, settings.header_timeout_seconds, processes
+        build, listening, settings.header_timeout_seconds, processes, companions
     )
 
 
 def http_app(
-    bootstrap: Bootstrap, *, roles: str = "serve", primary: bool = True
+    bootstrap: Bootstrap,
+    *,
+    roles: str = "serve",
+    primary: bool = True,
+    companions: tuple[Companion, ...] = (),
 ) -> Litestar:
     """The app of `serve` (every role) or `api` (alone), over the process's parts.
 
-    Of several HTTP processes only the `primary` runs jobs (or the relay and worker).
-    Its lifespan starts the roles and, when it ends, closes the bootstrap.
+    Of several HTTP processes only the `primary` runs jobs (without NATS). Its
+    lifespan starts the roles and, when it ends, closes the bootstrap, once the
+    `companions` (`serve`'s jobs process) have stopped: the jobs they finish while
+    stopping are projected before the read models stop.
     """
-    from service.all_roles import relay_and_worker  # noqa: PLC0415
     from service.http.app import create_app  # noqa: PLC0415 - the HTTP roles only
     from service.runtime import Runtime  # noqa: PLC0415
 
@@ -153,8 +172,23 @@ def http_app(
         process_jobs=primary and not alone and not over_nats,
         bootstrap=bootstrap,
     )
-    extra = [relay_and_worker(bootstrap)] if over_nats and primary else []
+    extra = [outlived(companions)] if primary and companions else []
     return create_app(runtime, roles=extra)
+
+
+def outlived(
+    companions: tuple[Companion, ...],
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """A lifespan whose end waits (a bounded time) for the companions to end."""
+    from service.commandline.http_server import WORKER_STOP_SECONDS  # noqa: PLC0415
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        yield
+        for companion in companions:
+            await asyncio.to_thread(companion.wait_ended, WORKER_STOP_SECONDS)
+
+    return lifespan
 
 
 def run_projections(settings: Settings) -> None:

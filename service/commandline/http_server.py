@@ -4,6 +4,11 @@ With several workers the socket is bound once and the process forks before anyth
 else exists (no thread, no database connection): each process builds its own app
 and accepts on the shared socket. The first one is the primary (in `serve` it
 projects and runs jobs); stopping it stops the others, each gracefully.
+
+A companion is a process forked the same way that serves no requests (`serve`'s
+jobs process with NATS). It lives as long as the primary: stopped with the others,
+and if it ends on its own, the primary stops too and exits 1, so a supervisor
+restarts the whole, never an API whose jobs no longer run.
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ import contextlib
 import ctypes
 import faulthandler
 import functools
+import logging
 import os
 import signal
 import socket
+import threading
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
@@ -26,7 +34,7 @@ from service.http.app import end_streams
 from service.http.header_deadline import protocol_class
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from types import FrameType
 
 log = structlog.get_logger("http")
@@ -45,6 +53,22 @@ class AppFactory(Protocol):
     def __call__(self, *, primary: bool) -> Any: ...
 
 
+@dataclass
+class Companion:
+    """A process forked beside the HTTP ones; `main` is its whole life (the exit code)."""
+
+    name: str
+    main: Callable[[], int]
+    pid: int = 0
+    # Set once the process has ended, however it did (the primary may wait for it).
+    ended: threading.Event = field(default_factory=threading.Event)
+    ended_early: bool = False  # on its own, before the primary stopped
+
+    def wait_ended(self, seconds: float) -> bool:
+        """Whether it ended within `seconds`."""
+        return self.ended.wait(seconds)
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server; logs `http.listening` once it accepts connections.
 
@@ -54,6 +78,7 @@ class _Server(uvicorn.Server):
 
     workers: tuple[int, ...] = ()
     on_exit: Callable[[], None] | None = None  # ends responses that would hold it
+    stopping: threading.Event | None = None  # set as the stop begins
     # Set where the server is the whole process (`run`), never in a host process.
     stop_deadline: float | None = None
     # Stop signals that came before uvicorn listened for them (the primary builds
@@ -61,6 +86,8 @@ class _Server(uvicorn.Server):
     early_signals: list[int] | None = None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.stopping is not None:
+            self.stopping.set()
         super().handle_exit(sig, frame)
         if self.stop_deadline is not None:
             faulthandler.dump_traceback_later(self.stop_deadline, exit=True)
@@ -115,21 +142,25 @@ def build_server(
     return server
 
 
-def run(
+def run(  # noqa: PLR0913 - the stop's hooks are keyword-only
     app: Any,
     sock: socket.socket,
     header_timeout_seconds: float,
     workers: tuple[int, ...] = (),
+    *,
     early_signals: list[int] | None = None,
+    stopping: threading.Event | None = None,
 ) -> int:
     """Serve `app` on `sock` (from `bind`) until SIGTERM or SIGINT; the exit code.
 
     A client gets `header_timeout_seconds` to send a request's head (slow clients).
     `early_signals` are stop signals caught before the server could listen for them.
+    `stopping` is set as the stop begins.
     """
     server = build_server(app, header_timeout_seconds, workers)
     server.stop_deadline = STOP_DEADLINE_SECONDS
     server.early_signals = early_signals
+    server.stopping = stopping
     try:
         server.run(sockets=[sock])
     except (
@@ -146,10 +177,17 @@ def run_processes(
     sock: socket.socket,
     header_timeout_seconds: float,
     processes: int,
+    companions: Sequence[Companion] = (),
 ) -> int:
-    """Serve `build(primary)` from `processes` processes on `sock`; the exit code."""
+    """Serve `build(primary)` from `processes` processes on `sock`; the exit code.
+
+    `companions` are forked first and watched: one that ends before the stop ends
+    the serving too (exit code 1).
+    """
     workers: list[int] = []
     primary = os.getpid()
+    for companion in companions:
+        companion.pid = _fork_companion(companion, sock, primary)
     for _ in range(processes - 1):
         pid = os.fork()
         if pid == 0:  # a worker: serve until SIGTERM, never return into the caller
@@ -162,9 +200,12 @@ def run_processes(
             finally:
                 os._exit(code)
         workers.append(pid)
-    if not workers:
+    if not workers and not companions:
         return run(build(primary=True), sock, header_timeout_seconds)
     log.info("http.workers", processes=processes, pids=workers)
+    stopping = threading.Event()
+    for companion in companions:
+        _watch(companion, stopping)
     # uvicorn re-raises the stop signal once it is done; caught here, the workers are
     # reaped first and then the process ends by it, as it would have. One caught
     # while the app is built (a worker may already answer) stops the server as
@@ -174,16 +215,90 @@ def run_processes(
         sig: signal.signal(sig, lambda sig, _: caught.append(sig))
         for sig in (signal.SIGTERM, signal.SIGINT)
     }
+    others = (*workers, *(c.pid for c in companions))
     try:
         app = build(primary=True)
-        code = run(app, sock, header_timeout_seconds, tuple(workers), caught)
+        code = run(
+            app,
+            sock,
+            header_timeout_seconds,
+            others,
+            early_signals=caught,
+            stopping=stopping,
+        )
     finally:
+        stopping.set()
         _stop_workers(workers)
+        _stop_companions(companions)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if any(companion.ended_early for companion in companions):
+        return 1
     if signal.SIGTERM in caught:
         signal.raise_signal(signal.SIGTERM)
     return code
+
+
+def _fork_companion(companion: Companion, sock: socket.socket, primary: int) -> int:
+    """Fork `companion`; its pid. The child never returns into the caller."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            sock.close()  # it answers no requests
+            _end_with(primary)
+            code = companion.main()
+        except BaseException as error:
+            log.exception(
+                "http.companion_failed", name=companion.name, error=repr(error)
+            )
+        finally:
+            os._exit(code)
+    log.info("http.companion", name=companion.name, pid=pid)
+    return pid
+
+
+def _watch(companion: Companion, stopping: threading.Event) -> None:
+    """Reap `companion` when it ends; ended before the stop, it stops the primary.
+
+    A companion stops with exit code 0 only when signalled (by an operator, or a
+    supervisor signalling every process): the primary then stops as it would have.
+    Any other end is a failure, and the primary exits 1.
+    """
+
+    def wait() -> None:
+        _, status = os.waitpid(companion.pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if not stopping.is_set():
+            companion.ended_early = code != 0
+            log.log(
+                logging.ERROR if code else logging.INFO,
+                "http.companion_exited",
+                name=companion.name,
+                exit_code=code,
+            )
+            os.kill(os.getpid(), signal.SIGTERM)  # stops this server as an operator's
+        companion.ended.set()
+
+    threading.Thread(target=wait, name=f"watch-{companion.name}", daemon=True).start()
+
+
+def _stop_companions(companions: Sequence[Companion]) -> None:
+    """SIGTERM each companion still running; SIGKILL one that outlives the grace period.
+
+    Their watchers reap them (`_watch`): only they wait on those pids.
+    """
+    for companion in companions:
+        if not companion.ended.is_set():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(companion.pid, signal.SIGTERM)
+    deadline = time.monotonic() + WORKER_STOP_SECONDS
+    for companion in companions:
+        if not companion.wait_ended(max(0.0, deadline - time.monotonic())):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(companion.pid, signal.SIGKILL)
+            companion.wait_ended(WORKER_STOP_SECONDS)
+            log.warning("http.companion_killed", name=companion.name)
 
 
 def _end_with(primary: int) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from litestar.testing import TestClient
 
 from service.__main__ import http_app
+from service.all_roles import running_jobs
 from service.application import Jobstream
 from service.bootstrap.process import Bootstrap
 from service.relay_process import running_relay
@@ -37,25 +39,44 @@ def apps_built(monkeypatch: pytest.MonkeyPatch) -> list[Jobstream]:
     return built
 
 
-def test_serve_with_nats_runs_a_job_on_one_application(
+def test_serve_with_nats_runs_a_job_in_its_jobs_process_one_application_each(
     nats_settings: Settings, apps_built: list[Jobstream]
 ) -> None:
     registry = StrategyRegistry([ScriptedStrategy()])
-    bootstrap = Bootstrap(nats_settings, registry=registry)
-    with TestClient(app=http_app(bootstrap, roles="serve")) as client:
-        admin = new_user(cast("Runtime", client.app.state.runtime))
-        created = client.post(
-            "/admin/batch-jobs",
-            json={"type": "product-export", "context": {}, "dry_run": False},
-            headers=admin.headers,
-        )
-        assert created.status_code == 201, created.text
-        # Relayed over NATS, run by the process's own worker.
-        done = wait_for_status(client, admin, created.json()["batch_job"]["id"])
+    # `serve`'s two processes, as serve() builds them: the API's and the jobs'.
+    api = Bootstrap(nats_settings, registry=registry, other_writers=True)
+    jobs = Bootstrap(
+        nats_settings, registry=registry, project=False, other_writers=True
+    )
+    stop = threading.Event()
+
+    async def jobs_process() -> None:
+        await asyncio.to_thread(jobs.read_models.start)
+        async with running_jobs(jobs):
+            await asyncio.to_thread(stop.wait)
+
+    beside = threading.Thread(target=asyncio.run, args=(jobs_process(),))
+    with TestClient(app=http_app(api, roles="serve")) as client:
+        beside.start()
+        try:
+            admin = new_user(cast("Runtime", client.app.state.runtime))
+            created = client.post(
+                "/admin/batch-jobs",
+                json={"type": "product-export", "context": {}, "dry_run": False},
+                headers=admin.headers,
+            )
+            assert created.status_code == 201, created.text
+            # Relayed over NATS, run by the jobs process's worker.
+            done = wait_for_status(client, admin, created.json()["batch_job"]["id"])
+        finally:
+            stop.set()
+            beside.join(30)
+    jobs.close()
 
     assert done["status"] == "completed"
-    assert len(apps_built) == 1
-    assert bootstrap.built["Jobstream"] == 1
+    assert len(apps_built) == 2
+    assert api.built["Jobstream"] == 1
+    assert jobs.built["Jobstream"] == 1
 
 
 async def test_the_relay_and_the_worker_alone_each_build_one_application(

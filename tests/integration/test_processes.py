@@ -109,7 +109,9 @@ async def test_serve_with_nats_runs_jobs_through_the_stream_and_stops_cleanly(
     log = tmp_path / "serve.log"
     server = start_role(settings, "serve", log, plugins)
     try:
+        # The worker starts in the jobs process, the API in its own: both, in any order.
         await asyncio.to_thread(wait_for_log, log, "worker.started")
+        await asyncio.to_thread(wait_for_log, log, "http.listening")
         headers = {"x-medusa-access-token": "serve-token"}
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{settings.port}", headers=headers
