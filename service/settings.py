@@ -64,7 +64,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Workers (`jobstream worker`): a shared durable consumer per work subject.
     worker_durable: str = "jobstream-workers"
     # Jobs at once per work subject (pre-processing and processing each).
-    worker_concurrency: int = 32
+    worker_concurrency: int = 64
     # No heartbeat for this long and the job goes to another worker.
     lease_seconds: float = 30.0
     # Deliveries of one message, at most; -1: no limit. The job's own attempts are
