@@ -15,9 +15,11 @@ import contextlib
 from typing import TYPE_CHECKING
 
 import structlog
+from nats.errors import NoServersError
 
 from service.bootstrap.process import Bootstrap
 from service.messaging.published_jobs import PublishedJobs
+from service.nats_client import FIRST_CONNECT_SECONDS
 from service.relay_process import running_relay
 from service.signals import run_until_signalled
 from service.worker_process import running_worker
@@ -89,6 +91,13 @@ def run_jobs_process(settings: Settings) -> int:
     """`serve_jobs` as a forked process's whole life; the exit code."""
     try:
         asyncio.run(serve_jobs(settings))
+    except NoServersError:  # what an operator fixes: one line, no traceback
+        log.error(  # noqa: TRY400 - the traceback would say nothing more
+            "jobs.failed",
+            error=f"no NATS server answered within {FIRST_CONNECT_SECONDS:.0f} s"
+            " (JOBSTREAM_NATS_URL)",
+        )
+        return 1
     except Exception as error:  # the primary hears of it by the exit code
         log.exception("jobs.failed", error=repr(error))
         return 1
