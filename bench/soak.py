@@ -2,20 +2,21 @@
 
 Issue 12's target: RSS over a 10-minute soak at half the sustained rate stays flat
 (<= 10% growth). The bench starts `jobstream serve` (embedded, or `--backend
-postgres` on a scratch database), measures the sustained no-op job rate with the
-wrk phase of `api_lifecycle.py` (`--measure-seconds` of creates from 16 connections,
-then until every job is done) unless `--rate` gives it, then drives half of it for a
-warm-up and `--minutes`. The load is wrk's, one process per kind of request (no-op
-job creates at the rate, GETs by id at `--gets-per-job` times it, list pages at
+postgres` on a scratch database, or `--backend postgres+nats` with a nats-server of
+its own too), measures the sustained no-op job rate with the wrk phase of
+`api_lifecycle.py` (`--measure-seconds` of creates from 16 connections, then until
+every job is done) unless `--rate` gives it, then drives half of it for a warm-up
+and `--minutes`. The load is wrk's, one process per kind of request (no-op job
+creates at the rate, GETs by id at `--gets-per-job` times it, list pages at
 `--lists-per-job` times it), each paced by a Lua `delay()` to its rate, run afresh
 for the warm-up and for every minute so that each minute has wrk's own latency
 histogram. Every `--sample-every` seconds the bench reads VmRSS of the server's
-processes (the primary and its forked HTTP workers) from /proc and the job counts
-from `GET /admin/jobstream/jobs`. It prints one row a minute, then the growth of the
-mean total RSS from the first minute after the warm-up to the last, against the
-target.
+processes (the primary and its children: forked HTTP workers, the jobs process with
+NATS) from /proc and the job counts from `GET /admin/jobstream/jobs`. It prints one
+row a minute, then the growth of the mean total RSS from the first minute after the
+warm-up to the last, against the target.
 
-Run: `.venv/bin/python bench/soak.py [--minutes 10] [--backend postgres] [--csv f]`.
+Run: `.venv/bin/python bench/soak.py [--minutes 10] [--backend postgres[+nats]] [--csv f]`.
 """
 
 from __future__ import annotations
@@ -745,11 +746,23 @@ def load_average() -> str:
 
 @contextlib.contextmanager
 def database(backend: str) -> Iterator[str | None]:
-    if backend == "postgres":
+    if backend.startswith("postgres"):
         with scratch_database() as url:
             yield url
     else:
         yield None
+
+
+@contextlib.contextmanager
+def broker(backend: str, scratch: Path) -> Iterator[str | None]:
+    """A nats-server of the run's own for `postgres+nats`; its URL (else None)."""
+    if backend != "postgres+nats":
+        yield None
+        return
+    from nats_server import running_nats  # noqa: PLC0415 - this backend's only
+
+    with running_nats(scratch) as nats:
+        yield nats.url
 
 
 def describe_load(params: Params, rates: Mapping[str, float], *, measured: bool) -> str:
@@ -772,8 +785,13 @@ def run(params: Params, wrk_path: str) -> int:
         (scratch / "entry_points").mkdir()
         write_entry_point(scratch / "entry_points")
         log = scratch / "server.log"
-        with database(params.backend) as database_url:
+        with (
+            broker(params.backend, scratch) as nats_url,
+            database(params.backend) as database_url,
+        ):
             env = server_env(scratch, free_port(), database_url, params.workers)
+            if nats_url is not None:
+                env["JOBSTREAM_NATS_URL"] = nats_url
             create_user(env)
             try:
                 with running_server(env, log) as server:
@@ -838,7 +856,9 @@ def run(params: Params, wrk_path: str) -> int:
 def parse_args(argv: Sequence[str] | None) -> Params:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--backend", choices=("embedded", "postgres"), default="embedded"
+        "--backend",
+        choices=("embedded", "postgres", "postgres+nats"),
+        default="embedded",
     )
     parser.add_argument(
         "--minutes", type=float, default=10, help="of soak, after the warm-up"
