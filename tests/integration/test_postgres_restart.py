@@ -121,6 +121,8 @@ async def test_every_export_completes_once_across_a_postgres_restart(
     try:
         # A loaded machine (CI, the other tests) may take long to start it.
         await asyncio.to_thread(wait_for_log, log, "worker.started", 90)
+        # The worker starts in the jobs process, the API in its own: both, in any order.
+        await asyncio.to_thread(wait_for_log, log, "http.listening", 90)
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{settings.port}",
             headers={"x-medusa-access-token": TOKEN},
